@@ -1,0 +1,253 @@
+//! Shared pieces of the UI: the session context, header, footer, theme toggle and form fields.
+
+use domain::user::SessionUser;
+use domain::AppError;
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+use leptos_router::hooks::use_location;
+
+use crate::api::{get_current_user, SignIn, SignOut, SignUp};
+
+/// The signed-in person and the actions that change who that is.
+#[derive(Clone, Copy)]
+pub struct SessionCtx {
+    /// Who is signed in (refetched after each sign-in, sign-up and sign-out).
+    pub user: Resource<Result<Option<SessionUser>, AppError>>,
+    /// Sign in.
+    pub sign_in: ServerAction<SignIn>,
+    /// Sign up.
+    pub sign_up: ServerAction<SignUp>,
+    /// Sign out.
+    pub sign_out: ServerAction<SignOut>,
+}
+
+/// Creates the session context for the whole app.
+pub fn provide_session() {
+    let sign_in = ServerAction::<SignIn>::new();
+    let sign_up = ServerAction::<SignUp>::new();
+    let sign_out = ServerAction::<SignOut>::new();
+    let user = Resource::new(
+        move || (sign_in.version().get(), sign_up.version().get(), sign_out.version().get()),
+        |_| get_current_user(),
+    );
+    provide_context(SessionCtx { user, sign_in, sign_up, sign_out });
+}
+
+/// The session context.
+pub fn use_session() -> SessionCtx {
+    expect_context::<SessionCtx>()
+}
+
+const NAV_LINK: &str = "rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 hover:text-slate-950 aria-[current=page]:bg-slate-100 aria-[current=page]:text-slate-950 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white dark:aria-[current=page]:bg-slate-800 dark:aria-[current=page]:text-white";
+
+/// The site header with navigation for the signed-in role.
+#[component]
+pub fn Header() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="border-b border-slate-200 bg-white/90 dark:border-slate-800 dark:bg-slate-950/90">
+            <nav aria-label="Main" class="mx-auto flex max-w-6xl flex-wrap items-center gap-2 px-4 py-3 sm:px-6">
+                <A href="/" attr:class="mr-auto flex items-center gap-2 text-lg font-bold tracking-tight">
+                    <span aria-hidden="true" class="inline-block h-6 w-6 rounded-md bg-gradient-to-br from-indigo-500 to-emerald-400"></span>
+                    "Fluxorae"
+                </A>
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        match session.user.await.ok().flatten() {
+                            Some(user) => view! { <SignedInNav user /> }.into_any(),
+                            None => view! {
+                                <A href="/signin" attr:class=NAV_LINK>"Sign in"</A>
+                                <A href="/signup" attr:class="rounded-md bg-indigo-600 px-3 py-2 text-sm font-semibold text-white hover:bg-indigo-500">"Sign up"</A>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+                <ThemeToggle />
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn SignedInNav(user: SessionUser) -> impl IntoView {
+    let session = use_session();
+    let is_admin = user.is_admin();
+    view! {
+        {is_admin.then(|| view! { <A href="/admin" attr:class=NAV_LINK>"Admin"</A> })}
+        <A href="/account" attr:class=NAV_LINK>"Account"</A>
+        <ActionForm action=session.sign_out attr:class="inline">
+            <button type="submit" class=NAV_LINK>"Sign out"</button>
+        </ActionForm>
+    }
+}
+
+/// A toggle button for the dark theme. Its accessible name stays "Dark theme"; `aria-pressed`
+/// says whether it is on.
+#[component]
+pub fn ThemeToggle() -> impl IntoView {
+    let dark = RwSignal::new(crate::theme::initial_dark());
+    let toggle = move |_| {
+        let next = !dark.get_untracked();
+        dark.set(next);
+        #[cfg(feature = "hydrate")]
+        crate::theme::apply(next);
+    };
+    view! {
+        <button
+            type="button"
+            on:click=toggle
+            aria-pressed=move || if dark.get() { "true" } else { "false" }
+            aria-label="Dark theme"
+            title="Switch between light and dark theme"
+            class="rounded-md p-2 text-slate-600 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800"
+        >
+            <svg aria-hidden="true" viewBox="0 0 24 24" class="h-5 w-5" fill="none" stroke="currentColor" stroke-width="2">
+                <path d="M21 12.8A9 9 0 1 1 11.2 3a7 7 0 0 0 9.8 9.8z" />
+            </svg>
+        </button>
+    }
+}
+
+/// The site footer.
+#[component]
+pub fn Footer() -> impl IntoView {
+    view! {
+        <footer class="mt-16 border-t border-slate-200 py-8 text-sm text-slate-600 dark:border-slate-800 dark:text-slate-400">
+            <div class="mx-auto max-w-6xl px-4 sm:px-6">
+                <p>"Fluxorae — AI drafts, people decide. Built in Rust."</p>
+            </div>
+        </footer>
+    }
+}
+
+/// Shared input styles.
+pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
+/// Shared primary button styles.
+pub const BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 disabled:opacity-60 dark:focus:ring-offset-slate-950";
+
+/// A labelled input whose error message is tied to it with `aria-describedby`.
+#[component]
+pub fn Field(
+    /// The form field name (matches the server function argument).
+    name: &'static str,
+    /// The visible label.
+    label: &'static str,
+    /// The input type.
+    #[prop(default = "text")]
+    kind: &'static str,
+    /// The autocomplete hint.
+    #[prop(default = "off")]
+    autocomplete: &'static str,
+    /// A hint shown under the label.
+    #[prop(optional)]
+    hint: Option<&'static str>,
+    /// The initial value.
+    #[prop(optional, into)]
+    value: Option<String>,
+    /// The last error of the form's action.
+    #[prop(into)]
+    error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let err_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let message = move || error.get().and_then(|e| e.message_for(name).map(str::to_owned));
+    let described = {
+        let (err_id, hint_id) = (err_id.clone(), hint_id.clone());
+        move || {
+            let mut ids = Vec::new();
+            if hint.is_some() {
+                ids.push(hint_id.clone());
+            }
+            if message().is_some() {
+                ids.push(err_id.clone());
+            }
+            (!ids.is_empty()).then(|| ids.join(" "))
+        }
+    };
+    view! {
+        <div class="mb-4">
+            <label for=id.clone() class="block text-sm font-medium">{label}</label>
+            {hint.map(|h| view! { <p id=hint_id.clone() class="text-xs text-slate-600 dark:text-slate-400">{h}</p> })}
+            <input
+                id=id
+                name=name
+                type=kind
+                autocomplete=autocomplete
+                value=value
+                class=INPUT
+                aria-invalid=move || message().map(|_| "true")
+                aria-describedby=described
+            />
+            {move || message().map(|m| view! {
+                <p id=err_id.clone() class="mt-1 text-sm text-red-700 dark:text-red-400">{m}</p>
+            })}
+        </div>
+    }
+}
+
+/// The form-level message: announced to screen readers when it appears.
+#[component]
+pub fn FormAlert(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    view! {
+        <div role="alert" aria-live="assertive">
+            {move || error.get().map(|e| view! {
+                <p class="mb-4 rounded-md border border-red-300 bg-red-50 px-3 py-2 text-sm text-red-800 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+                    {e.to_string()}
+                </p>
+            })}
+        </div>
+    }
+}
+
+/// The error of an action's last run, if it failed.
+pub fn action_error<I: 'static, O: Clone + Send + Sync + 'static>(
+    action: Action<I, Result<O, AppError>>,
+) -> Signal<Option<AppError>> {
+    let value = action.value();
+    Signal::derive(move || value.get().and_then(|r| r.err()))
+}
+
+/// Whether an action's last run succeeded.
+pub fn action_ok<I: 'static, O: Clone + Send + Sync + 'static>(action: Action<I, Result<O, AppError>>) -> Signal<bool> {
+    let value = action.value();
+    Signal::derive(move || matches!(value.get(), Some(Ok(_))))
+}
+
+/// What a page shows when loading its data failed: a sign-in redirect, a 403 or 404 page, or
+/// a generic message. Never internals.
+#[component]
+pub fn ErrorView(error: AppError) -> impl IntoView {
+    match error {
+        AppError::Unauthorized => {
+            let location = use_location();
+            let next = location.pathname.get_untracked();
+            view! { <Redirect path=format!("/signin?next={next}") /> }.into_any()
+        }
+        AppError::Forbidden => view! { <ForbiddenView /> }.into_any(),
+        AppError::NotFound => view! { <crate::pages::NotFoundView /> }.into_any(),
+        other => view! {
+            <section class="py-12 text-center">
+                <h1 class="text-2xl font-bold">"Something went wrong"</h1>
+                <p class="mt-2">{other.to_string()}</p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+/// The 403 page body.
+#[component]
+pub fn ForbiddenView() -> impl IntoView {
+    view! {
+        <leptos_meta::Title text="Access denied" />
+        <section class="py-12 text-center">
+            <p class="text-sm font-semibold text-indigo-600">"403"</p>
+            <h1 class="mt-2 text-3xl font-bold">"You do not have access to this page"</h1>
+            <p class="mt-4 text-slate-600 dark:text-slate-400">
+                "Your account's role does not include it. If you think it should, ask an administrator."
+            </p>
+            <p class="mt-6"><A href="/" attr:class=BUTTON>"Go to the home page"</A></p>
+        </section>
+    }
+}

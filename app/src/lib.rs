@@ -1,0 +1,92 @@
+//! Fluxorae's Leptos application: the HTML shell, the router, pages and server functions.
+//!
+//! Pages are rendered on the server complete (every route uses `SsrMode::Async`, so the HTML
+//! holds the content before any script runs) and then hydrated by the `frontend` wasm.
+
+#![recursion_limit = "256"]
+
+pub mod api;
+pub mod components;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+pub mod theme;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::components::{Footer, Header};
+use crate::pages::*;
+
+/// The HTML document around the app. The theme class comes from the `fx_theme` cookie, so the
+/// server renders the right theme and nothing flashes.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let dark = theme::initial_dark();
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en" class:dark=dark>
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
+                <link rel="stylesheet" href="/pkg/fluxorae.css" />
+                <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Scripts only from this origin (plus the per-response nonce Leptos puts on its own inline
+/// hydration script), wasm allowed, no framing.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    if let (Some(res), Some(nonce)) = (use_context::<leptos_axum::ResponseOptions>(), leptos::nonce::use_nonce()) {
+        let csp = format!(
+            "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
+             img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+             base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+            &*nonce
+        );
+        if let Ok(v) = http::HeaderValue::from_str(&csp) {
+            res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+}
+
+/// The application: header, routes, footer.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    components::provide_session();
+    view! {
+        <Title formatter=|t: String| if t.is_empty() { "Fluxorae".to_owned() } else { format!("{t} · Fluxorae") } />
+        <Router>
+            <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-indigo-600 focus:px-3 focus:py-2 focus:text-white">
+                "Skip to content"
+            </a>
+            <Header />
+            <main id="main" class="mx-auto w-full max-w-6xl px-4 py-8 sm:px-6">
+                <Routes fallback=not_found_page>
+                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
+                    <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/reset-password") view=ResetPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::Async />
+                </Routes>
+            </main>
+            <Footer />
+        </Router>
+    }
+}

@@ -1,0 +1,135 @@
+//! Server-side helpers for server functions: services, session, the current user, and mapping
+//! errors to HTTP statuses. Server functions stay thin: they call these, then one `domain` call.
+
+use domain::server::accounts::{self, Authenticated};
+use domain::server::{RequestMeta, Services};
+use domain::types::UserId;
+use domain::user::SessionUser;
+use domain::AppError;
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+use tower_sessions::Session;
+
+/// The session key holding who is signed in.
+const AUTH_KEY: &str = "auth";
+
+/// What the session stores about the signed-in person.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct SessionAuth {
+    user_id: UserId,
+    fingerprint: String,
+}
+
+/// Per-request memo of the current user, so a page with several server calls loads it once.
+#[derive(Clone, Default)]
+pub struct CurrentUserCell(Arc<OnceCell<Option<SessionUser>>>);
+
+/// The services, provided to every request by the server.
+pub fn services() -> Result<Services, AppError> {
+    use_context::<Services>().ok_or_else(|| {
+        tracing::error!("Services missing from the Leptos context");
+        AppError::Internal
+    })
+}
+
+/// The request's session (tower-sessions on Redis).
+pub async fn session() -> Result<Session, AppError> {
+    leptos_axum::extract::<Session>().await.map_err(|e| {
+        tracing::error!(error = %e, "no session layer");
+        AppError::Internal
+    })
+}
+
+/// Client IP and user agent, set by the server's middleware.
+pub fn request_meta() -> RequestMeta {
+    use_context::<http::request::Parts>()
+        .and_then(|p| p.extensions.get::<RequestMeta>().cloned())
+        .unwrap_or_default()
+}
+
+/// The signed-in person, if any. A session whose password fingerprint no longer matches (the
+/// password changed elsewhere) is ended.
+pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
+    let cell = use_context::<CurrentUserCell>().unwrap_or_default();
+    cell.0
+        .get_or_try_init(|| async {
+            let session = session().await?;
+            let auth: Option<SessionAuth> = session.get(AUTH_KEY).await.map_err(session_error)?;
+            let Some(auth) = auth else { return Ok(None) };
+            let svc = services()?;
+            let user = accounts::session_user(&svc.db, auth.user_id, &auth.fingerprint).await?;
+            if user.is_none() {
+                session.flush().await.map_err(session_error)?;
+            }
+            Ok(user)
+        })
+        .await
+        .cloned()
+}
+
+/// Starts a signed-in session with a fresh id (no session fixation).
+pub async fn start_session(auth: &Authenticated) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(AUTH_KEY, SessionAuth { user_id: auth.user.id, fingerprint: auth.fingerprint.clone() })
+        .await
+        .map_err(session_error)
+}
+
+/// Keeps the session signed in after its own password change.
+pub async fn refresh_session_fingerprint(user: UserId, fingerprint: String) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(session_error)?;
+    session.insert(AUTH_KEY, SessionAuth { user_id: user, fingerprint }).await.map_err(session_error)
+}
+
+/// Ends the session.
+pub async fn end_session() -> Result<(), AppError> {
+    session().await?.flush().await.map_err(session_error)
+}
+
+fn session_error(e: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %e, "session store error");
+    AppError::Internal
+}
+
+/// Sets the response status for `err` and hands it back, for `map_err(fail)`.
+pub fn fail(err: AppError) -> AppError {
+    if let Some(res) = use_context::<ResponseOptions>() {
+        if let Ok(code) = http::StatusCode::from_u16(err.status()) {
+            res.set_status(code);
+        }
+        if let AppError::RateLimited { retry_after_secs } = &err {
+            if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.insert_header(http::header::RETRY_AFTER, v);
+            }
+        }
+    }
+    err
+}
+
+/// Only same-site relative paths are followed after sign-in, so `next` cannot send people away.
+pub fn safe_next(next: Option<String>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => n,
+        _ => "/".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_kept_on_site() {
+        assert_eq!(safe_next(Some("/admin".into())), "/admin");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

@@ -1,0 +1,16 @@
+//! Fluxorae's domain: the types and rules every part of the platform shares.
+//!
+//! Without the `server` feature this crate compiles to wasm, so the browser parses input with the
+//! same rules the server enforces. The `server` feature adds what needs Postgres and Redis:
+//! queries, password hashing, tokens, the audit chain, and the demo seed.
+
+pub mod error;
+pub mod permissions;
+pub mod roles;
+pub mod types;
+pub mod user;
+
+#[cfg(feature = "server")]
+pub mod server;
+
+pub use error::{AppError, FieldError};

@@ -1,0 +1,314 @@
+//! Sign-up, sign-in, passwords and platform roles.
+
+use serde_json::json;
+use sqlx::PgPool;
+use time::OffsetDateTime;
+
+use super::audit::{self, AuditEvent};
+use super::{db, passwords, random_token, rfc3339, sha256_hex, throttle, RequestMeta, Services};
+use crate::error::Validator;
+use crate::roles::PlatformRole;
+use crate::types::{DisplayName, Email, Password, UserId};
+use crate::user::{SessionUser, UserSummary};
+use crate::AppError;
+
+/// A signed-in person plus the fingerprint of their current password hash. Sessions keep the
+/// fingerprint; when the password changes, every older session stops matching and ends.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    /// The person.
+    pub user: SessionUser,
+    /// First 16 hex digits of SHA-256 of the stored password hash.
+    pub fingerprint: String,
+}
+
+fn fingerprint(password_hash: &str) -> String {
+    sha256_hex(password_hash)[..16].to_owned()
+}
+
+fn parse_role(s: &str) -> Result<PlatformRole, AppError> {
+    s.parse().map_err(|_| {
+        tracing::error!(role = s, "unknown platform role in database");
+        AppError::Internal
+    })
+}
+
+/// Creates an account and signs it in.
+pub async fn sign_up(
+    svc: &Services,
+    email: &str,
+    password: &str,
+    display_name: &str,
+    meta: &RequestMeta,
+) -> Result<Authenticated, AppError> {
+    let mut v = Validator::new();
+    let email = v.check("email", Email::parse(email));
+    let name = v.check("display_name", DisplayName::parse(display_name));
+    let password = v.check("password", Password::parse(password));
+    if let (Some(e), Some(p)) = (&email, &password) {
+        if let Err(err) = p.check_not_email(e) {
+            v.add("password", err.0);
+        }
+    }
+    v.finish()?;
+    let (Some(email), Some(name), Some(password)) = (email, name, password) else {
+        return Err(AppError::Internal);
+    };
+    if let Some(ip) = &meta.ip {
+        throttle::rate_limit(svc, &["signup", ip], 20, 3600).await?;
+    }
+    let hash = passwords::hash(&password).await?;
+    let id = UserId::new();
+    let mut tx = svc.db.begin().await?;
+    let inserted = sqlx::query!(
+        "INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)",
+        id.0,
+        email.as_str(),
+        name.as_str(),
+        hash
+    )
+    .execute(&mut *tx)
+    .await;
+    if let Err(sqlx::Error::Database(e)) = &inserted {
+        if e.constraint() == Some("users_email_key") {
+            return Err(AppError::field(
+                "email",
+                "An account with this email already exists. Sign in, or reset your password.",
+            ));
+        }
+    }
+    inserted?;
+    audit::append(&mut tx, AuditEvent::new("auth.sign_up").actor(id).email(email.as_str()), meta).await?;
+    tx.commit().await?;
+    Ok(Authenticated {
+        user: SessionUser { id, email: email.into(), display_name: name.into(), role: PlatformRole::Customer },
+        fingerprint: fingerprint(&hash),
+    })
+}
+
+/// Checks an email and password. An unknown email gets the same answer, after the same work,
+/// as a wrong password; repeated failures back off and then lock (see [`throttle`]).
+pub async fn sign_in(svc: &Services, email: &str, password: &str, meta: &RequestMeta) -> Result<Authenticated, AppError> {
+    let typed = email.trim().to_lowercase();
+    if typed.is_empty() || password.is_empty() {
+        let mut v = Validator::new();
+        if typed.is_empty() {
+            v.add("email", "Enter your email address.");
+        }
+        if password.is_empty() {
+            v.add("password", "Enter your password.");
+        }
+        return Err(v.finish().err().unwrap_or(AppError::Internal));
+    }
+    throttle::check_sign_in(svc, &typed, meta.ip.as_deref()).await?;
+    let row = sqlx::query!(
+        "SELECT id, email, display_name, role, password_hash FROM users WHERE email = $1",
+        typed
+    )
+    .fetch_optional(&svc.db)
+    .await?;
+    let ok = passwords::verify(password, row.as_ref().map(|r| r.password_hash.as_str())).await;
+    match row {
+        Some(r) if ok => {
+            throttle::record_success(svc, &typed).await?;
+            let user = SessionUser { id: UserId(r.id), email: r.email, display_name: r.display_name, role: parse_role(&r.role)? };
+            audit::record(&svc.db, AuditEvent::new("auth.sign_in").actor(user.id).email(&user.email), meta).await?;
+            Ok(Authenticated { user, fingerprint: fingerprint(&r.password_hash) })
+        }
+        other => {
+            throttle::record_failure(svc, &typed, meta.ip.as_deref()).await?;
+            let mut ev = AuditEvent::new("auth.sign_in_failed").email(&typed).details(json!({ "known_account": other.is_some() }));
+            if let Some(r) = &other {
+                ev = ev.actor(UserId(r.id));
+            }
+            audit::record(&svc.db, ev, meta).await?;
+            Err(AppError::InvalidCredentials)
+        }
+    }
+}
+
+/// Loads the signed-in person for a session, if the account still exists and the session's
+/// password fingerprint still matches.
+pub async fn session_user(pool: &PgPool, id: UserId, session_fingerprint: &str) -> Result<Option<SessionUser>, AppError> {
+    let row = sqlx::query!("SELECT id, email, display_name, role, password_hash FROM users WHERE id = $1", id.0)
+        .fetch_optional(pool)
+        .await?;
+    match row {
+        Some(r) if fingerprint(&r.password_hash) == session_fingerprint => Ok(Some(SessionUser {
+            id: UserId(r.id),
+            email: r.email,
+            display_name: r.display_name,
+            role: parse_role(&r.role)?,
+        })),
+        _ => Ok(None),
+    }
+}
+
+/// Loads a user by id (for bearer-token requests).
+pub async fn user_by_id(pool: &PgPool, id: UserId) -> Result<Option<SessionUser>, AppError> {
+    let row = sqlx::query!("SELECT id, email, display_name, role FROM users WHERE id = $1", id.0)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| Ok(SessionUser { id: UserId(r.id), email: r.email, display_name: r.display_name, role: parse_role(&r.role)? }))
+        .transpose()
+}
+
+/// Records a sign-out.
+pub async fn sign_out(svc: &Services, user: &SessionUser, meta: &RequestMeta) -> Result<(), AppError> {
+    audit::record(&svc.db, AuditEvent::new("auth.sign_out").actor(user.id).email(&user.email), meta).await?;
+    Ok(())
+}
+
+async fn set_password(
+    conn: &mut sqlx::PgConnection,
+    user: UserId,
+    hash: &str,
+) -> Result<(), AppError> {
+    sqlx::query!("UPDATE users SET password_hash = $2 WHERE id = $1", user.0, hash)
+        .execute(&mut *conn)
+        .await?;
+    // A new password ends every API session too.
+    sqlx::query!("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user.0)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Changes a password after checking the current one. Returns the new session fingerprint.
+pub async fn change_password(
+    svc: &Services,
+    user: &SessionUser,
+    current: &str,
+    new: &str,
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    let mut v = Validator::new();
+    if current.is_empty() {
+        v.add("current_password", "Enter your current password.");
+    }
+    let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
+    let new_password = v.check("new_password", Password::parse(new).and_then(|p| p.check_not_email(&email).map(|_| p)));
+    v.finish()?;
+    let Some(new_password) = new_password else { return Err(AppError::Internal) };
+    throttle::check_sign_in(svc, &user.email, meta.ip.as_deref()).await?;
+    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id.0)
+        .fetch_one(&svc.db)
+        .await?;
+    if !passwords::verify(current, Some(&stored)).await {
+        throttle::record_failure(svc, &user.email, meta.ip.as_deref()).await?;
+        return Err(AppError::field("current_password", "That is not your current password."));
+    }
+    let hash = passwords::hash(&new_password).await?;
+    let mut tx = svc.db.begin().await?;
+    set_password(&mut tx, user.id, &hash).await?;
+    audit::append(&mut tx, AuditEvent::new("auth.password_changed").actor(user.id).email(&user.email), meta).await?;
+    tx.commit().await?;
+    Ok(fingerprint(&hash))
+}
+
+/// Emails a reset link when the account exists. Always answers the same way.
+pub async fn request_password_reset(svc: &Services, email: &str, meta: &RequestMeta) -> Result<(), AppError> {
+    let email = Email::parse(email).map_err(|e| AppError::field("email", e.0))?;
+    throttle::rate_limit(svc, &["reset", &sha256_hex(email.as_str())], 5, 3600).await?;
+    if let Some(ip) = &meta.ip {
+        throttle::rate_limit(svc, &["reset-ip", ip], 30, 3600).await?;
+    }
+    let user = sqlx::query!("SELECT id FROM users WHERE email = $1", email.as_str())
+        .fetch_optional(&svc.db)
+        .await?;
+    let Some(user) = user else {
+        audit::record(&svc.db, AuditEvent::new("auth.password_reset_requested").email(email.as_str()).details(json!({"known_account": false})), meta).await?;
+        return Ok(());
+    };
+    let token = random_token(32);
+    let expires = OffsetDateTime::now_utc() + svc.settings.reset_ttl;
+    let mut tx = svc.db.begin().await?;
+    sqlx::query!(
+        "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        sha256_hex(&token),
+        user.id,
+        expires
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        AuditEvent::new("auth.password_reset_requested").actor(UserId(user.id)).email(email.as_str()).details(json!({"known_account": true})),
+        meta,
+    )
+    .await?;
+    tx.commit().await?;
+    let link = format!("{}/reset-password?token={token}", svc.settings.base_url.trim_end_matches('/'));
+    let minutes = svc.settings.reset_ttl.as_secs() / 60;
+    let body = format!(
+        "Someone asked to reset the password of your Fluxorae account.\n\n\
+         To choose a new password, open this link within {minutes} minutes:\n{link}\n\n\
+         If it was not you, ignore this email: your password stays as it is."
+    );
+    svc.mailer.send(&email, "Reset your Fluxorae password", &body).await
+}
+
+/// Sets a new password from a reset link. The link works once, before it expires.
+pub async fn reset_password(svc: &Services, token: &str, new: &str, meta: &RequestMeta) -> Result<(), AppError> {
+    let expired = || AppError::Conflict("This reset link has expired or was already used. Ask for a new one.".into());
+    let mut tx = svc.db.begin().await?;
+    let row = sqlx::query!(
+        "SELECT r.user_id, u.email FROM password_resets r JOIN users u ON u.id = r.user_id
+         WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() FOR UPDATE OF r",
+        sha256_hex(token)
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or_else(expired)?;
+    let email = Email::parse(&row.email).map_err(|_| AppError::Internal)?;
+    let password = Password::parse(new)
+        .and_then(|p| p.check_not_email(&email).map(|_| p))
+        .map_err(|e| AppError::field("new_password", e.0))?;
+    let hash = passwords::hash(&password).await?;
+    sqlx::query!("UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL", row.user_id)
+        .execute(&mut *tx)
+        .await?;
+    set_password(&mut tx, UserId(row.user_id), &hash).await?;
+    audit::append(&mut tx, AuditEvent::new("auth.password_reset").actor(UserId(row.user_id)).email(email.as_str()), meta).await?;
+    tx.commit().await?;
+    throttle::record_success(svc, email.as_str()).await?;
+    Ok(())
+}
+
+/// Every user, newest first (platform ADMIN only; the caller checks).
+pub async fn list_users(pool: &PgPool, limit: i64) -> Result<Vec<UserSummary>, AppError> {
+    let rows = sqlx::query!(
+        "SELECT id, email, display_name, role, created_at FROM users ORDER BY created_at DESC, email LIMIT $1",
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(UserSummary { id: UserId(r.id), email: r.email, display_name: r.display_name, role: parse_role(&r.role)?, created_at: rfc3339(r.created_at) })
+        })
+        .collect()
+}
+
+/// Changes a user's platform role (platform ADMIN only; the caller checks).
+pub async fn set_role(svc: &Services, actor: &SessionUser, user: UserId, role: PlatformRole, meta: &RequestMeta) -> Result<(), AppError> {
+    if actor.id == user && role != PlatformRole::Admin {
+        return Err(AppError::field("role", "You cannot remove your own admin role."));
+    }
+    let mut tx = db::platform_tx(&svc.db).await?;
+    let old = sqlx::query_scalar!("SELECT role FROM users WHERE id = $1 FOR UPDATE", user.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    sqlx::query!("UPDATE users SET role = $2 WHERE id = $1", user.0, role.as_str())
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        AuditEvent::new("auth.role_changed").actor(actor.id).email(&actor.email).target(format!("user:{user}")).details(json!({"from": old, "to": role.as_str()})),
+        meta,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

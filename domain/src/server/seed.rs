@@ -1,0 +1,107 @@
+//! Demo data: a demo tenant and one user for every role. Idempotent: run at every start.
+
+use super::{db, passwords, Services};
+use crate::roles::{PlatformRole, TenantRole};
+use crate::types::{Password, TenantId, UserId};
+use crate::AppError;
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "fluxorae-demo-2026";
+/// The demo tenant's slug.
+pub const DEMO_TENANT_SLUG: &str = "acme-sales";
+
+/// One demo account.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoAccount {
+    /// Sign-in email.
+    pub email: &'static str,
+    /// Display name.
+    pub name: &'static str,
+    /// Platform role.
+    pub role: PlatformRole,
+    /// Role in the demo tenant, if a member.
+    pub tenant_role: Option<TenantRole>,
+}
+
+/// Every demo account: one per platform role, and one per tenant role in the demo tenant.
+pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount { email: "admin@demo.fluxorae.test", name: "Ada Admin", role: PlatformRole::Admin, tenant_role: None },
+    DemoAccount { email: "customer@demo.fluxorae.test", name: "Cai Customer", role: PlatformRole::Customer, tenant_role: None },
+    DemoAccount { email: "freelancer@demo.fluxorae.test", name: "Fern Freelancer", role: PlatformRole::Freelancer, tenant_role: None },
+    DemoAccount { email: "expert@demo.fluxorae.test", name: "Esha Expert", role: PlatformRole::Expert, tenant_role: None },
+    DemoAccount { email: "employee@demo.fluxorae.test", name: "Emil Employee", role: PlatformRole::Employee, tenant_role: None },
+    DemoAccount { email: "editor@demo.fluxorae.test", name: "Eda Editor", role: PlatformRole::ContentEditor, tenant_role: None },
+    DemoAccount { email: "owner@acme.fluxorae.test", name: "Olu Owner", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Owner) },
+    DemoAccount { email: "teamadmin@acme.fluxorae.test", name: "Tara Team-Admin", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Admin) },
+    DemoAccount { email: "manager@acme.fluxorae.test", name: "Mina Manager", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Manager) },
+    DemoAccount { email: "sdr@acme.fluxorae.test", name: "Sam SDR", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Sdr) },
+    DemoAccount { email: "product@acme.fluxorae.test", name: "Priya Product", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Product) },
+    DemoAccount { email: "devops@acme.fluxorae.test", name: "Dev Ops", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Devops) },
+    DemoAccount { email: "auditor@acme.fluxorae.test", name: "Aud Itor", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Auditor) },
+    DemoAccount { email: "readonly@acme.fluxorae.test", name: "Rea Donly", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Readonly) },
+];
+
+/// Creates whatever demo data is missing. Existing rows are left as they are.
+pub async fn seed_demo(svc: &Services) -> Result<(), AppError> {
+    let password = Password::parse(DEMO_PASSWORD).map_err(|_| AppError::Internal)?;
+    let mut hash: Option<String> = None;
+    let tenant = match sqlx::query_scalar!("SELECT id FROM tenants WHERE slug = $1", DEMO_TENANT_SLUG)
+        .fetch_optional(&svc.db)
+        .await?
+    {
+        Some(id) => TenantId(id),
+        None => {
+            let id = TenantId::new();
+            let mut tx = db::tenant_tx(&svc.db, id).await?;
+            sqlx::query!(
+                "INSERT INTO tenants (id, slug, name, kind) VALUES ($1, $2, 'Acme Sales', 'SALES_TEAM') ON CONFLICT (slug) DO NOTHING",
+                id.0,
+                DEMO_TENANT_SLUG
+            )
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query!("INSERT INTO tenant_settings (tenant_id, default_country, timezone) VALUES ($1, 'IN', 'Asia/Kolkata') ON CONFLICT DO NOTHING", id.0)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            id
+        }
+    };
+    for a in DEMO_ACCOUNTS {
+        let existing = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", a.email).fetch_optional(&svc.db).await?;
+        let id = match existing {
+            Some(id) => UserId(id),
+            None => {
+                if hash.is_none() {
+                    hash = Some(passwords::hash(&password).await?);
+                }
+                let id = UserId::new();
+                sqlx::query!(
+                    "INSERT INTO users (id, email, display_name, password_hash, role) VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (email) DO NOTHING",
+                    id.0,
+                    a.email,
+                    a.name,
+                    hash.as_deref(),
+                    a.role.as_str()
+                )
+                .execute(&svc.db)
+                .await?;
+                id
+            }
+        };
+        if let Some(role) = a.tenant_role {
+            let mut tx = db::tenant_tx(&svc.db, tenant).await?;
+            sqlx::query!(
+                "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                tenant.0,
+                id.0,
+                role.as_str()
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,108 @@
+//! The JSON API for non-browser clients: bearer access tokens and rotating refresh tokens.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use domain::server::{accounts, tokens, RequestMeta, Services};
+use domain::types::UserId;
+use domain::user::SessionUser;
+use domain::AppError;
+use serde::Deserialize;
+use serde_json::json;
+
+/// An `AppError` as a JSON response: `{"error": "...", "fields": [...]}` with its status.
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self(e)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let fields = match &self.0 {
+            AppError::Validation(f) => json!(f),
+            _ => json!([]),
+        };
+        let mut res = (status, Json(json!({ "error": self.0.to_string(), "fields": fields }))).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self.0 {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                res.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+/// The caller of a bearer-authenticated endpoint, loaded fresh from the database.
+pub struct Bearer(pub SessionUser);
+
+impl FromRequestParts<Services> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, svc: &Services) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(AppError::Unauthorized)?;
+        let claims = tokens::verify_access(svc, token)?;
+        let user = accounts::user_by_id(&svc.db, UserId(claims.sub)).await?.ok_or(AppError::Unauthorized)?;
+        Ok(Self(user))
+    }
+}
+
+#[derive(Deserialize)]
+struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[derive(Deserialize)]
+struct RefreshBody {
+    refresh_token: String,
+}
+
+async fn token(
+    State(svc): State<Services>,
+    ext: axum::Extension<RequestMeta>,
+    Json(body): Json<Credentials>,
+) -> Result<Json<tokens::TokenPair>, ApiError> {
+    let auth = accounts::sign_in(&svc, &body.email, &body.password, &ext.0).await?;
+    Ok(Json(tokens::issue(&svc, &auth.user).await?))
+}
+
+async fn refresh(
+    State(svc): State<Services>,
+    ext: axum::Extension<RequestMeta>,
+    Json(body): Json<RefreshBody>,
+) -> Result<Json<tokens::TokenPair>, ApiError> {
+    Ok(Json(tokens::refresh(&svc, &body.refresh_token, &ext.0).await?))
+}
+
+async fn revoke(State(svc): State<Services>, Json(body): Json<RefreshBody>) -> Result<StatusCode, ApiError> {
+    tokens::revoke(&svc, &body.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn me(Bearer(user): Bearer) -> Json<SessionUser> {
+    Json(user)
+}
+
+/// The `/api/v1` routes.
+pub fn router() -> Router<Services> {
+    Router::new()
+        .route("/auth/token", post(token))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/revoke", post(revoke))
+        .route("/me", get(me))
+}

@@ -1,0 +1,191 @@
+//! The Fluxorae server: builds the services and the axum router. `main.rs` runs it; the
+//! integration tests build it against a fresh database and serve it on a random port.
+
+pub mod api_v1;
+pub mod config;
+pub mod health;
+pub mod middleware;
+pub mod session_store;
+pub mod telemetry;
+
+use app::ssr::CurrentUserCell;
+use app::{shell, App};
+use axum::extract::{FromRef, Request, State};
+use axum::http::{header, HeaderName, HeaderValue};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use domain::server::mail::{Mailer, OutboxMailer, SmtpMailer};
+use domain::server::{db, Services, Settings};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
+use std::str::FromStr;
+use std::sync::Arc;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer};
+
+use crate::config::Config;
+use crate::middleware::TrustProxy;
+use crate::session_store::RedisSessionStore;
+
+/// Largest request body accepted (1 MiB); larger ones get 413.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// The router's state.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    /// Leptos' options (site root, output name).
+    pub leptos: LeptosOptions,
+    /// Domain services.
+    pub services: Services,
+    /// Prometheus renderer.
+    pub metrics: Option<PrometheusHandle>,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Postgres did not answer.
+    #[error("cannot connect to Postgres at DATABASE_URL: {0}")]
+    Postgres(sqlx::Error),
+    /// A migration failed; the server must not run on a half-migrated schema.
+    #[error("database migration failed, so the server will not start: {0}")]
+    Migration(sqlx::migrate::MigrateError),
+    /// Redis did not answer.
+    #[error("cannot connect to Redis at REDIS_URL: {0}")]
+    Redis(redis::RedisError),
+    /// The configuration is unusable.
+    #[error("{0}")]
+    Config(String),
+}
+
+/// Connects to Postgres (migrating as the owner) and Redis, and builds the services.
+pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
+    let owner_opts = PgConnectOptions::from_str(&cfg.database_url).map_err(StartError::Postgres)?;
+    let owner = PgPool::connect_with(owner_opts.clone()).await.map_err(StartError::Postgres)?;
+    db::migrate(&owner).await.map_err(StartError::Migration)?;
+    owner.close().await;
+    let pool = db::app_pool(owner_opts, cfg.db_max_connections).await.map_err(StartError::Postgres)?;
+    let client = redis::Client::open(cfg.redis_url.as_str()).map_err(StartError::Redis)?;
+    let redis = redis::aio::ConnectionManager::new(client).await.map_err(StartError::Redis)?;
+    let mailer: Arc<dyn Mailer> = match &cfg.smtp_url {
+        Some(url) => Arc::new(SmtpMailer::new(pool.clone(), url, &cfg.mail_from).map_err(StartError::Config)?),
+        None => Arc::new(OutboxMailer::new(pool.clone())),
+    };
+    let mut settings = Settings::new(cfg.base_url.clone(), cfg.jwt_secret.clone());
+    settings.redis_prefix = cfg.redis_prefix.clone();
+    Ok(Services { db: pool, redis, mailer, settings: Arc::new(settings) })
+}
+
+/// Leptos' options for this build: output name `fluxorae`, files under `site_root`.
+pub fn leptos_options(cfg: &Config) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name("fluxorae")
+        .site_root(cfg.site_root.as_str())
+        .site_pkg_dir("pkg")
+        .site_addr(cfg.addr)
+        .build()
+}
+
+/// The whole application router with every layer.
+pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle>) -> Router {
+    let leptos = leptos_options(cfg);
+    let routes = generate_route_list(App);
+    let context = {
+        let services = services.clone();
+        move || {
+            provide_context(services.clone());
+            provide_context(CurrentUserCell::default());
+        }
+    };
+    let server_fns = {
+        let context = context.clone();
+        move |req: Request| handle_server_fns_with_context(context.clone(), req)
+    };
+    let state = AppState { leptos: leptos.clone(), services: services.clone(), metrics };
+
+    let sessions = SessionManagerLayer::new(RedisSessionStore::new(services.redis.clone(), &cfg.redis_prefix))
+        .with_name("fx_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(cfg.secure)
+        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(cfg.session_idle.as_secs() as i64)));
+
+    let pkg = ServeDir::new(format!("{}/pkg", cfg.site_root));
+    let mut app = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(render_metrics))
+        .nest("/api/v1", api_v1::router().with_state(services.clone()))
+        .route("/api/{*fn_name}", get(server_fns.clone()).post(server_fns))
+        .leptos_routes_with_context(&state, routes, context.clone(), {
+            let leptos = leptos.clone();
+            move || shell(leptos.clone())
+        })
+        .nest_service(
+            "/pkg",
+            tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")))
+                .service(pkg),
+        )
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
+        .with_state(state)
+        .layer(sessions)
+        .layer(axum::middleware::from_fn(middleware::csrf))
+        .layer(axum::middleware::from_fn_with_state(TrustProxy(cfg.trust_proxy), middleware::request_meta))
+        .layer(axum::middleware::from_fn(middleware::metrics))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"),
+        ));
+    if cfg.secure {
+        app = app.layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        ));
+    }
+    let request_id = HeaderName::from_static("x-request-id");
+    app.layer(TraceLayer::new_for_http().make_span_with(telemetry::make_span))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn render_metrics(State(handle): State<Option<PrometheusHandle>>) -> impl IntoResponse {
+    match handle {
+        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        None => (axum::http::StatusCode::NOT_FOUND, "metrics are not enabled").into_response(),
+    }
+}
+
+/// Waits for SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}

@@ -1,0 +1,62 @@
+//! Runs the Fluxorae server.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use axum::serve::ListenerExt;
+use domain::server::seed;
+use server::config::Config;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cfg = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("fluxorae: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    server::telemetry::init(cfg.log_json);
+    match run(cfg).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server stopped");
+            eprintln!("fluxorae: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let services = server::connect(&cfg).await?;
+    domain::server::passwords::warm_up();
+    if cfg.seed_demo {
+        seed::seed_demo(&services).await.map_err(|e| format!("seeding demo data failed: {e}"))?;
+        print_demo_accounts(&cfg);
+    }
+    let app = server::router(&cfg, services, metrics);
+    let listener = tokio::net::TcpListener::bind(cfg.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.addr))?
+        .tap_io(|tcp| {
+            // Without this, small responses on keep-alive connections wait for delayed ACKs.
+            let _ = tcp.set_nodelay(true);
+        });
+    tracing::info!(addr = %cfg.addr, url = %cfg.base_url, "listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(server::shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+#[allow(clippy::print_stdout)]
+fn print_demo_accounts(cfg: &Config) {
+    println!("\nFluxorae is starting at {}", cfg.base_url);
+    println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
+    for a in seed::DEMO_ACCOUNTS {
+        let team = a.tenant_role.map(|r| format!(", {} of {}", r.label(), seed::DEMO_TENANT_SLUG)).unwrap_or_default();
+        println!("  {:<32} {}{}", a.email, a.role.label(), team);
+    }
+    println!();
+}

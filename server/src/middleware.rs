@@ -1,0 +1,95 @@
+//! Request-level policy: who is asking (IP, user agent), CSRF checks, metrics.
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use domain::server::RequestMeta;
+use std::net::SocketAddr;
+use std::time::Instant;
+
+/// Whether to believe `X-Forwarded-For`.
+#[derive(Clone, Copy)]
+pub struct TrustProxy(pub bool);
+
+/// Puts the client's IP and user agent on the request for the audit trail and rate limits.
+pub async fn request_meta(State(trust): State<TrustProxy>, mut req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+    let forwarded = trust
+        .0
+        .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .flatten()
+        .and_then(|v| v.split(',').next())
+        .map(|s| s.trim().to_owned());
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(512).collect());
+    req.extensions_mut().insert(RequestMeta { ip: forwarded.or(peer), user_agent });
+    next.run(req).await
+}
+
+/// Refuses cross-site state changes to cookie-authenticated routes.
+///
+/// Browsers send `Sec-Fetch-Site` on every request; older ones at least send `Origin` on
+/// cross-origin POSTs. A state-changing request is allowed when it is same-origin by either
+/// signal, or carries neither (a non-browser client, which has no ambient cookies to abuse).
+/// Webhooks and the bearer-token JSON API are exempt: they do not use cookies.
+pub async fn csrf(req: Request, next: Next) -> Response {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+    let path = req.uri().path();
+    let exempt = path.starts_with("/webhooks/") || path.starts_with("/api/v1/");
+    if safe || exempt || same_origin(req.headers()) {
+        return next.run(req).await;
+    }
+    (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response()
+}
+
+fn same_origin(headers: &HeaderMap) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), headers.get(header::HOST).and_then(|v| v.to_str().ok())) {
+        (None, _) => true,
+        (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) == Some(host),
+        (Some(_), None) => false,
+    }
+}
+
+/// Counts requests and their latency by route and status, for `/metrics`.
+pub async fn metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let res = next.run(req).await;
+    let status = res.status().as_u16().to_string();
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::counter!("http_requests_total", &labels).increment(1);
+    metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_origin;
+    use axum::http::HeaderMap;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn same_origin_rules() {
+        assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a"), ("host", "a")])));
+        assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
+        assert!(same_origin(&headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")])));
+        assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "localhost:3000")])));
+        assert!(same_origin(&headers(&[])));
+    }
+}
