@@ -2,12 +2,23 @@
 -- Migrations run as the database owner; the application works as `fluxorae_app`, a role that
 -- owns nothing and has no BYPASSRLS, so row-level security is the floor under every query.
 
--- The application role is cluster-wide; several test databases may race to create it.
+-- The application role is cluster-wide; several test databases may race to create it, and
+-- a concurrent GRANT of the same membership can fail with "tuple concurrently updated" (XX000).
+-- The owner must be able to SET ROLE to it (a superuser can anyway).
 DO $$
 BEGIN
-  CREATE ROLE fluxorae_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
-EXCEPTION WHEN duplicate_object OR unique_violation THEN
-  NULL;
+  BEGIN
+    CREATE ROLE fluxorae_app NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+  EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
+  END;
+  IF NOT pg_has_role(current_user, 'fluxorae_app', 'MEMBER') THEN
+    BEGIN
+      EXECUTE format('GRANT fluxorae_app TO %I', current_user);
+    EXCEPTION WHEN unique_violation OR internal_error THEN
+      NULL;
+    END;
+  END IF;
 END
 $$;
 

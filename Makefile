@@ -1,0 +1,44 @@
+# The two commands a newcomer needs: `make run` and `make test`. The rest are their parts.
+SHELL := /bin/bash
+export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
+export SQLX_OFFLINE ?= true
+ENV = set -a; . ./.env; set +a;
+
+.PHONY: run test setup build lint unit e2e sqlx-prepare sqlx-check bench
+
+## run: install what is missing, build, migrate, seed demo data and serve on http://localhost:3000
+run:
+	scripts/run.sh
+
+## test: every test — formatting, lints, unit, integration (real Postgres and Redis), end-to-end
+test: setup lint unit build e2e
+
+setup:
+	scripts/setup.sh
+	scripts/setup.sh browser
+
+build:
+	scripts/leptos.sh build --release
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p domain --features server --all-targets -- -D warnings
+	cargo clippy -p server --all-targets -- -D warnings
+	cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	$(ENV) cargo test -p domain --features server
+	$(ENV) cargo test -p app --features ssr
+	$(ENV) cargo test -p server
+
+e2e:
+	scripts/e2e.sh
+
+## sqlx-prepare: refresh .sqlx/ (the compile-time query data) from a freshly migrated database
+sqlx-prepare:
+	$(ENV) url=$$(scripts/sqlx-db.sh) && rm -rf .sqlx && mkdir -p .sqlx && touch domain/src/lib.rs && \
+	  SQLX_OFFLINE=false SQLX_OFFLINE_DIR=$(CURDIR)/.sqlx DATABASE_URL=$$url cargo check -p domain --features server --all-targets
+
+## bench: the benchmark against the reference peers (see docs/BENCHMARKS.md)
+bench:
+	bench/run.sh

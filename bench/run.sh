@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Benchmarks Fluxorae against the reference peers in ../shared/peers, in one sitting:
+# the home page and a JSON endpoint (/readyz: one Postgres and one Redis round trip), with the
+# peers' fixed wrk protocol (2 threads, 64 connections, 3 × 10 s after a warm-up).
+# Prints one summary line per target; raw wrk output goes to $PEERS_WORK/results.
+#   bench/run.sh            start the peers, start our release build on :3000, measure all
+#   ONLY_OURS=1 bench/run.sh   measure only ours (for a quick look; ratios need the peers)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+PEERS=${PEERS:-$ROOT/../shared/peers}
+PORT=${BENCH_PORT:-3000}
+command -v wrk >/dev/null || { sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd=sudo; $sudo_cmd apt-get install -y -qq wrk; }
+[ -x target/release/fluxorae ] || scripts/leptos.sh build --release
+set -a; . ./.env; set +a
+
+if ! curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; then
+  PORT=$PORT LEPTOS_SITE_ROOT=target/site RUST_LOG=warn target/release/fluxorae > /tmp/fluxorae-bench.log 2>&1 &
+  ours=$!
+  trap 'kill $ours 2>/dev/null || true' EXIT
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
+fi
+
+targets="ours-home=http://127.0.0.1:$PORT/ ours-readyz=http://127.0.0.1:$PORT/readyz"
+if [ "${ONLY_OURS:-0}" = 1 ]; then
+  for t in $targets; do "$PEERS/bench.sh" "${t#*=}" "${t%%=*}"; done
+else
+  "$PEERS/run-peers.sh" start >&2
+  EXTRA="$targets" "$PEERS/bench-all.sh"
+fi
+
+echo "# client payload of the home page (gzip -9 bytes)"
+for f in $(curl -s "http://127.0.0.1:$PORT/" | grep -oE '(href|src)="/pkg/[^"]+"' | cut -d'"' -f2 | sort -u) /pkg/fluxorae.wasm; do
+  printf '%s\t%s\n' "$f" "$(curl -s "http://127.0.0.1:$PORT$f" | gzip -9 | wc -c)"
+done
+printf '/ (html)\t%s\n' "$(curl -s "http://127.0.0.1:$PORT/" | gzip -9 | wc -c)"

@@ -1,0 +1,30 @@
+import { expect, Page } from '@playwright/test';
+
+export const DEMO_PASSWORD = 'fluxorae-demo-2026';
+
+/** Waits until the wasm has hydrated the page (the frontend marks <html data-hydrated>). */
+export async function hydrated(page: Page) {
+  await expect(page.locator('html')).toHaveAttribute('data-hydrated', 'true');
+}
+
+/** A unique email for a new account. */
+export function freshEmail(tag: string) {
+  return `${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+export async function signIn(page: Page, email: string, password = DEMO_PASSWORD, next?: string) {
+  await page.goto(next ? `/signin?next=${encodeURIComponent(next)}` : '/signin');
+  await hydrated(page);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+export async function signUp(page: Page, name: string, email: string, password: string) {
+  await page.goto('/signup');
+  await hydrated(page);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+}

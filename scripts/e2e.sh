@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# End-to-end tests: serve the built site against a fresh database and a fresh Redis key prefix,
+# run Playwright in Debian's Chromium, then clean up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+set -a; . ./.env; set +a
+port=${E2E_PORT:-3457}
+db_name="fluxorae_e2e_$$"
+base=${DATABASE_URL%/*}
+psql -q "$base/postgres" -c "CREATE DATABASE $db_name" >/dev/null
+log=$(mktemp)
+cleanup() {
+  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -f "$log"
+}
+trap cleanup EXIT
+DATABASE_URL="$base/$db_name" PORT=$port REDIS_PREFIX="e2e$$" LEPTOS_SITE_ROOT=target/site \
+  BASE_URL="http://127.0.0.1:$port" RUST_LOG=warn target/release/fluxorae > "$log" 2>&1 &
+pid=$!
+for _ in $(seq 1 100); do
+  curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+  kill -0 "$pid" 2>/dev/null || { cat "$log"; echo "the server did not start" >&2; exit 1; }
+  sleep 0.2
+done
+cd end2end
+BASE_URL="http://127.0.0.1:$port" DATABASE_URL="$base/$db_name" ../node_modules/.bin/playwright test "$@" || { echo "--- server log"; tail -50 "$log"; exit 1; }

@@ -1,0 +1,276 @@
+//! The server through its real router on a random port, with real Postgres and Redis: sessions,
+//! guards on server functions for every role, the JSON API, CSRF, limits, health.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use domain::roles::{PlatformRole, TenantRole};
+use domain::server::mail::OutboxMailer;
+use domain::server::{db, seed, Services, Settings};
+use reqwest::{header, redirect, Client, StatusCode};
+use server::config::Config;
+use sqlx::PgPool;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct TestApp {
+    base: String,
+    services: Services,
+}
+
+impl TestApp {
+    fn client(&self) -> Client {
+        Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signs in through the sign-in server function, as a form would.
+    async fn signed_in(&self, email: &str) -> Client {
+        let c = self.client();
+        let res = c
+            .post(self.url("/api/sign-in"))
+            .header(header::ACCEPT, "application/json")
+            .form(&[("email", email), ("password", seed::DEMO_PASSWORD), ("next", "/")])
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success() || res.status().is_redirection(), "sign-in of {email}: {}", res.status());
+        c
+    }
+}
+
+async fn spawn_app(owner: PgPool) -> TestApp {
+    let opts = owner.connect_options().as_ref().clone();
+    let pool = db::app_pool(opts, 8).await.unwrap();
+    let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url.as_str()).unwrap()).await.unwrap();
+    let prefix = format!("test:{}", uuid::Uuid::new_v4());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let cfg = Config {
+        database_url: String::new(),
+        redis_url,
+        addr,
+        base_url: format!("http://{addr}"),
+        secure: false,
+        session_idle: Duration::from_secs(1800),
+        jwt_secret: "test-secret-that-is-long-enough-0123456789".into(),
+        smtp_url: None,
+        mail_from: "test@example.com".into(),
+        log_json: false,
+        seed_demo: true,
+        trust_proxy: false,
+        db_max_connections: 8,
+        redis_prefix: prefix.clone(),
+        site_root: "target/site".into(),
+    };
+    let mut settings = Settings::new(cfg.base_url.clone(), cfg.jwt_secret.clone());
+    settings.redis_prefix = prefix;
+    let services = Services { db: pool.clone(), redis, mailer: Arc::new(OutboxMailer::new(pool)), settings: Arc::new(settings) };
+    seed::seed_demo(&services).await.unwrap();
+    let app = server::router(&cfg, services.clone(), None);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    TestApp { base: format!("http://{addr}"), services }
+}
+
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("fx_session="))
+        .map(str::to_owned)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn sign_in_sets_a_safe_session_cookie_and_renews_its_id(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    // A visitor's page load creates no session.
+    let home = c.get(app.url("/")).send().await.unwrap();
+    assert_eq!(home.status(), StatusCode::OK);
+    assert!(session_cookie(&home).is_none());
+
+    let res = c
+        .post(app.url("/api/sign-in"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("email", "customer@demo.fluxorae.test"), ("password", seed::DEMO_PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let cookie = session_cookie(&res).expect("a session cookie");
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
+    let first_id = cookie.split(';').next().unwrap().to_owned();
+
+    let me: serde_json::Value = c.post(app.url("/api/me")).header(header::ACCEPT, "application/json").send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["email"], "customer@demo.fluxorae.test");
+
+    // Signing in again renews the id (no session fixation).
+    let again = c
+        .post(app.url("/api/sign-in"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("email", "customer@demo.fluxorae.test"), ("password", seed::DEMO_PASSWORD), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    let second_id = session_cookie(&again).unwrap().split(';').next().unwrap().to_owned();
+    assert_ne!(first_id, second_id);
+
+    // Sign-out ends the session.
+    c.post(app.url("/api/sign-out")).header(header::ACCEPT, "application/json").send().await.unwrap();
+    let me: serde_json::Value = c.post(app.url("/api/me")).header(header::ACCEPT, "application/json").send().await.unwrap().json().await.unwrap();
+    assert!(me.is_null());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_customer_gets_403_at_admin_and_a_visitor_is_sent_to_sign_in(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let visitor = app.client().get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(visitor.status(), StatusCode::FOUND);
+    assert_eq!(visitor.headers()[header::LOCATION], "/signin?next=/admin");
+
+    let customer = app.signed_in("customer@demo.fluxorae.test").await;
+    let page = customer.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("You do not have access to this page"));
+    assert!(!html.contains("admin@demo.fluxorae.test"), "no admin data leaks into the 403 page");
+
+    let admin = app.signed_in("admin@demo.fluxorae.test").await;
+    let page = admin.get(app.url("/admin")).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("customer@demo.fluxorae.test"));
+}
+
+/// Every demo account calls every guarded server function; the answer must match its role.
+#[sqlx::test(migrations = "../migrations")]
+async fn every_role_on_every_guarded_action(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let member_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = 'sdr@acme.fluxorae.test'")
+        .fetch_one(&app.services.db)
+        .await
+        .unwrap();
+    for account in seed::DEMO_ACCOUNTS {
+        let c = app.signed_in(account.email).await;
+        let call = |path: &'static str, form: Vec<(&'static str, String)>| {
+            let c = c.clone();
+            let url = app.url(path);
+            async move { c.post(url).header(header::ACCEPT, "application/json").form(&form).send().await.unwrap().status() }
+        };
+        let admin = call("/api/admin/overview", vec![]).await;
+        let expect_admin = if account.role == PlatformRole::Admin { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        assert_eq!(admin, expect_admin, "{} admin/overview", account.email);
+
+        let settings = call(
+            "/api/teams/settings",
+            vec![("slug", seed::DEMO_TENANT_SLUG.into()), ("default_country", "IN".into()), ("timezone", "Asia/Kolkata".into())],
+        )
+        .await;
+        let role_change = call(
+            "/api/teams/member-role",
+            vec![("slug", seed::DEMO_TENANT_SLUG.into()), ("user_id", member_id.to_string()), ("role", "SDR".into())],
+        )
+        .await;
+        let overview = call("/api/teams/overview", vec![("slug", seed::DEMO_TENANT_SLUG.into())]).await;
+        let (want_settings, want_role, want_overview) = match account.tenant_role {
+            None => (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
+            Some(TenantRole::Owner | TenantRole::Admin) => (StatusCode::OK, StatusCode::OK, StatusCode::OK),
+            Some(TenantRole::Product) => (StatusCode::OK, StatusCode::FORBIDDEN, StatusCode::OK),
+            Some(_) => (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN, StatusCode::OK),
+        };
+        assert_eq!(settings, want_settings, "{} teams/settings", account.email);
+        assert_eq!(role_change, want_role, "{} teams/member-role", account.email);
+        assert_eq!(overview, want_overview, "{} teams/overview", account.email);
+    }
+    // Nobody signed in: 401 everywhere.
+    let visitor = app.client();
+    for path in ["/api/admin/overview", "/api/teams/overview", "/api/teams/settings", "/api/change-password"] {
+        let s = visitor.post(app.url(path)).header(header::ACCEPT, "application/json").form(&[("slug", "acme-sales")]).send().await.unwrap().status();
+        assert!(s == StatusCode::UNAUTHORIZED || s == StatusCode::BAD_REQUEST, "{path}: {s}");
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_json_api_uses_bearer_tokens_that_rotate(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    let bad = c.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"email": "admin@demo.fluxorae.test", "password": "nope nope nope"})).send().await.unwrap();
+    assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(bad.json::<serde_json::Value>().await.unwrap()["error"], "That email and password do not match.");
+
+    let pair: serde_json::Value = c
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"email": "admin@demo.fluxorae.test", "password": seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = pair["access_token"].as_str().unwrap();
+    let me = c.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap();
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_eq!(me.json::<serde_json::Value>().await.unwrap()["role"], "ADMIN");
+    assert_eq!(c.get(app.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+
+    let refresh = pair["refresh_token"].as_str().unwrap();
+    let next = c.post(app.url("/api/v1/auth/refresh")).json(&serde_json::json!({"refresh_token": refresh})).send().await.unwrap();
+    assert_eq!(next.status(), StatusCode::OK);
+    let reuse = c.post(app.url("/api/v1/auth/refresh")).json(&serde_json::json!({"refresh_token": refresh})).send().await.unwrap();
+    assert_eq!(reuse.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn cross_site_posts_and_huge_bodies_are_refused(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    let cross = c
+        .post(app.url("/api/sign-out"))
+        .header(header::ORIGIN, "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+    let cross = c.post(app.url("/api/sign-out")).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    assert_eq!(cross.status(), StatusCode::FORBIDDEN);
+
+    let huge = "x".repeat(server::BODY_LIMIT + 1);
+    let res = c.post(app.url("/api/sign-in")).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(huge).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    let garbage = c.post(app.url("/api/v1/auth/token")).header(header::CONTENT_TYPE, "application/json").body("{not json").send().await.unwrap();
+    assert_eq!(garbage.status(), StatusCode::BAD_REQUEST);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn health_readiness_headers_and_request_ids(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    assert_eq!(c.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    let ready = c.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    let home = c.get(app.url("/")).send().await.unwrap();
+    let h = home.headers();
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+    assert!(h.get("strict-transport-security").is_none(), "no HSTS on plain http");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self' 'nonce-") && csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(h.get("x-request-id").is_some());
+
+    // Postgres gone: not ready, with the reason.
+    app.services.db.close().await;
+    let ready = c.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: serde_json::Value = ready.json().await.unwrap();
+    assert_eq!(body["postgres"], "unreachable");
+    assert_eq!(body["redis"], "ok");
+}
