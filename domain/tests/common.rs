@@ -23,3 +23,34 @@ pub async fn services(owner: &PgPool) -> Services {
 pub fn meta(ip: &str) -> RequestMeta {
     RequestMeta { ip: Some(ip.into()), user_agent: Some("integration-test".into()) }
 }
+
+/// A pool of the database owner that sees every row (platform scope), to check what is really
+/// stored. Row-level security is forced, so even the owner sees nothing without a scope.
+pub async fn all_rows(owner: &PgPool) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                conn.execute("SET app.scope = 'platform'").await?;
+                Ok(())
+            })
+        })
+        .connect_with(owner.connect_options().as_ref().clone())
+        .await
+        .expect("owner pool")
+}
+
+/// Runs `statements` as the owner with the audit table's protections lifted, the way someone
+/// with full database access could, to prove that verification still finds the change.
+pub async fn tamper(owner: &PgPool, statements: &[&str]) {
+    let mut tx = owner.begin().await.unwrap();
+    for s in ["ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY", "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"]
+        .iter()
+        .chain(statements)
+        .chain(["ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update", "ALTER TABLE audit_log FORCE ROW LEVEL SECURITY"].iter())
+    {
+        sqlx::query(s).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+}

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{meta, services};
+use common::{all_rows, meta, services, tamper};
 use domain::permissions::{allowed, Access, Resource};
 use domain::roles::{PlatformRole, TenantRole};
 use domain::server::audit::{self, AuditEvent};
@@ -14,7 +14,7 @@ use domain::server::{accounts, db, guard, seed, tokens, Services};
 use domain::types::Slug;
 use domain::user::SessionUser;
 use domain::AppError;
-use sqlx::PgPool;
+use sqlx::{Connection, PgPool};
 
 const PW: &str = "correct horse battery";
 
@@ -70,10 +70,11 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
     let bob = user(&svc, "bob@example.com").await;
     let a = tenants::create(&svc, &alice, &Slug::parse("team-a").unwrap(), "Team A", TenantKind::SalesTeam, &meta("10.0.0.1")).await.unwrap();
     let b = tenants::create(&svc, &bob, &Slug::parse("team-b").unwrap(), "Team B", TenantKind::Store, &meta("10.0.0.1")).await.unwrap();
+    let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {
         let total_b: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE tenant_id = $1"))
             .bind(b.0)
-            .fetch_one(&owner)
+            .fetch_one(&everything)
             .await
             .unwrap();
         assert!(total_b > 0, "the test needs rows of tenant B in {table}");
@@ -111,7 +112,7 @@ async fn the_guard_allows_and_denies_exactly_by_the_matrix(owner: PgPool) {
     let svc = services(&owner).await;
     seed::seed_demo(&svc).await.unwrap();
     seed::seed_demo(&svc).await.unwrap(); // idempotent
-    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM tenant_members").fetch_one(&owner).await.unwrap();
+    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM tenant_members").fetch_one(&all_rows(&owner).await).await.unwrap();
     assert_eq!(members, TenantRole::ALL.len() as i64);
     for account in seed::DEMO_ACCOUNTS {
         let me = accounts::sign_in(&svc, account.email, seed::DEMO_PASSWORD, &meta("10.0.0.1")).await.unwrap().user;
@@ -150,25 +151,34 @@ async fn the_audit_trail_is_append_only_and_tampering_is_found(owner: PgPool) {
     assert_eq!(ok.first_broken, None);
     assert_eq!(ok.checked, 5); // the sign-up plus four events
 
-    // Neither the application nor the owner may change or remove entries.
-    for conn in [&svc.db, &owner] {
-        let e = sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 2").execute(conn).await.unwrap_err();
-        assert!(e.to_string().contains("append-only") || e.to_string().contains("permission denied"), "{e}");
-        let e = sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(conn).await.unwrap_err();
-        assert!(e.to_string().contains("append-only") || e.to_string().contains("permission denied"), "{e}");
+    // Neither the application nor the owner may change or remove entries: row-level security
+    // gives them no row to change, and under it the trigger refuses outright.
+    let everything = all_rows(&owner).await;
+    for conn in [&svc.db, &owner, &everything] {
+        let updated = sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 2").execute(conn).await;
+        assert!(updated.map(|r| r.rows_affected() == 0).unwrap_or(true));
+        let deleted = sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(conn).await;
+        assert!(deleted.map(|r| r.rows_affected() == 0).unwrap_or(true));
     }
+    let mut tx = owner.begin().await.unwrap();
+    sqlx::query("ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY").execute(&mut *tx).await.unwrap();
+    for statement in ["UPDATE audit_log SET action = 'x' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 2"] {
+        let mut sp = tx.begin().await.unwrap();
+        let e = sqlx::query(statement).execute(&mut *sp).await.unwrap_err();
+        assert!(e.to_string().contains("append-only"), "{e}");
+        sp.rollback().await.unwrap();
+    }
+    tx.rollback().await.unwrap();
     let e = sqlx::query("TRUNCATE audit_log CASCADE").execute(&owner).await.unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
+    assert_eq!(audit::verify(&svc.db).await.unwrap(), ok, "nothing changed");
 
     // Erasing a person's personal data keeps the chain verifiable.
     assert!(audit::erase_person(&svc.db, who.id).await.unwrap() > 0);
     assert_eq!(audit::verify(&svc.db).await.unwrap().first_broken, None);
 
-    // Someone with the power to disable the trigger edits entry 3: verify names it.
-    let mut conn = owner.acquire().await.unwrap();
-    sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update").execute(&mut *conn).await.unwrap();
-    sqlx::query("UPDATE audit_log SET target = 'thing:forged' WHERE seq = 3").execute(&mut *conn).await.unwrap();
-    sqlx::query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update").execute(&mut *conn).await.unwrap();
+    // Someone with full database access edits entry 3: verify names it.
+    tamper(&owner, &["UPDATE audit_log SET target = 'thing:forged' WHERE seq = 3"]).await;
     assert_eq!(audit::verify(&svc.db).await.unwrap().first_broken, Some(3));
 }
 
@@ -178,16 +188,13 @@ async fn a_rewritten_hash_breaks_the_next_link(owner: PgPool) {
     let who = user(&svc, "jo@example.com").await;
     audit::record(&svc.db, AuditEvent::new("test.event").actor(who.id), &meta("10.0.0.1")).await.unwrap();
     audit::record(&svc.db, AuditEvent::new("test.event").actor(who.id), &meta("10.0.0.1")).await.unwrap();
-    let mut conn = owner.acquire().await.unwrap();
-    sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update").execute(&mut *conn).await.unwrap();
     // Rewrite entry 2's content and recompute its own hash consistently: entry 3's link breaks.
-    sqlx::query("UPDATE audit_log SET canonical = replace(canonical, 'test.event', 'test.forged'), action = 'test.forged' WHERE seq = 2")
-        .execute(&mut *conn)
-        .await
-        .unwrap();
-    let (prev, canonical): (String, String) = sqlx::query_as("SELECT prev_hash, canonical FROM audit_log WHERE seq = 2").fetch_one(&mut *conn).await.unwrap();
-    sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = 2").bind(audit::link_hash(&prev, &canonical)).execute(&mut *conn).await.unwrap();
-    sqlx::query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update").execute(&mut *conn).await.unwrap();
+    tamper(&owner, &["UPDATE audit_log SET canonical = replace(canonical, 'test.event', 'test.forged'), action = 'test.forged' WHERE seq = 2"]).await;
+    let everything = all_rows(&owner).await;
+    let (prev, canonical): (String, String) =
+        sqlx::query_as("SELECT prev_hash, canonical FROM audit_log WHERE seq = 2").fetch_one(&everything).await.unwrap();
+    let rehash = format!("UPDATE audit_log SET hash = '{}' WHERE seq = 2", audit::link_hash(&prev, &canonical));
+    tamper(&owner, &[rehash.as_str()]).await;
     assert_eq!(audit::verify(&svc.db).await.unwrap().first_broken, Some(3));
 }
 
