@@ -10,7 +10,7 @@ pub mod telemetry;
 
 use app::ssr::CurrentUserCell;
 use app::{shell, App};
-use axum::extract::{FromRef, Request, State};
+use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -19,7 +19,7 @@ use domain::server::mail::{Mailer, OutboxMailer, SmtpMailer};
 use domain::server::{db, Services, Settings};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, LeptosRoutes};
+use leptos_axum::{generate_route_list, LeptosRoutes};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
@@ -107,10 +107,6 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
             provide_context(CurrentUserCell::default());
         }
     };
-    let server_fns = {
-        let context = context.clone();
-        move |req: Request| handle_server_fns_with_context(context.clone(), req)
-    };
     let state = AppState { leptos: leptos.clone(), services: services.clone(), metrics };
 
     let sessions = SessionManagerLayer::new(RedisSessionStore::new(services.redis.clone(), &cfg.redis_prefix))
@@ -126,7 +122,6 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(render_metrics))
         .nest("/api/v1", api_v1::router().with_state(services.clone()))
-        .route("/api/{*fn_name}", get(server_fns.clone()).post(server_fns))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
             move || shell(leptos.clone())
@@ -139,6 +134,8 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .with_state(state)
+        // leptos_routes_with_context also serves every server function under /api/.
+        .layer(axum::middleware::from_fn(middleware::server_fn_status))
         .layer(sessions)
         .layer(axum::middleware::from_fn(middleware::csrf))
         .layer(axum::middleware::from_fn_with_state(TrustProxy(cfg.trust_proxy), middleware::request_meta))

@@ -70,6 +70,28 @@ pub async fn metrics(req: Request, next: Next) -> Response {
     res
 }
 
+/// Gives server-function errors their real status. Errors raised inside a server function set
+/// it themselves; errors raised before it runs (arguments that cannot be read) arrive here as 500
+/// with an `AppError` body, which names the right status.
+pub async fn server_fn_status(req: Request, next: Next) -> Response {
+    let is_server_fn = req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/v1/");
+    let res = next.run(req).await;
+    if !is_server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response(),
+    };
+    if let Ok(err) = serde_json::from_slice::<domain::AppError>(&bytes) {
+        if let Ok(status) = StatusCode::from_u16(err.status()) {
+            parts.status = status;
+        }
+    }
+    Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::same_origin;

@@ -132,7 +132,7 @@ async fn sign_in_sets_a_safe_session_cookie_and_renews_its_id(owner: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_customer_gets_403_at_admin_and_a_visitor_is_sent_to_sign_in(owner: PgPool) {
     let app = spawn_app(owner).await;
-    let visitor = app.client().get(app.url("/admin")).send().await.unwrap();
+    let visitor = app.client().get(app.url("/admin")).header(header::ACCEPT, "text/html").send().await.unwrap();
     assert_eq!(visitor.status(), StatusCode::FOUND);
     assert_eq!(visitor.headers()[header::LOCATION], "/signin?next=/admin");
 
@@ -191,10 +191,24 @@ async fn every_role_on_every_guarded_action(owner: PgPool) {
     }
     // Nobody signed in: 401 everywhere.
     let visitor = app.client();
-    for path in ["/api/admin/overview", "/api/teams/overview", "/api/teams/settings", "/api/change-password"] {
-        let s = visitor.post(app.url(path)).header(header::ACCEPT, "application/json").form(&[("slug", "acme-sales")]).send().await.unwrap().status();
-        assert!(s == StatusCode::UNAUTHORIZED || s == StatusCode::BAD_REQUEST, "{path}: {s}");
+    let form = [
+        ("slug", "acme-sales"),
+        ("default_country", "IN"),
+        ("timezone", "UTC"),
+        ("current_password", "x"),
+        ("new_password", "y"),
+        ("user_id", "00000000-0000-0000-0000-000000000000"),
+        ("role", "SDR"),
+    ];
+    for path in ["/api/admin/overview", "/api/teams/overview", "/api/teams/settings", "/api/teams/member-role", "/api/change-password"] {
+        let s = visitor.post(app.url(path)).header(header::ACCEPT, "application/json").form(&form).send().await.unwrap().status();
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
     }
+    // A call missing its arguments is the caller's mistake: 400 with a message, not 500.
+    let res = visitor.post(app.url("/api/teams/settings")).header(header::ACCEPT, "application/json").form(&[("slug", "acme-sales")]).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["BadRequest"].as_str().unwrap().contains("could not be read"), "{body}");
 }
 
 #[sqlx::test(migrations = "../migrations")]
