@@ -1,7 +1,10 @@
 //! Server functions. Each is a public POST endpoint: it finds out who is asking, checks what they
 //! may do through `domain::server::guard`, and calls one `domain` function.
 
-use domain::user::{AuditEntryView, ChainReport, MemberSummary, Membership, OutboxEmail, SessionUser, TeamSettings, UserSummary};
+use domain::user::{
+    AuditEntryView, ChainReport, MemberSummary, Membership, OutboxEmail, SessionUser, TeamSettings,
+    UserSummary,
+};
 use domain::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -23,9 +26,16 @@ pub async fn get_current_user() -> Result<Option<SessionUser>, AppError> {
 
 /// Creates an account and signs in.
 #[server(endpoint = "sign-up")]
-pub async fn sign_up(email: String, password: String, display_name: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_up(
+    email: String,
+    password: String,
+    display_name: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let svc = services()?;
-    let auth = accounts::sign_up(&svc, &email, &password, &display_name, &request_meta()).await.map_err(fail)?;
+    let auth = accounts::sign_up(&svc, &email, &password, &display_name, &request_meta())
+        .await
+        .map_err(fail)?;
     crate::ssr::start_session(&auth).await.map_err(fail)?;
     leptos_axum::redirect(&crate::ssr::safe_next(next));
     Ok(())
@@ -33,9 +43,15 @@ pub async fn sign_up(email: String, password: String, display_name: String, next
 
 /// Signs in with email and password.
 #[server(endpoint = "sign-in")]
-pub async fn sign_in(email: String, password: String, next: Option<String>) -> Result<(), AppError> {
+pub async fn sign_in(
+    email: String,
+    password: String,
+    next: Option<String>,
+) -> Result<(), AppError> {
     let svc = services()?;
-    let auth = accounts::sign_in(&svc, &email, &password, &request_meta()).await.map_err(fail)?;
+    let auth = accounts::sign_in(&svc, &email, &password, &request_meta())
+        .await
+        .map_err(fail)?;
     crate::ssr::start_session(&auth).await.map_err(fail)?;
     leptos_axum::redirect(&crate::ssr::safe_next(next));
     Ok(())
@@ -45,7 +61,9 @@ pub async fn sign_in(email: String, password: String, next: Option<String>) -> R
 #[server(endpoint = "sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
     if let Some(user) = current_user().await.map_err(fail)? {
-        accounts::sign_out(&services()?, &user, &request_meta()).await.map_err(fail)?;
+        accounts::sign_out(&services()?, &user, &request_meta())
+            .await
+            .map_err(fail)?;
     }
     crate::ssr::end_session().await.map_err(fail)?;
     leptos_axum::redirect("/");
@@ -54,23 +72,43 @@ pub async fn sign_out() -> Result<(), AppError> {
 
 /// Changes the signed-in person's password.
 #[server(endpoint = "change-password")]
-pub async fn change_password(current_password: String, new_password: String) -> Result<(), AppError> {
+pub async fn change_password(
+    current_password: String,
+    new_password: String,
+) -> Result<(), AppError> {
     let svc = services()?;
-    let user = current_user().await?.ok_or(AppError::Unauthorized).map_err(fail)?;
-    let fp = accounts::change_password(&svc, &user, &current_password, &new_password, &request_meta()).await.map_err(fail)?;
-    crate::ssr::refresh_session_fingerprint(user.id, fp).await.map_err(fail)
+    let user = current_user()
+        .await?
+        .ok_or(AppError::Unauthorized)
+        .map_err(fail)?;
+    let fp = accounts::change_password(
+        &svc,
+        &user,
+        &current_password,
+        &new_password,
+        &request_meta(),
+    )
+    .await
+    .map_err(fail)?;
+    crate::ssr::refresh_session_fingerprint(user.id, fp)
+        .await
+        .map_err(fail)
 }
 
 /// Emails a reset link if the account exists; answers the same either way.
 #[server(endpoint = "forgot-password")]
 pub async fn request_password_reset(email: String) -> Result<(), AppError> {
-    accounts::request_password_reset(&services()?, &email, &request_meta()).await.map_err(fail)
+    accounts::request_password_reset(&services()?, &email, &request_meta())
+        .await
+        .map_err(fail)
 }
 
 /// Sets a new password from a reset link, then sends the person to sign in.
 #[server(endpoint = "reset-password")]
 pub async fn reset_password(token: String, new_password: String) -> Result<(), AppError> {
-    accounts::reset_password(&services()?, &token, &new_password, &request_meta()).await.map_err(fail)?;
+    accounts::reset_password(&services()?, &token, &new_password, &request_meta())
+        .await
+        .map_err(fail)?;
     leptos_axum::redirect("/signin?reset=done");
     Ok(())
 }
@@ -94,7 +132,9 @@ pub async fn admin_overview() -> Result<AdminData, AppError> {
     guard::platform(user.as_ref(), &[PlatformRole::Admin]).map_err(fail)?;
     Ok(AdminData {
         users: accounts::list_users(&svc.db, 200).await.map_err(fail)?,
-        audit: audit::recent(&svc.db, audit::AuditScope::Platform, 50).await.map_err(fail)?,
+        audit: audit::recent(&svc.db, audit::AuditScope::Platform, 50)
+            .await
+            .map_err(fail)?,
         outbox: mail::recent(&svc.db, 20).await.map_err(fail)?,
     })
 }
@@ -105,9 +145,15 @@ pub async fn set_user_role(user_id: String, role: String) -> Result<(), AppError
     let svc = services()?;
     let current = current_user().await?;
     let admin = guard::platform(current.as_ref(), &[PlatformRole::Admin]).map_err(fail)?;
-    let user = user_id.parse().map_err(|_| fail(AppError::field("user_id", "Unknown user.")))?;
-    let role: PlatformRole = role.parse().map_err(|_| fail(AppError::field("role", "Choose a role from the list.")))?;
-    accounts::set_role(&svc, admin, user, role, &request_meta()).await.map_err(fail)
+    let user = user_id
+        .parse()
+        .map_err(|_| fail(AppError::field("user_id", "Unknown user.")))?;
+    let role: PlatformRole = role
+        .parse()
+        .map_err(|_| fail(AppError::field("role", "Choose a role from the list.")))?;
+    accounts::set_role(&svc, admin, user, role, &request_meta())
+        .await
+        .map_err(fail)
 }
 
 /// Checks the whole audit chain (platform ADMIN only).
@@ -147,31 +193,73 @@ pub async fn team_overview(slug: String) -> Result<TeamData, AppError> {
     let svc = services()?;
     let user = current_user().await?;
     let user = guard::signed_in(user.as_ref()).map_err(fail)?;
-    let team = tenants::membership(&svc.db, user.id, &slug).await.map_err(fail)?.ok_or(AppError::NotFound).map_err(fail)?;
+    let team = tenants::membership(&svc.db, user.id, &slug)
+        .await
+        .map_err(fail)?
+        .ok_or(AppError::NotFound)
+        .map_err(fail)?;
     let can = |r| domain::permissions::allowed(team.role, r, Access::Read).is_some();
-    let members = if can(Resource::Sdrs) { Some(tenants::members(&svc.db, team.tenant_id).await.map_err(fail)?) } else { None };
+    let members = if can(Resource::Sdrs) {
+        Some(
+            tenants::members(&svc.db, team.tenant_id)
+                .await
+                .map_err(fail)?,
+        )
+    } else {
+        None
+    };
     let settings = if can(Resource::Settings) {
-        Some(tenants::settings(&svc.db, team.tenant_id).await.map_err(fail)?)
+        Some(
+            tenants::settings(&svc.db, team.tenant_id)
+                .await
+                .map_err(fail)?,
+        )
     } else {
         None
     };
     let audit = if can(Resource::Audit) {
-        Some(audit::recent(&svc.db, audit::AuditScope::Tenant(team.tenant_id), 20).await.map_err(fail)?)
+        Some(
+            audit::recent(&svc.db, audit::AuditScope::Tenant(team.tenant_id), 20)
+                .await
+                .map_err(fail)?,
+        )
     } else {
         None
     };
-    Ok(TeamData { team, members, settings, audit })
+    Ok(TeamData {
+        team,
+        members,
+        settings,
+        audit,
+    })
 }
 
 /// Updates a team's settings (Settings: write).
 #[server(endpoint = "teams/settings")]
-pub async fn update_team_settings(slug: String, default_country: String, timezone: String) -> Result<(), AppError> {
+pub async fn update_team_settings(
+    slug: String,
+    default_country: String,
+    timezone: String,
+) -> Result<(), AppError> {
     let svc = services()?;
     let user = current_user().await?;
-    let grant = guard::tenant(&svc.db, user.as_ref(), &slug, Resource::Settings, Access::Write).await.map_err(fail)?;
+    let grant = guard::tenant(
+        &svc.db,
+        user.as_ref(),
+        &slug,
+        Resource::Settings,
+        Access::Write,
+    )
+    .await
+    .map_err(fail)?;
     let user = guard::signed_in(user.as_ref())?;
-    let new = TeamSettings { default_country, timezone };
-    tenants::update_settings(&svc, user, grant.tenant, &new, &request_meta()).await.map_err(fail)
+    let new = TeamSettings {
+        default_country,
+        timezone,
+    };
+    tenants::update_settings(&svc, user, grant.tenant, &new, &request_meta())
+        .await
+        .map_err(fail)
 }
 
 /// Sets a member's role (SDRs: manage).
@@ -179,9 +267,23 @@ pub async fn update_team_settings(slug: String, default_country: String, timezon
 pub async fn set_member_role(slug: String, user_id: String, role: String) -> Result<(), AppError> {
     let svc = services()?;
     let user = current_user().await?;
-    let grant = guard::tenant(&svc.db, user.as_ref(), &slug, Resource::Sdrs, Access::Manage).await.map_err(fail)?;
+    let grant = guard::tenant(
+        &svc.db,
+        user.as_ref(),
+        &slug,
+        Resource::Sdrs,
+        Access::Manage,
+    )
+    .await
+    .map_err(fail)?;
     let actor = guard::signed_in(user.as_ref())?;
-    let member = user_id.parse().map_err(|_| fail(AppError::field("user_id", "Unknown member.")))?;
-    let role: TenantRole = role.parse().map_err(|_| fail(AppError::field("role", "Choose a role from the list.")))?;
-    tenants::set_member(&svc, actor, grant.tenant, member, role, &request_meta()).await.map_err(fail)
+    let member = user_id
+        .parse()
+        .map_err(|_| fail(AppError::field("user_id", "Unknown member.")))?;
+    let role: TenantRole = role
+        .parse()
+        .map_err(|_| fail(AppError::field("role", "Choose a role from the list.")))?;
+    tenants::set_member(&svc, actor, grant.tenant, member, role, &request_meta())
+        .await
+        .map_err(fail)
 }

@@ -27,10 +27,21 @@ pub fn provide_session() {
     let sign_up = ServerAction::<SignUp>::new();
     let sign_out = ServerAction::<SignOut>::new();
     let user = Resource::new(
-        move || (sign_in.version().get(), sign_up.version().get(), sign_out.version().get()),
+        move || {
+            (
+                sign_in.version().get(),
+                sign_up.version().get(),
+                sign_out.version().get(),
+            )
+        },
         |_| get_current_user(),
     );
-    provide_context(SessionCtx { user, sign_in, sign_up, sign_out });
+    provide_context(SessionCtx {
+        user,
+        sign_in,
+        sign_up,
+        sign_out,
+    });
 }
 
 /// The session context.
@@ -151,7 +162,11 @@ pub fn Field(
     let id = format!("field-{name}");
     let err_id = format!("{id}-error");
     let hint_id = format!("{id}-hint");
-    let message = move || error.get().and_then(|e| e.message_for(name).map(str::to_owned));
+    let message = move || {
+        error
+            .get()
+            .and_then(|e| e.message_for(name).map(str::to_owned))
+    };
     let described = {
         let (err_id, hint_id) = (err_id.clone(), hint_id.clone());
         move || {
@@ -209,7 +224,9 @@ pub fn action_error<I: 'static, O: Clone + Send + Sync + 'static>(
 }
 
 /// Whether an action's last run succeeded.
-pub fn action_ok<I: 'static, O: Clone + Send + Sync + 'static>(action: Action<I, Result<O, AppError>>) -> Signal<bool> {
+pub fn action_ok<I: 'static, O: Clone + Send + Sync + 'static>(
+    action: Action<I, Result<O, AppError>>,
+) -> Signal<bool> {
     let value = action.value();
     Signal::derive(move || matches!(value.get(), Some(Ok(_))))
 }

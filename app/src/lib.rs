@@ -49,7 +49,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// hydration script), wasm allowed, no framing.
 #[cfg(feature = "ssr")]
 fn set_content_security_policy() {
-    if let (Some(res), Some(nonce)) = (use_context::<leptos_axum::ResponseOptions>(), leptos::nonce::use_nonce()) {
+    if let (Some(res), Some(nonce)) = (
+        use_context::<leptos_axum::ResponseOptions>(),
+        leptos::nonce::use_nonce(),
+    ) {
         let csp = format!(
             "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
              img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \

@@ -13,7 +13,8 @@ use crate::components::*;
 const H1: &str = "text-3xl font-bold tracking-tight sm:text-4xl";
 const H2: &str = "text-xl font-semibold tracking-tight";
 const CARD: &str = "rounded-xl border border-slate-200 p-6 dark:border-slate-800";
-const LINK: &str = "font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400";
+const LINK: &str =
+    "font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400";
 const TABLE: &str = "min-w-full divide-y divide-slate-200 text-left text-sm dark:divide-slate-800";
 
 /// The home page.
@@ -352,7 +353,10 @@ pub fn TeamPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
     let save = ServerAction::<UpdateTeamSettings>::new();
-    let overview = Resource::new(move || (slug(), save.version().get()), |(s, _)| team_overview(s));
+    let overview = Resource::new(
+        move || (slug(), save.version().get()),
+        |(s, _)| team_overview(s),
+    );
     let error = action_error(save.into());
     let saved = action_ok(save.into());
     view! {

@@ -75,16 +75,34 @@ pub async fn start_session(auth: &Authenticated) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
     session
-        .insert(AUTH_KEY, SessionAuth { user_id: auth.user.id, fingerprint: auth.fingerprint.clone() })
+        .insert(
+            AUTH_KEY,
+            SessionAuth {
+                user_id: auth.user.id,
+                fingerprint: auth.fingerprint.clone(),
+            },
+        )
         .await
         .map_err(session_error)
 }
 
 /// Keeps the session signed in after its own password change.
-pub async fn refresh_session_fingerprint(user: UserId, fingerprint: String) -> Result<(), AppError> {
+pub async fn refresh_session_fingerprint(
+    user: UserId,
+    fingerprint: String,
+) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
-    session.insert(AUTH_KEY, SessionAuth { user_id: user, fingerprint }).await.map_err(session_error)
+    session
+        .insert(
+            AUTH_KEY,
+            SessionAuth {
+                user_id: user,
+                fingerprint,
+            },
+        )
+        .await
+        .map_err(session_error)
 }
 
 /// Ends the session.
@@ -115,7 +133,14 @@ pub fn fail(err: AppError) -> AppError {
 /// Only same-site relative paths are followed after sign-in, so `next` cannot send people away.
 pub fn safe_next(next: Option<String>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://") => n,
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.contains("://") =>
+        {
+            n
+        }
         _ => "/".to_owned(),
     }
 }

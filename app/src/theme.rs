@@ -10,7 +10,14 @@ pub fn initial_dark() -> bool {
     {
         use leptos::prelude::use_context;
         use_context::<http::request::Parts>()
-            .map(|p| cookie_says_dark(p.headers.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok())))
+            .map(|p| {
+                cookie_says_dark(
+                    p.headers
+                        .get_all(http::header::COOKIE)
+                        .iter()
+                        .filter_map(|v| v.to_str().ok()),
+                )
+            })
             .unwrap_or(false)
     }
     #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
@@ -39,13 +46,21 @@ pub fn cookie_says_dark<'a>(headers: impl Iterator<Item = &'a str>) -> bool {
 #[cfg(feature = "hydrate")]
 pub fn apply(dark: bool) {
     use wasm_bindgen::JsCast;
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
     if let Some(root) = doc.document_element() {
-        let _ = if dark { root.class_list().add_1("dark") } else { root.class_list().remove_1("dark") };
+        let _ = if dark {
+            root.class_list().add_1("dark")
+        } else {
+            root.class_list().remove_1("dark")
+        };
     }
     if let Ok(html) = doc.dyn_into::<web_sys::HtmlDocument>() {
         let value = if dark { "dark" } else { "light" };
-        let _ = html.set_cookie(&format!("{COOKIE}={value}; Path=/; Max-Age=31536000; SameSite=Lax"));
+        let _ = html.set_cookie(&format!(
+            "{COOKIE}={value}; Path=/; Max-Age=31536000; SameSite=Lax"
+        ));
     }
 }
 

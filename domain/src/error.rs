@@ -16,7 +16,10 @@ pub struct FieldError {
 impl FieldError {
     /// A field error from its field name and message.
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { field: field.into(), message: message.into() }
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -65,9 +68,10 @@ impl AppError {
     /// The message for one field, when this is a validation error that names it.
     pub fn message_for(&self, field: &str) -> Option<&str> {
         match self {
-            Self::Validation(errors) => {
-                errors.iter().find(|e| e.field == field).map(|e| e.message.as_str())
-            }
+            Self::Validation(errors) => errors
+                .iter()
+                .find(|e| e.field == field)
+                .map(|e| e.message.as_str()),
             _ => None,
         }
     }

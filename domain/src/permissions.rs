@@ -133,7 +133,10 @@ pub fn allowed(role: TenantRole, resource: Resource, access: Access) -> Option<S
 
 /// Whether the tenant role must use two-factor sign-in.
 pub fn requires_two_factor(role: TenantRole) -> bool {
-    matches!(role, TenantRole::Owner | TenantRole::Admin | TenantRole::Manager)
+    matches!(
+        role,
+        TenantRole::Owner | TenantRole::Admin | TenantRole::Manager
+    )
 }
 
 #[cfg(test)]

@@ -117,7 +117,10 @@ mod tests {
     fn roles_round_trip_as_text() {
         for r in PlatformRole::ALL {
             assert_eq!(r.as_str().parse::<PlatformRole>().unwrap(), *r);
-            assert_eq!(serde_json::to_string(r).unwrap(), format!("\"{}\"", r.as_str()));
+            assert_eq!(
+                serde_json::to_string(r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
         }
         for r in TenantRole::ALL {
             assert_eq!(r.as_str().parse::<TenantRole>().unwrap(), *r);

@@ -26,7 +26,9 @@ impl Email {
             return Err(ParseError("That email address is too long."));
         }
         match email_address::EmailAddress::from_str(&s) {
-            Ok(addr) if addr.domain().contains('.') && !addr.domain().starts_with('[') => Ok(Self(s)),
+            Ok(addr) if addr.domain().contains('.') && !addr.domain().starts_with('[') => {
+                Ok(Self(s))
+            }
             _ => Err(ParseError("Enter an email address like name@example.com.")),
         }
     }
@@ -63,9 +65,24 @@ pub const PASSWORD_MAX: usize = 128;
 
 /// Passwords people pick most often; rejected even when long enough.
 const COMMON_PASSWORDS: &[&str] = &[
-    "password123", "password1234", "1234567890", "12345678910", "qwertyuiop", "iloveyou123",
-    "password12345", "qwerty12345", "1q2w3e4r5t", "abc1234567", "letmein123", "welcome123",
-    "administrator", "passw0rd123", "football123", "0987654321", "1111111111", "changeme123",
+    "password123",
+    "password1234",
+    "1234567890",
+    "12345678910",
+    "qwertyuiop",
+    "iloveyou123",
+    "password12345",
+    "qwerty12345",
+    "1q2w3e4r5t",
+    "abc1234567",
+    "letmein123",
+    "welcome123",
+    "administrator",
+    "passw0rd123",
+    "football123",
+    "0987654321",
+    "1111111111",
+    "changeme123",
 ];
 
 /// A new password that meets the rules. Its `Debug` never shows the secret.
@@ -101,7 +118,9 @@ impl Password {
     pub fn check_not_email(&self, email: &Email) -> Result<(), ParseError> {
         let local = email.as_str().split('@').next().unwrap_or_default();
         if local.len() >= 4 && self.0.to_lowercase().contains(local) {
-            return Err(ParseError("Do not use your email address in your password."));
+            return Err(ParseError(
+                "Do not use your email address in your password.",
+            ));
         }
         Ok(())
     }
@@ -167,7 +186,9 @@ impl Slug {
     /// Parses a slug.
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         let s = input.trim();
-        let ok_chars = s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        let ok_chars = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if !(2..=60).contains(&s.len())
             || !ok_chars
             || s.starts_with('-')
@@ -251,11 +272,22 @@ mod tests {
 
     #[test]
     fn email_rejects_bad_input() {
-        for bad in ["", "   ", "ada", "ada@", "@example.com", "ada@localhost", "a b@example.com"] {
+        for bad in [
+            "",
+            "   ",
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@localhost",
+            "a b@example.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be rejected");
         }
         let long = format!("{}@example.com", "a".repeat(250));
-        assert_eq!(Email::parse(&long).unwrap_err().0, "That email address is too long.");
+        assert_eq!(
+            Email::parse(&long).unwrap_err().0,
+            "That email address is too long."
+        );
     }
 
     #[test]
@@ -267,7 +299,10 @@ mod tests {
     #[test]
     fn password_rules() {
         assert!(Password::parse("correct horse battery").is_ok());
-        assert_eq!(Password::parse("short").unwrap_err().0, "Use at least 10 characters.");
+        assert_eq!(
+            Password::parse("short").unwrap_err().0,
+            "Use at least 10 characters."
+        );
         assert!(Password::parse(&"x".repeat(129)).is_err());
         assert!(Password::parse("aaaaaaaaaaaa").is_err());
         assert!(Password::parse("          ").is_err());
@@ -303,7 +338,15 @@ mod tests {
     #[test]
     fn slug_rules() {
         assert!(Slug::parse("acme-sales").is_ok());
-        for bad in ["a", "-acme", "acme-", "ac--me", "Acme", "acme sales", "ácme"] {
+        for bad in [
+            "a",
+            "-acme",
+            "acme-",
+            "ac--me",
+            "Acme",
+            "acme sales",
+            "ácme",
+        ] {
             assert!(Slug::parse(bad).is_err(), "{bad:?} should be rejected");
         }
     }

@@ -13,15 +13,28 @@ pub async fn services(owner: &PgPool) -> Services {
     let opts = owner.connect_options().as_ref().clone();
     let pool = db::app_pool(opts, 5).await.expect("app pool");
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let redis = redis::aio::ConnectionManager::new(redis::Client::open(url).unwrap()).await.expect("redis");
-    let mut settings = Settings::new("http://localhost:3000", "test-secret-that-is-long-enough-0123456789");
+    let redis = redis::aio::ConnectionManager::new(redis::Client::open(url).unwrap())
+        .await
+        .expect("redis");
+    let mut settings = Settings::new(
+        "http://localhost:3000",
+        "test-secret-that-is-long-enough-0123456789",
+    );
     settings.redis_prefix = format!("test:{}", uuid::Uuid::new_v4());
-    Services { db: pool.clone(), redis, mailer: Arc::new(OutboxMailer::new(pool)), settings: Arc::new(settings) }
+    Services {
+        db: pool.clone(),
+        redis,
+        mailer: Arc::new(OutboxMailer::new(pool)),
+        settings: Arc::new(settings),
+    }
 }
 
 /// Request metadata for a client at `ip`.
 pub fn meta(ip: &str) -> RequestMeta {
-    RequestMeta { ip: Some(ip.into()), user_agent: Some("integration-test".into()) }
+    RequestMeta {
+        ip: Some(ip.into()),
+        user_agent: Some("integration-test".into()),
+    }
 }
 
 /// A pool of the database owner that sees every row (platform scope), to check what is really
@@ -45,11 +58,19 @@ pub async fn all_rows(owner: &PgPool) -> PgPool {
 /// with full database access could, to prove that verification still finds the change.
 pub async fn tamper(owner: &PgPool, statements: &[&str]) {
     let mut tx = owner.begin().await.unwrap();
-    for s in ["ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY", "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"]
-        .iter()
-        .chain(statements)
-        .chain(["ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update", "ALTER TABLE audit_log FORCE ROW LEVEL SECURITY"].iter())
-    {
+    for s in [
+        "ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY",
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+    ]
+    .iter()
+    .chain(statements)
+    .chain(
+        [
+            "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update",
+            "ALTER TABLE audit_log FORCE ROW LEVEL SECURITY",
+        ]
+        .iter(),
+    ) {
         sqlx::query(s).execute(&mut *tx).await.unwrap();
     }
     tx.commit().await.unwrap();

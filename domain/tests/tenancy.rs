@@ -19,7 +19,10 @@ use sqlx::{Connection, PgPool};
 const PW: &str = "correct horse battery";
 
 async fn user(svc: &Services, email: &str) -> SessionUser {
-    accounts::sign_up(svc, email, PW, "Member", &meta("10.0.0.1")).await.unwrap().user
+    accounts::sign_up(svc, email, PW, "Member", &meta("10.0.0.1"))
+        .await
+        .unwrap()
+        .user
 }
 
 /// Every table with a `tenant_id` column.
@@ -45,13 +48,17 @@ async fn the_app_role_owns_nothing_and_cannot_bypass_rls(owner: PgPool) {
             .unwrap();
     assert_eq!(role, db::APP_ROLE);
     assert!(!superuser && !bypass);
-    let owned: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user")
-        .fetch_one(&svc.db)
-        .await
-        .unwrap();
+    let owned: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user",
+    )
+    .fetch_one(&svc.db)
+    .await
+    .unwrap();
     assert_eq!(owned, 0);
     let tables = tenant_owned_tables(&owner).await;
-    assert!(tables.contains(&"tenant_members".to_owned()) && tables.contains(&"audit_log".to_owned()));
+    assert!(
+        tables.contains(&"tenant_members".to_owned()) && tables.contains(&"audit_log".to_owned())
+    );
     for t in tables {
         let (enabled, forced): (bool, bool) =
             sqlx::query_as("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = $1 AND relkind = 'r'")
@@ -59,7 +66,10 @@ async fn the_app_role_owns_nothing_and_cannot_bypass_rls(owner: PgPool) {
                 .fetch_one(&owner)
                 .await
                 .unwrap();
-        assert!(enabled && forced, "{t} must enable and force row-level security");
+        assert!(
+            enabled && forced,
+            "{t} must enable and force row-level security"
+        );
     }
 }
 
@@ -68,42 +78,74 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
     let svc = services(&owner).await;
     let alice = user(&svc, "alice@example.com").await;
     let bob = user(&svc, "bob@example.com").await;
-    let a = tenants::create(&svc, &alice, &Slug::parse("team-a").unwrap(), "Team A", TenantKind::SalesTeam, &meta("10.0.0.1")).await.unwrap();
-    let b = tenants::create(&svc, &bob, &Slug::parse("team-b").unwrap(), "Team B", TenantKind::Store, &meta("10.0.0.1")).await.unwrap();
+    let a = tenants::create(
+        &svc,
+        &alice,
+        &Slug::parse("team-a").unwrap(),
+        "Team A",
+        TenantKind::SalesTeam,
+        &meta("10.0.0.1"),
+    )
+    .await
+    .unwrap();
+    let b = tenants::create(
+        &svc,
+        &bob,
+        &Slug::parse("team-b").unwrap(),
+        "Team B",
+        TenantKind::Store,
+        &meta("10.0.0.1"),
+    )
+    .await
+    .unwrap();
     let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {
-        let total_b: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE tenant_id = $1"))
-            .bind(b.0)
-            .fetch_one(&everything)
-            .await
-            .unwrap();
+        let total_b: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id = $1"
+        ))
+        .bind(b.0)
+        .fetch_one(&everything)
+        .await
+        .unwrap();
         assert!(total_b > 0, "the test needs rows of tenant B in {table}");
         let mut tx = db::tenant_tx(&svc.db, a).await.unwrap();
         // Even a query that forgets the tenant filter sees only tenant A.
-        let seen_b: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE tenant_id = $1"))
-            .bind(b.0)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-        let foreign: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table} WHERE tenant_id IS DISTINCT FROM $1"))
-            .bind(a.0)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-        assert_eq!((seen_b, foreign), (0, 0), "{table} leaked rows across tenants");
+        let seen_b: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id = $1"
+        ))
+        .bind(b.0)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        let foreign: i64 = sqlx::query_scalar(&format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id IS DISTINCT FROM $1"
+        ))
+        .bind(a.0)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        assert_eq!(
+            (seen_b, foreign),
+            (0, 0),
+            "{table} leaked rows across tenants"
+        );
         tx.rollback().await.unwrap();
         // Without any tenant set, nothing is visible at all.
-        let none: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}")).fetch_one(&svc.db).await.unwrap();
+        let none: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(&svc.db)
+            .await
+            .unwrap();
         assert_eq!(none, 0, "{table} is readable without a tenant");
     }
     // Writing into another tenant is refused too.
     let mut tx = db::tenant_tx(&svc.db, a).await.unwrap();
-    let e = sqlx::query("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'SDR')")
-        .bind(b.0)
-        .bind(alice.id.0)
-        .execute(&mut *tx)
-        .await
-        .unwrap_err();
+    let e =
+        sqlx::query("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'SDR')")
+            .bind(b.0)
+            .bind(alice.id.0)
+            .execute(&mut *tx)
+            .await
+            .unwrap_err();
     assert!(e.to_string().contains("row-level security"), "{e}");
 }
 
@@ -112,10 +154,16 @@ async fn the_guard_allows_and_denies_exactly_by_the_matrix(owner: PgPool) {
     let svc = services(&owner).await;
     seed::seed_demo(&svc).await.unwrap();
     seed::seed_demo(&svc).await.unwrap(); // idempotent
-    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM tenant_members").fetch_one(&all_rows(&owner).await).await.unwrap();
+    let members: i64 = sqlx::query_scalar("SELECT count(*) FROM tenant_members")
+        .fetch_one(&all_rows(&owner).await)
+        .await
+        .unwrap();
     assert_eq!(members, TenantRole::ALL.len() as i64);
     for account in seed::DEMO_ACCOUNTS {
-        let me = accounts::sign_in(&svc, account.email, seed::DEMO_PASSWORD, &meta("10.0.0.1")).await.unwrap().user;
+        let me = accounts::sign_in(&svc, account.email, seed::DEMO_PASSWORD, &meta("10.0.0.1"))
+            .await
+            .unwrap()
+            .user;
         assert_eq!(me.role, account.role);
         assert_eq!(
             guard::platform(Some(&me), &[PlatformRole::Admin]).is_ok(),
@@ -125,18 +173,40 @@ async fn the_guard_allows_and_denies_exactly_by_the_matrix(owner: PgPool) {
         );
         for resource in Resource::ALL {
             for access in Access::ALL {
-                let got = guard::tenant(&svc.db, Some(&me), seed::DEMO_TENANT_SLUG, *resource, *access).await;
+                let got = guard::tenant(
+                    &svc.db,
+                    Some(&me),
+                    seed::DEMO_TENANT_SLUG,
+                    *resource,
+                    *access,
+                )
+                .await;
                 match account.tenant_role {
-                    None => assert_eq!(got.unwrap_err(), AppError::NotFound, "non-members learn nothing"),
+                    None => assert_eq!(
+                        got.unwrap_err(),
+                        AppError::NotFound,
+                        "non-members learn nothing"
+                    ),
                     Some(role) => match allowed(role, *resource, *access) {
                         Some(scope) => assert_eq!(got.unwrap().scope, scope),
-                        None => assert_eq!(got.unwrap_err(), AppError::Forbidden, "{role:?} {resource:?} {access:?}"),
+                        None => assert_eq!(
+                            got.unwrap_err(),
+                            AppError::Forbidden,
+                            "{role:?} {resource:?} {access:?}"
+                        ),
                     },
                 }
             }
         }
     }
-    let visitor = guard::tenant(&svc.db, None, seed::DEMO_TENANT_SLUG, Resource::Leads, Access::Read).await;
+    let visitor = guard::tenant(
+        &svc.db,
+        None,
+        seed::DEMO_TENANT_SLUG,
+        Resource::Leads,
+        Access::Read,
+    )
+    .await;
     assert_eq!(visitor.unwrap_err(), AppError::Unauthorized);
 }
 
@@ -145,7 +215,15 @@ async fn the_audit_trail_is_append_only_and_tampering_is_found(owner: PgPool) {
     let svc = services(&owner).await;
     let who = user(&svc, "iris@example.com").await;
     for i in 0..4 {
-        audit::record(&svc.db, AuditEvent::new("test.event").actor(who.id).target(format!("thing:{i}")), &meta("10.0.0.1")).await.unwrap();
+        audit::record(
+            &svc.db,
+            AuditEvent::new("test.event")
+                .actor(who.id)
+                .target(format!("thing:{i}")),
+            &meta("10.0.0.1"),
+        )
+        .await
+        .unwrap();
     }
     let ok = audit::verify(&svc.db).await.unwrap();
     assert_eq!(ok.first_broken, None);
@@ -155,21 +233,34 @@ async fn the_audit_trail_is_append_only_and_tampering_is_found(owner: PgPool) {
     // gives them no row to change, and under it the trigger refuses outright.
     let everything = all_rows(&owner).await;
     for conn in [&svc.db, &owner, &everything] {
-        let updated = sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 2").execute(conn).await;
+        let updated = sqlx::query("UPDATE audit_log SET action = 'x' WHERE seq = 2")
+            .execute(conn)
+            .await;
         assert!(updated.map(|r| r.rows_affected() == 0).unwrap_or(true));
-        let deleted = sqlx::query("DELETE FROM audit_log WHERE seq = 2").execute(conn).await;
+        let deleted = sqlx::query("DELETE FROM audit_log WHERE seq = 2")
+            .execute(conn)
+            .await;
         assert!(deleted.map(|r| r.rows_affected() == 0).unwrap_or(true));
     }
     let mut tx = owner.begin().await.unwrap();
-    sqlx::query("ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY").execute(&mut *tx).await.unwrap();
-    for statement in ["UPDATE audit_log SET action = 'x' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 2"] {
+    sqlx::query("ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    for statement in [
+        "UPDATE audit_log SET action = 'x' WHERE seq = 2",
+        "DELETE FROM audit_log WHERE seq = 2",
+    ] {
         let mut sp = tx.begin().await.unwrap();
         let e = sqlx::query(statement).execute(&mut *sp).await.unwrap_err();
         assert!(e.to_string().contains("append-only"), "{e}");
         sp.rollback().await.unwrap();
     }
     tx.rollback().await.unwrap();
-    let e = sqlx::query("TRUNCATE audit_log CASCADE").execute(&owner).await.unwrap_err();
+    let e = sqlx::query("TRUNCATE audit_log CASCADE")
+        .execute(&owner)
+        .await
+        .unwrap_err();
     assert!(e.to_string().contains("append-only"), "{e}");
     assert_eq!(audit::verify(&svc.db).await.unwrap(), ok, "nothing changed");
 
@@ -178,7 +269,11 @@ async fn the_audit_trail_is_append_only_and_tampering_is_found(owner: PgPool) {
     assert_eq!(audit::verify(&svc.db).await.unwrap().first_broken, None);
 
     // Someone with full database access edits entry 3: verify names it.
-    tamper(&owner, &["UPDATE audit_log SET target = 'thing:forged' WHERE seq = 3"]).await;
+    tamper(
+        &owner,
+        &["UPDATE audit_log SET target = 'thing:forged' WHERE seq = 3"],
+    )
+    .await;
     assert_eq!(audit::verify(&svc.db).await.unwrap().first_broken, Some(3));
 }
 
@@ -186,14 +281,32 @@ async fn the_audit_trail_is_append_only_and_tampering_is_found(owner: PgPool) {
 async fn a_rewritten_hash_breaks_the_next_link(owner: PgPool) {
     let svc = services(&owner).await;
     let who = user(&svc, "jo@example.com").await;
-    audit::record(&svc.db, AuditEvent::new("test.event").actor(who.id), &meta("10.0.0.1")).await.unwrap();
-    audit::record(&svc.db, AuditEvent::new("test.event").actor(who.id), &meta("10.0.0.1")).await.unwrap();
+    audit::record(
+        &svc.db,
+        AuditEvent::new("test.event").actor(who.id),
+        &meta("10.0.0.1"),
+    )
+    .await
+    .unwrap();
+    audit::record(
+        &svc.db,
+        AuditEvent::new("test.event").actor(who.id),
+        &meta("10.0.0.1"),
+    )
+    .await
+    .unwrap();
     // Rewrite entry 2's content and recompute its own hash consistently: entry 3's link breaks.
     tamper(&owner, &["UPDATE audit_log SET canonical = replace(canonical, 'test.event', 'test.forged'), action = 'test.forged' WHERE seq = 2"]).await;
     let everything = all_rows(&owner).await;
     let (prev, canonical): (String, String) =
-        sqlx::query_as("SELECT prev_hash, canonical FROM audit_log WHERE seq = 2").fetch_one(&everything).await.unwrap();
-    let rehash = format!("UPDATE audit_log SET hash = '{}' WHERE seq = 2", audit::link_hash(&prev, &canonical));
+        sqlx::query_as("SELECT prev_hash, canonical FROM audit_log WHERE seq = 2")
+            .fetch_one(&everything)
+            .await
+            .unwrap();
+    let rehash = format!(
+        "UPDATE audit_log SET hash = '{}' WHERE seq = 2",
+        audit::link_hash(&prev, &canonical)
+    );
     tamper(&owner, &[rehash.as_str()]).await;
     assert_eq!(audit::verify(&svc.db).await.unwrap().first_broken, Some(3));
 }
@@ -207,19 +320,46 @@ async fn refresh_tokens_rotate_and_reuse_revokes_the_family(owner: PgPool) {
     assert_eq!(claims.sub, who.id.0);
     assert!(tokens::verify_access(&svc, &format!("{}x", first.access_token)).is_err());
 
-    let second = tokens::refresh(&svc, &first.refresh_token, &meta("10.0.0.1")).await.unwrap();
+    let second = tokens::refresh(&svc, &first.refresh_token, &meta("10.0.0.1"))
+        .await
+        .unwrap();
     assert_ne!(second.refresh_token, first.refresh_token);
     // The first token was used: presenting it again means it leaked. The family dies.
-    assert_eq!(tokens::refresh(&svc, &first.refresh_token, &meta("10.0.0.1")).await.unwrap_err(), AppError::Unauthorized);
-    assert_eq!(tokens::refresh(&svc, &second.refresh_token, &meta("10.0.0.1")).await.unwrap_err(), AppError::Unauthorized);
-    let actions: Vec<String> = audit::recent(&svc.db, audit::AuditScope::Platform, 5).await.unwrap().into_iter().map(|e| e.action).collect();
+    assert_eq!(
+        tokens::refresh(&svc, &first.refresh_token, &meta("10.0.0.1"))
+            .await
+            .unwrap_err(),
+        AppError::Unauthorized
+    );
+    assert_eq!(
+        tokens::refresh(&svc, &second.refresh_token, &meta("10.0.0.1"))
+            .await
+            .unwrap_err(),
+        AppError::Unauthorized
+    );
+    let actions: Vec<String> = audit::recent(&svc.db, audit::AuditScope::Platform, 5)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
     assert!(actions.contains(&"auth.refresh_token_reused".to_owned()));
 
     // Revoking ends a family; a password change ends all of them.
     let third = tokens::issue(&svc, &who).await.unwrap();
     tokens::revoke(&svc, &third.refresh_token).await.unwrap();
-    assert!(tokens::refresh(&svc, &third.refresh_token, &meta("10.0.0.1")).await.is_err());
+    assert!(
+        tokens::refresh(&svc, &third.refresh_token, &meta("10.0.0.1"))
+            .await
+            .is_err()
+    );
     let fourth = tokens::issue(&svc, &who).await.unwrap();
-    accounts::change_password(&svc, &who, PW, "another long phrase", &meta("10.0.0.1")).await.unwrap();
-    assert!(tokens::refresh(&svc, &fourth.refresh_token, &meta("10.0.0.1")).await.is_err());
+    accounts::change_password(&svc, &who, PW, "another long phrase", &meta("10.0.0.1"))
+        .await
+        .unwrap();
+    assert!(
+        tokens::refresh(&svc, &fourth.refresh_token, &meta("10.0.0.1"))
+            .await
+            .is_err()
+    );
 }

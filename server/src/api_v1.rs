@@ -24,19 +24,25 @@ impl From<AppError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let fields = match &self.0 {
             AppError::Validation(f) => json!(f),
             _ => json!([]),
         };
-        let mut res = (status, Json(json!({ "error": self.0.to_string(), "fields": fields }))).into_response();
+        let mut res = (
+            status,
+            Json(json!({ "error": self.0.to_string(), "fields": fields })),
+        )
+            .into_response();
         if let AppError::RateLimited { retry_after_secs } = self.0 {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
         if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         res
     }
@@ -48,7 +54,10 @@ pub struct Bearer(pub SessionUser);
 impl FromRequestParts<Services> for Bearer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, svc: &Services) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        svc: &Services,
+    ) -> Result<Self, Self::Rejection> {
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -56,7 +65,9 @@ impl FromRequestParts<Services> for Bearer {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized)?;
         let claims = tokens::verify_access(svc, token)?;
-        let user = accounts::user_by_id(&svc.db, UserId(claims.sub)).await?.ok_or(AppError::Unauthorized)?;
+        let user = accounts::user_by_id(&svc.db, UserId(claims.sub))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
         Ok(Self(user))
     }
 }
@@ -86,10 +97,15 @@ async fn refresh(
     ext: axum::Extension<RequestMeta>,
     Json(body): Json<RefreshBody>,
 ) -> Result<Json<tokens::TokenPair>, ApiError> {
-    Ok(Json(tokens::refresh(&svc, &body.refresh_token, &ext.0).await?))
+    Ok(Json(
+        tokens::refresh(&svc, &body.refresh_token, &ext.0).await?,
+    ))
 }
 
-async fn revoke(State(svc): State<Services>, Json(body): Json<RefreshBody>) -> Result<StatusCode, ApiError> {
+async fn revoke(
+    State(svc): State<Services>,
+    Json(body): Json<RefreshBody>,
+) -> Result<StatusCode, ApiError> {
     tokens::revoke(&svc, &body.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

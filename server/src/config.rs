@@ -76,7 +76,10 @@ where
 {
     match var(name) {
         None => Ok(default),
-        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name, reason: e.to_string() }),
+        Some(v) => v.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        }),
     }
 }
 
@@ -85,7 +88,10 @@ fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
         None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
-        Some(other) => Err(ConfigError::Invalid { name, reason: format!("expected true or false, got {other:?}") }),
+        Some(other) => Err(ConfigError::Invalid {
+            name,
+            reason: format!("expected true or false, got {other:?}"),
+        }),
     }
 }
 
@@ -98,7 +104,12 @@ impl Config {
         let base_url = var("BASE_URL").unwrap_or_else(|| format!("http://localhost:{port}"));
         let jwt_secret = match var("JWT_SECRET") {
             Some(s) if s.len() >= 32 => s,
-            Some(_) => return Err(ConfigError::Invalid { name: "JWT_SECRET", reason: "use at least 32 characters".into() }),
+            Some(_) => {
+                return Err(ConfigError::Invalid {
+                    name: "JWT_SECRET",
+                    reason: "use at least 32 characters".into(),
+                })
+            }
             None => return Err(ConfigError::Missing("JWT_SECRET")),
         };
         Ok(Self {
@@ -110,7 +121,8 @@ impl Config {
             session_idle: Duration::from_secs(60 * parse::<u64>("SESSION_IDLE_MINUTES", 30)?),
             jwt_secret,
             smtp_url: var("SMTP_URL"),
-            mail_from: var("MAIL_FROM").unwrap_or_else(|| "Fluxorae <no-reply@fluxorae.test>".into()),
+            mail_from: var("MAIL_FROM")
+                .unwrap_or_else(|| "Fluxorae <no-reply@fluxorae.test>".into()),
             log_json: var("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
             seed_demo: flag("SEED_DEMO", true)?,
             trust_proxy: flag("TRUST_PROXY", false)?,

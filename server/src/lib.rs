@@ -71,19 +71,32 @@ pub enum StartError {
 /// Connects to Postgres (migrating as the owner) and Redis, and builds the services.
 pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
     let owner_opts = PgConnectOptions::from_str(&cfg.database_url).map_err(StartError::Postgres)?;
-    let owner = PgPool::connect_with(owner_opts.clone()).await.map_err(StartError::Postgres)?;
+    let owner = PgPool::connect_with(owner_opts.clone())
+        .await
+        .map_err(StartError::Postgres)?;
     db::migrate(&owner).await.map_err(StartError::Migration)?;
     owner.close().await;
-    let pool = db::app_pool(owner_opts, cfg.db_max_connections).await.map_err(StartError::Postgres)?;
+    let pool = db::app_pool(owner_opts, cfg.db_max_connections)
+        .await
+        .map_err(StartError::Postgres)?;
     let client = redis::Client::open(cfg.redis_url.as_str()).map_err(StartError::Redis)?;
-    let redis = redis::aio::ConnectionManager::new(client).await.map_err(StartError::Redis)?;
+    let redis = redis::aio::ConnectionManager::new(client)
+        .await
+        .map_err(StartError::Redis)?;
     let mailer: Arc<dyn Mailer> = match &cfg.smtp_url {
-        Some(url) => Arc::new(SmtpMailer::new(pool.clone(), url, &cfg.mail_from).map_err(StartError::Config)?),
+        Some(url) => Arc::new(
+            SmtpMailer::new(pool.clone(), url, &cfg.mail_from).map_err(StartError::Config)?,
+        ),
         None => Arc::new(OutboxMailer::new(pool.clone())),
     };
     let mut settings = Settings::new(cfg.base_url.clone(), cfg.jwt_secret.clone());
     settings.redis_prefix = cfg.redis_prefix.clone();
-    Ok(Services { db: pool, redis, mailer, settings: Arc::new(settings) })
+    Ok(Services {
+        db: pool,
+        redis,
+        mailer,
+        settings: Arc::new(settings),
+    })
 }
 
 /// Leptos' options for this build: output name `fluxorae`, files under `site_root`.
@@ -107,14 +120,23 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
             provide_context(CurrentUserCell::default());
         }
     };
-    let state = AppState { leptos: leptos.clone(), services: services.clone(), metrics };
+    let state = AppState {
+        leptos: leptos.clone(),
+        services: services.clone(),
+        metrics,
+    };
 
-    let sessions = SessionManagerLayer::new(RedisSessionStore::new(services.redis.clone(), &cfg.redis_prefix))
-        .with_name("fx_session")
-        .with_http_only(true)
-        .with_same_site(SameSite::Lax)
-        .with_secure(cfg.secure)
-        .with_expiry(Expiry::OnInactivity(time::Duration::seconds(cfg.session_idle.as_secs() as i64)));
+    let sessions = SessionManagerLayer::new(RedisSessionStore::new(
+        services.redis.clone(),
+        &cfg.redis_prefix,
+    ))
+    .with_name("fx_session")
+    .with_http_only(true)
+    .with_same_site(SameSite::Lax)
+    .with_secure(cfg.secure)
+    .with_expiry(Expiry::OnInactivity(time::Duration::seconds(
+        cfg.session_idle.as_secs() as i64,
+    )));
 
     let pkg = ServeDir::new(format!("{}/pkg", cfg.site_root));
     let mut app = Router::new()
@@ -162,7 +184,11 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
 
 async fn render_metrics(State(handle): State<Option<PrometheusHandle>>) -> impl IntoResponse {
     match handle {
-        Some(h) => ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], h.render()).into_response(),
+        Some(h) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            h.render(),
+        )
+            .into_response(),
         None => (axum::http::StatusCode::NOT_FOUND, "metrics are not enabled").into_response(),
     }
 }

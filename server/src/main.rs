@@ -28,11 +28,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder().ok();
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .ok();
     let services = server::connect(&cfg).await?;
     domain::server::passwords::warm_up();
     if cfg.seed_demo {
-        seed::seed_demo(&services).await.map_err(|e| format!("seeding demo data failed: {e}"))?;
+        seed::seed_demo(&services)
+            .await
+            .map_err(|e| format!("seeding demo data failed: {e}"))?;
         print_demo_accounts(&cfg);
     }
     let app = server::router(&cfg, services, metrics);
@@ -44,9 +48,12 @@ async fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
             let _ = tcp.set_nodelay(true);
         });
     tracing::info!(addr = %cfg.addr, url = %cfg.base_url, "listening");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(server::shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(server::shutdown_signal())
+    .await?;
     Ok(())
 }
 
@@ -55,7 +62,10 @@ fn print_demo_accounts(cfg: &Config) {
     println!("\nFluxorae is starting at {}", cfg.base_url);
     println!("Demo accounts (password for all: {}):", seed::DEMO_PASSWORD);
     for a in seed::DEMO_ACCOUNTS {
-        let team = a.tenant_role.map(|r| format!(", {} of {}", r.label(), seed::DEMO_TENANT_SLUG)).unwrap_or_default();
+        let team = a
+            .tenant_role
+            .map(|r| format!(", {} of {}", r.label(), seed::DEMO_TENANT_SLUG))
+            .unwrap_or_default();
         println!("  {:<32} {}{}", a.email, a.role.label(), team);
     }
     println!();

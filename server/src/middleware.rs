@@ -13,11 +13,22 @@ use std::time::Instant;
 pub struct TrustProxy(pub bool);
 
 /// Puts the client's IP and user agent on the request for the audit trail and rate limits.
-pub async fn request_meta(State(trust): State<TrustProxy>, mut req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
+pub async fn request_meta(
+    State(trust): State<TrustProxy>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
     let forwarded = trust
         .0
-        .then(|| req.headers().get("x-forwarded-for").and_then(|v| v.to_str().ok()))
+        .then(|| {
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+        })
         .flatten()
         .and_then(|v| v.split(',').next())
         .map(|s| s.trim().to_owned());
@@ -26,7 +37,10 @@ pub async fn request_meta(State(trust): State<TrustProxy>, mut req: Request, nex
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(512).collect());
-    req.extensions_mut().insert(RequestMeta { ip: forwarded.or(peer), user_agent });
+    req.extensions_mut().insert(RequestMeta {
+        ip: forwarded.or(peer),
+        user_agent,
+    });
     next.run(req).await
 }
 
@@ -37,7 +51,10 @@ pub async fn request_meta(State(trust): State<TrustProxy>, mut req: Request, nex
 /// signal, or carries neither (a non-browser client, which has no ambient cookies to abuse).
 /// Webhooks and the bearer-token JSON API are exempt: they do not use cookies.
 pub async fn csrf(req: Request, next: Next) -> Response {
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE);
+    let safe = matches!(
+        *req.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    );
     let path = req.uri().path();
     let exempt = path.starts_with("/webhooks/") || path.starts_with("/api/v1/");
     if safe || exempt || same_origin(req.headers()) {
@@ -50,7 +67,10 @@ fn same_origin(headers: &HeaderMap) -> bool {
     if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
         return matches!(site, "same-origin" | "none");
     }
-    match (headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()), headers.get(header::HOST).and_then(|v| v.to_str().ok())) {
+    match (
+        headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()),
+        headers.get(header::HOST).and_then(|v| v.to_str().ok()),
+    ) {
         (None, _) => true,
         (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) == Some(host),
         (Some(_), None) => false,
@@ -60,13 +80,18 @@ fn same_origin(headers: &HeaderMap) -> bool {
 /// Counts requests and their latency by route and status, for `/metrics`.
 pub async fn metrics(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "unmatched".into());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let res = next.run(req).await;
     let status = res.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
     res
 }
 
@@ -74,7 +99,8 @@ pub async fn metrics(req: Request, next: Next) -> Response {
 /// it themselves; errors raised before it runs (arguments that cannot be read) arrive here as 500
 /// with an `AppError` body, which names the right status.
 pub async fn server_fn_status(req: Request, next: Next) -> Response {
-    let is_server_fn = req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/v1/");
+    let is_server_fn =
+        req.uri().path().starts_with("/api/") && !req.uri().path().starts_with("/api/v1/");
     let res = next.run(req).await;
     if !is_server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return res;
@@ -82,7 +108,13 @@ pub async fn server_fn_status(req: Request, next: Next) -> Response {
     let (mut parts, body) = res.into_parts();
     let bytes = match axum::body::to_bytes(body, 64 * 1024).await {
         Ok(b) => b,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong on our side.").into_response(),
+        Err(_) => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong on our side.",
+            )
+                .into_response()
+        }
     };
     if let Ok(err) = serde_json::from_slice::<domain::AppError>(&bytes) {
         if let Ok(status) = StatusCode::from_u16(err.status()) {
@@ -108,10 +140,20 @@ mod tests {
     #[test]
     fn same_origin_rules() {
         assert!(same_origin(&headers(&[("sec-fetch-site", "same-origin")])));
-        assert!(!same_origin(&headers(&[("sec-fetch-site", "cross-site"), ("origin", "http://a"), ("host", "a")])));
+        assert!(!same_origin(&headers(&[
+            ("sec-fetch-site", "cross-site"),
+            ("origin", "http://a"),
+            ("host", "a")
+        ])));
         assert!(!same_origin(&headers(&[("sec-fetch-site", "same-site")])));
-        assert!(same_origin(&headers(&[("origin", "http://localhost:3000"), ("host", "localhost:3000")])));
-        assert!(!same_origin(&headers(&[("origin", "https://evil.example"), ("host", "localhost:3000")])));
+        assert!(same_origin(&headers(&[
+            ("origin", "http://localhost:3000"),
+            ("host", "localhost:3000")
+        ])));
+        assert!(!same_origin(&headers(&[
+            ("origin", "https://evil.example"),
+            ("host", "localhost:3000")
+        ])));
         assert!(same_origin(&headers(&[])));
     }
 }

@@ -18,14 +18,19 @@ pub struct RedisSessionStore {
 
 impl std::fmt::Debug for RedisSessionStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RedisSessionStore").field("prefix", &self.prefix).finish()
+        f.debug_struct("RedisSessionStore")
+            .field("prefix", &self.prefix)
+            .finish()
     }
 }
 
 impl RedisSessionStore {
     /// A store over a shared connection.
     pub fn new(conn: ConnectionManager, prefix: &str) -> Self {
-        Self { conn, prefix: format!("{prefix}:session:") }
+        Self {
+            conn,
+            prefix: format!("{prefix}:session:"),
+        }
     }
 
     fn key(&self, id: &Id) -> String {
@@ -33,14 +38,18 @@ impl RedisSessionStore {
     }
 
     async fn set(&self, record: &Record, only_new: bool) -> session_store::Result<bool> {
-        let value = serde_json::to_string(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let value = serde_json::to_string(record)
+            .map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.key(&record.id)).arg(value);
         if only_new {
             cmd.arg("NX");
         }
         cmd.arg("EXAT").arg(record.expiry_date.unix_timestamp());
-        let reply: Option<String> = cmd.query_async(&mut self.conn.clone()).await.map_err(backend)?;
+        let reply: Option<String> = cmd
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(backend)?;
         Ok(reply.is_some())
     }
 }
@@ -64,14 +73,24 @@ impl SessionStore for RedisSessionStore {
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let value: Option<String> = redis::cmd("GET").arg(self.key(id)).query_async(&mut self.conn.clone()).await.map_err(backend)?;
+        let value: Option<String> = redis::cmd("GET")
+            .arg(self.key(id))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(backend)?;
         value
-            .map(|v| serde_json::from_str(&v).map_err(|e| session_store::Error::Decode(e.to_string())))
+            .map(|v| {
+                serde_json::from_str(&v).map_err(|e| session_store::Error::Decode(e.to_string()))
+            })
             .transpose()
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        let _: i64 = redis::cmd("DEL").arg(self.key(id)).query_async(&mut self.conn.clone()).await.map_err(backend)?;
+        let _: i64 = redis::cmd("DEL")
+            .arg(self.key(id))
+            .query_async(&mut self.conn.clone())
+            .await
+            .map_err(backend)?;
         Ok(())
     }
 }

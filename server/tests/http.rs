@@ -20,7 +20,11 @@ struct TestApp {
 
 impl TestApp {
     fn client(&self) -> Client {
-        Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+        Client::builder()
+            .cookie_store(true)
+            .redirect(redirect::Policy::none())
+            .build()
+            .unwrap()
     }
 
     fn url(&self, path: &str) -> String {
@@ -33,11 +37,19 @@ impl TestApp {
         let res = c
             .post(self.url("/api/sign-in"))
             .header(header::ACCEPT, "application/json")
-            .form(&[("email", email), ("password", seed::DEMO_PASSWORD), ("next", "/")])
+            .form(&[
+                ("email", email),
+                ("password", seed::DEMO_PASSWORD),
+                ("next", "/"),
+            ])
             .send()
             .await
             .unwrap();
-        assert!(res.status().is_success() || res.status().is_redirection(), "sign-in of {email}: {}", res.status());
+        assert!(
+            res.status().is_success() || res.status().is_redirection(),
+            "sign-in of {email}: {}",
+            res.status()
+        );
         c
     }
 }
@@ -46,7 +58,10 @@ async fn spawn_app(owner: PgPool) -> TestApp {
     let opts = owner.connect_options().as_ref().clone();
     let pool = db::app_pool(opts, 8).await.unwrap();
     let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url.as_str()).unwrap()).await.unwrap();
+    let redis =
+        redis::aio::ConnectionManager::new(redis::Client::open(redis_url.as_str()).unwrap())
+            .await
+            .unwrap();
     let prefix = format!("test:{}", uuid::Uuid::new_v4());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -69,13 +84,26 @@ async fn spawn_app(owner: PgPool) -> TestApp {
     };
     let mut settings = Settings::new(cfg.base_url.clone(), cfg.jwt_secret.clone());
     settings.redis_prefix = prefix;
-    let services = Services { db: pool.clone(), redis, mailer: Arc::new(OutboxMailer::new(pool)), settings: Arc::new(settings) };
+    let services = Services {
+        db: pool.clone(),
+        redis,
+        mailer: Arc::new(OutboxMailer::new(pool)),
+        settings: Arc::new(settings),
+    };
     seed::seed_demo(&services).await.unwrap();
     let app = server::router(&cfg, services.clone(), None);
     tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+        .unwrap();
     });
-    TestApp { base: format!("http://{addr}"), services }
+    TestApp {
+        base: format!("http://{addr}"),
+        services,
+    }
 }
 
 fn session_cookie(res: &reqwest::Response) -> Option<String> {
@@ -99,7 +127,11 @@ async fn sign_in_sets_a_safe_session_cookie_and_renews_its_id(owner: PgPool) {
     let res = c
         .post(app.url("/api/sign-in"))
         .header(header::ACCEPT, "application/json")
-        .form(&[("email", "customer@demo.fluxorae.test"), ("password", seed::DEMO_PASSWORD), ("next", "/")])
+        .form(&[
+            ("email", "customer@demo.fluxorae.test"),
+            ("password", seed::DEMO_PASSWORD),
+            ("next", "/"),
+        ])
         .send()
         .await
         .unwrap();
@@ -109,30 +141,65 @@ async fn sign_in_sets_a_safe_session_cookie_and_renews_its_id(owner: PgPool) {
     assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
     let first_id = cookie.split(';').next().unwrap().to_owned();
 
-    let me: serde_json::Value = c.post(app.url("/api/me")).header(header::ACCEPT, "application/json").send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = c
+        .post(app.url("/api/me"))
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["email"], "customer@demo.fluxorae.test");
 
     // Signing in again renews the id (no session fixation).
     let again = c
         .post(app.url("/api/sign-in"))
         .header(header::ACCEPT, "application/json")
-        .form(&[("email", "customer@demo.fluxorae.test"), ("password", seed::DEMO_PASSWORD), ("next", "/")])
+        .form(&[
+            ("email", "customer@demo.fluxorae.test"),
+            ("password", seed::DEMO_PASSWORD),
+            ("next", "/"),
+        ])
         .send()
         .await
         .unwrap();
-    let second_id = session_cookie(&again).unwrap().split(';').next().unwrap().to_owned();
+    let second_id = session_cookie(&again)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     assert_ne!(first_id, second_id);
 
     // Sign-out ends the session.
-    c.post(app.url("/api/sign-out")).header(header::ACCEPT, "application/json").send().await.unwrap();
-    let me: serde_json::Value = c.post(app.url("/api/me")).header(header::ACCEPT, "application/json").send().await.unwrap().json().await.unwrap();
+    c.post(app.url("/api/sign-out"))
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    let me: serde_json::Value = c
+        .post(app.url("/api/me"))
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(me.is_null());
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn a_customer_gets_403_at_admin_and_a_visitor_is_sent_to_sign_in(owner: PgPool) {
     let app = spawn_app(owner).await;
-    let visitor = app.client().get(app.url("/admin")).header(header::ACCEPT, "text/html").send().await.unwrap();
+    let visitor = app
+        .client()
+        .get(app.url("/admin"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(visitor.status(), StatusCode::FOUND);
     assert_eq!(visitor.headers()[header::LOCATION], "/signin?next=/admin");
 
@@ -141,52 +208,94 @@ async fn a_customer_gets_403_at_admin_and_a_visitor_is_sent_to_sign_in(owner: Pg
     assert_eq!(page.status(), StatusCode::FORBIDDEN);
     let html = page.text().await.unwrap();
     assert!(html.contains("You do not have access to this page"));
-    assert!(!html.contains("admin@demo.fluxorae.test"), "no admin data leaks into the 403 page");
+    assert!(
+        !html.contains("admin@demo.fluxorae.test"),
+        "no admin data leaks into the 403 page"
+    );
 
     let admin = app.signed_in("admin@demo.fluxorae.test").await;
     let page = admin.get(app.url("/admin")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
-    assert!(page.text().await.unwrap().contains("customer@demo.fluxorae.test"));
+    assert!(page
+        .text()
+        .await
+        .unwrap()
+        .contains("customer@demo.fluxorae.test"));
 }
 
 /// Every demo account calls every guarded server function; the answer must match its role.
 #[sqlx::test(migrations = "../migrations")]
 async fn every_role_on_every_guarded_action(owner: PgPool) {
     let app = spawn_app(owner).await;
-    let member_id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = 'sdr@acme.fluxorae.test'")
-        .fetch_one(&app.services.db)
-        .await
-        .unwrap();
+    let member_id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'sdr@acme.fluxorae.test'")
+            .fetch_one(&app.services.db)
+            .await
+            .unwrap();
     for account in seed::DEMO_ACCOUNTS {
         let c = app.signed_in(account.email).await;
         let call = |path: &'static str, form: Vec<(&'static str, String)>| {
             let c = c.clone();
             let url = app.url(path);
-            async move { c.post(url).header(header::ACCEPT, "application/json").form(&form).send().await.unwrap().status() }
+            async move {
+                c.post(url)
+                    .header(header::ACCEPT, "application/json")
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
         };
         let admin = call("/api/admin/overview", vec![]).await;
-        let expect_admin = if account.role == PlatformRole::Admin { StatusCode::OK } else { StatusCode::FORBIDDEN };
+        let expect_admin = if account.role == PlatformRole::Admin {
+            StatusCode::OK
+        } else {
+            StatusCode::FORBIDDEN
+        };
         assert_eq!(admin, expect_admin, "{} admin/overview", account.email);
 
         let settings = call(
             "/api/teams/settings",
-            vec![("slug", seed::DEMO_TENANT_SLUG.into()), ("default_country", "IN".into()), ("timezone", "Asia/Kolkata".into())],
+            vec![
+                ("slug", seed::DEMO_TENANT_SLUG.into()),
+                ("default_country", "IN".into()),
+                ("timezone", "Asia/Kolkata".into()),
+            ],
         )
         .await;
         let role_change = call(
             "/api/teams/member-role",
-            vec![("slug", seed::DEMO_TENANT_SLUG.into()), ("user_id", member_id.to_string()), ("role", "SDR".into())],
+            vec![
+                ("slug", seed::DEMO_TENANT_SLUG.into()),
+                ("user_id", member_id.to_string()),
+                ("role", "SDR".into()),
+            ],
         )
         .await;
-        let overview = call("/api/teams/overview", vec![("slug", seed::DEMO_TENANT_SLUG.into())]).await;
+        let overview = call(
+            "/api/teams/overview",
+            vec![("slug", seed::DEMO_TENANT_SLUG.into())],
+        )
+        .await;
         let (want_settings, want_role, want_overview) = match account.tenant_role {
-            None => (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
-            Some(TenantRole::Owner | TenantRole::Admin) => (StatusCode::OK, StatusCode::OK, StatusCode::OK),
+            None => (
+                StatusCode::NOT_FOUND,
+                StatusCode::NOT_FOUND,
+                StatusCode::NOT_FOUND,
+            ),
+            Some(TenantRole::Owner | TenantRole::Admin) => {
+                (StatusCode::OK, StatusCode::OK, StatusCode::OK)
+            }
             Some(TenantRole::Product) => (StatusCode::OK, StatusCode::FORBIDDEN, StatusCode::OK),
             Some(_) => (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN, StatusCode::OK),
         };
         assert_eq!(settings, want_settings, "{} teams/settings", account.email);
-        assert_eq!(role_change, want_role, "{} teams/member-role", account.email);
+        assert_eq!(
+            role_change, want_role,
+            "{} teams/member-role",
+            account.email
+        );
         assert_eq!(overview, want_overview, "{} teams/overview", account.email);
     }
     // Nobody signed in: 401 everywhere.
@@ -200,24 +309,59 @@ async fn every_role_on_every_guarded_action(owner: PgPool) {
         ("user_id", "00000000-0000-0000-0000-000000000000"),
         ("role", "SDR"),
     ];
-    for path in ["/api/admin/overview", "/api/teams/overview", "/api/teams/settings", "/api/teams/member-role", "/api/change-password"] {
-        let s = visitor.post(app.url(path)).header(header::ACCEPT, "application/json").form(&form).send().await.unwrap().status();
+    for path in [
+        "/api/admin/overview",
+        "/api/teams/overview",
+        "/api/teams/settings",
+        "/api/teams/member-role",
+        "/api/change-password",
+    ] {
+        let s = visitor
+            .post(app.url(path))
+            .header(header::ACCEPT, "application/json")
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+            .status();
         assert_eq!(s, StatusCode::UNAUTHORIZED, "{path}");
     }
     // A call missing its arguments is the caller's mistake: 400 with a message, not 500.
-    let res = visitor.post(app.url("/api/teams/settings")).header(header::ACCEPT, "application/json").form(&[("slug", "acme-sales")]).send().await.unwrap();
+    let res = visitor
+        .post(app.url("/api/teams/settings"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("slug", "acme-sales")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert!(body["BadRequest"].as_str().unwrap().contains("could not be read"), "{body}");
+    assert!(
+        body["BadRequest"]
+            .as_str()
+            .unwrap()
+            .contains("could not be read"),
+        "{body}"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn the_json_api_uses_bearer_tokens_that_rotate(owner: PgPool) {
     let app = spawn_app(owner).await;
     let c = app.client();
-    let bad = c.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"email": "admin@demo.fluxorae.test", "password": "nope nope nope"})).send().await.unwrap();
+    let bad = c
+        .post(app.url("/api/v1/auth/token"))
+        .json(
+            &serde_json::json!({"email": "admin@demo.fluxorae.test", "password": "nope nope nope"}),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(bad.json::<serde_json::Value>().await.unwrap()["error"], "That email and password do not match.");
+    assert_eq!(
+        bad.json::<serde_json::Value>().await.unwrap()["error"],
+        "That email and password do not match."
+    );
 
     let pair: serde_json::Value = c
         .post(app.url("/api/v1/auth/token"))
@@ -229,15 +373,36 @@ async fn the_json_api_uses_bearer_tokens_that_rotate(owner: PgPool) {
         .await
         .unwrap();
     let access = pair["access_token"].as_str().unwrap();
-    let me = c.get(app.url("/api/v1/me")).bearer_auth(access).send().await.unwrap();
+    let me = c
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), StatusCode::OK);
-    assert_eq!(me.json::<serde_json::Value>().await.unwrap()["role"], "ADMIN");
-    assert_eq!(c.get(app.url("/api/v1/me")).send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me.json::<serde_json::Value>().await.unwrap()["role"],
+        "ADMIN"
+    );
+    assert_eq!(
+        c.get(app.url("/api/v1/me")).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
 
     let refresh = pair["refresh_token"].as_str().unwrap();
-    let next = c.post(app.url("/api/v1/auth/refresh")).json(&serde_json::json!({"refresh_token": refresh})).send().await.unwrap();
+    let next = c
+        .post(app.url("/api/v1/auth/refresh"))
+        .json(&serde_json::json!({"refresh_token": refresh}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(next.status(), StatusCode::OK);
-    let reuse = c.post(app.url("/api/v1/auth/refresh")).json(&serde_json::json!({"refresh_token": refresh})).send().await.unwrap();
+    let reuse = c
+        .post(app.url("/api/v1/auth/refresh"))
+        .json(&serde_json::json!({"refresh_token": refresh}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(reuse.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -252,14 +417,31 @@ async fn cross_site_posts_and_huge_bodies_are_refused(owner: PgPool) {
         .await
         .unwrap();
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
-    let cross = c.post(app.url("/api/sign-out")).header("sec-fetch-site", "cross-site").send().await.unwrap();
+    let cross = c
+        .post(app.url("/api/sign-out"))
+        .header("sec-fetch-site", "cross-site")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(cross.status(), StatusCode::FORBIDDEN);
 
     let huge = "x".repeat(server::BODY_LIMIT + 1);
-    let res = c.post(app.url("/api/sign-in")).header(header::CONTENT_TYPE, "application/x-www-form-urlencoded").body(huge).send().await.unwrap();
+    let res = c
+        .post(app.url("/api/sign-in"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 
-    let garbage = c.post(app.url("/api/v1/auth/token")).header(header::CONTENT_TYPE, "application/json").body("{not json").send().await.unwrap();
+    let garbage = c
+        .post(app.url("/api/v1/auth/token"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(garbage.status(), StatusCode::BAD_REQUEST);
 }
 
@@ -267,7 +449,10 @@ async fn cross_site_posts_and_huge_bodies_are_refused(owner: PgPool) {
 async fn health_readiness_headers_and_request_ids(owner: PgPool) {
     let app = spawn_app(owner).await;
     let c = app.client();
-    assert_eq!(c.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        c.get(app.url("/healthz")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
     let ready = c.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), StatusCode::OK);
     let home = c.get(app.url("/")).send().await.unwrap();
@@ -275,9 +460,15 @@ async fn health_readiness_headers_and_request_ids(owner: PgPool) {
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(h["x-frame-options"], "DENY");
     assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
-    assert!(h.get("strict-transport-security").is_none(), "no HSTS on plain http");
+    assert!(
+        h.get("strict-transport-security").is_none(),
+        "no HSTS on plain http"
+    );
     let csp = h["content-security-policy"].to_str().unwrap();
-    assert!(csp.contains("script-src 'self' 'nonce-") && csp.contains("'wasm-unsafe-eval'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self' 'nonce-") && csp.contains("'wasm-unsafe-eval'"),
+        "{csp}"
+    );
     assert!(h.get("x-request-id").is_some());
 
     // Postgres gone: not ready, with the reason.

@@ -78,17 +78,34 @@ pub async fn sign_up(
         }
     }
     inserted?;
-    audit::append(&mut tx, AuditEvent::new("auth.sign_up").actor(id).email(email.as_str()), meta).await?;
+    audit::append(
+        &mut tx,
+        AuditEvent::new("auth.sign_up")
+            .actor(id)
+            .email(email.as_str()),
+        meta,
+    )
+    .await?;
     tx.commit().await?;
     Ok(Authenticated {
-        user: SessionUser { id, email: email.into(), display_name: name.into(), role: PlatformRole::Customer },
+        user: SessionUser {
+            id,
+            email: email.into(),
+            display_name: name.into(),
+            role: PlatformRole::Customer,
+        },
         fingerprint: fingerprint(&hash),
     })
 }
 
 /// Checks an email and password. An unknown email gets the same answer, after the same work,
 /// as a wrong password; repeated failures back off and then lock (see [`throttle`]).
-pub async fn sign_in(svc: &Services, email: &str, password: &str, meta: &RequestMeta) -> Result<Authenticated, AppError> {
+pub async fn sign_in(
+    svc: &Services,
+    email: &str,
+    password: &str,
+    meta: &RequestMeta,
+) -> Result<Authenticated, AppError> {
     let typed = email.trim().to_lowercase();
     if typed.is_empty() || password.is_empty() {
         let mut v = Validator::new();
@@ -111,13 +128,30 @@ pub async fn sign_in(svc: &Services, email: &str, password: &str, meta: &Request
     match row {
         Some(r) if ok => {
             throttle::record_success(svc, &typed).await?;
-            let user = SessionUser { id: UserId(r.id), email: r.email, display_name: r.display_name, role: parse_role(&r.role)? };
-            audit::record(&svc.db, AuditEvent::new("auth.sign_in").actor(user.id).email(&user.email), meta).await?;
-            Ok(Authenticated { user, fingerprint: fingerprint(&r.password_hash) })
+            let user = SessionUser {
+                id: UserId(r.id),
+                email: r.email,
+                display_name: r.display_name,
+                role: parse_role(&r.role)?,
+            };
+            audit::record(
+                &svc.db,
+                AuditEvent::new("auth.sign_in")
+                    .actor(user.id)
+                    .email(&user.email),
+                meta,
+            )
+            .await?;
+            Ok(Authenticated {
+                user,
+                fingerprint: fingerprint(&r.password_hash),
+            })
         }
         other => {
             throttle::record_failure(svc, &typed, meta.ip.as_deref()).await?;
-            let mut ev = AuditEvent::new("auth.sign_in_failed").email(&typed).details(json!({ "known_account": other.is_some() }));
+            let mut ev = AuditEvent::new("auth.sign_in_failed")
+                .email(&typed)
+                .details(json!({ "known_account": other.is_some() }));
             if let Some(r) = &other {
                 ev = ev.actor(UserId(r.id));
             }
@@ -129,10 +163,17 @@ pub async fn sign_in(svc: &Services, email: &str, password: &str, meta: &Request
 
 /// Loads the signed-in person for a session, if the account still exists and the session's
 /// password fingerprint still matches.
-pub async fn session_user(pool: &PgPool, id: UserId, session_fingerprint: &str) -> Result<Option<SessionUser>, AppError> {
-    let row = sqlx::query!("SELECT id, email, display_name, role, password_hash FROM users WHERE id = $1", id.0)
-        .fetch_optional(pool)
-        .await?;
+pub async fn session_user(
+    pool: &PgPool,
+    id: UserId,
+    session_fingerprint: &str,
+) -> Result<Option<SessionUser>, AppError> {
+    let row = sqlx::query!(
+        "SELECT id, email, display_name, role, password_hash FROM users WHERE id = $1",
+        id.0
+    )
+    .fetch_optional(pool)
+    .await?;
     match row {
         Some(r) if fingerprint(&r.password_hash) == session_fingerprint => Ok(Some(SessionUser {
             id: UserId(r.id),
@@ -146,16 +187,37 @@ pub async fn session_user(pool: &PgPool, id: UserId, session_fingerprint: &str) 
 
 /// Loads a user by id (for bearer-token requests).
 pub async fn user_by_id(pool: &PgPool, id: UserId) -> Result<Option<SessionUser>, AppError> {
-    let row = sqlx::query!("SELECT id, email, display_name, role FROM users WHERE id = $1", id.0)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| Ok(SessionUser { id: UserId(r.id), email: r.email, display_name: r.display_name, role: parse_role(&r.role)? }))
-        .transpose()
+    let row = sqlx::query!(
+        "SELECT id, email, display_name, role FROM users WHERE id = $1",
+        id.0
+    )
+    .fetch_optional(pool)
+    .await?;
+    row.map(|r| {
+        Ok(SessionUser {
+            id: UserId(r.id),
+            email: r.email,
+            display_name: r.display_name,
+            role: parse_role(&r.role)?,
+        })
+    })
+    .transpose()
 }
 
 /// Records a sign-out.
-pub async fn sign_out(svc: &Services, user: &SessionUser, meta: &RequestMeta) -> Result<(), AppError> {
-    audit::record(&svc.db, AuditEvent::new("auth.sign_out").actor(user.id).email(&user.email), meta).await?;
+pub async fn sign_out(
+    svc: &Services,
+    user: &SessionUser,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    audit::record(
+        &svc.db,
+        AuditEvent::new("auth.sign_out")
+            .actor(user.id)
+            .email(&user.email),
+        meta,
+    )
+    .await?;
     Ok(())
 }
 
@@ -164,13 +226,20 @@ async fn set_password(
     user: UserId,
     hash: &str,
 ) -> Result<(), AppError> {
-    sqlx::query!("UPDATE users SET password_hash = $2 WHERE id = $1", user.0, hash)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2 WHERE id = $1",
+        user.0,
+        hash
+    )
+    .execute(&mut *conn)
+    .await?;
     // A new password ends every API session too.
-    sqlx::query!("UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", user.0)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL",
+        user.0
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -187,27 +256,46 @@ pub async fn change_password(
         v.add("current_password", "Enter your current password.");
     }
     let email = Email::parse(&user.email).map_err(|_| AppError::Internal)?;
-    let new_password = v.check("new_password", Password::parse(new).and_then(|p| p.check_not_email(&email).map(|_| p)));
+    let new_password = v.check(
+        "new_password",
+        Password::parse(new).and_then(|p| p.check_not_email(&email).map(|_| p)),
+    );
     v.finish()?;
-    let Some(new_password) = new_password else { return Err(AppError::Internal) };
+    let Some(new_password) = new_password else {
+        return Err(AppError::Internal);
+    };
     throttle::check_sign_in(svc, &user.email, meta.ip.as_deref()).await?;
     let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id.0)
         .fetch_one(&svc.db)
         .await?;
     if !passwords::verify(current, Some(&stored)).await {
         throttle::record_failure(svc, &user.email, meta.ip.as_deref()).await?;
-        return Err(AppError::field("current_password", "That is not your current password."));
+        return Err(AppError::field(
+            "current_password",
+            "That is not your current password.",
+        ));
     }
     let hash = passwords::hash(&new_password).await?;
     let mut tx = svc.db.begin().await?;
     set_password(&mut tx, user.id, &hash).await?;
-    audit::append(&mut tx, AuditEvent::new("auth.password_changed").actor(user.id).email(&user.email), meta).await?;
+    audit::append(
+        &mut tx,
+        AuditEvent::new("auth.password_changed")
+            .actor(user.id)
+            .email(&user.email),
+        meta,
+    )
+    .await?;
     tx.commit().await?;
     Ok(fingerprint(&hash))
 }
 
 /// Emails a reset link when the account exists. Always answers the same way.
-pub async fn request_password_reset(svc: &Services, email: &str, meta: &RequestMeta) -> Result<(), AppError> {
+pub async fn request_password_reset(
+    svc: &Services,
+    email: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     let email = Email::parse(email).map_err(|e| AppError::field("email", e.0))?;
     throttle::rate_limit(svc, &["reset", &sha256_hex(email.as_str())], 5, 3600).await?;
     if let Some(ip) = &meta.ip {
@@ -217,7 +305,14 @@ pub async fn request_password_reset(svc: &Services, email: &str, meta: &RequestM
         .fetch_optional(&svc.db)
         .await?;
     let Some(user) = user else {
-        audit::record(&svc.db, AuditEvent::new("auth.password_reset_requested").email(email.as_str()).details(json!({"known_account": false})), meta).await?;
+        audit::record(
+            &svc.db,
+            AuditEvent::new("auth.password_reset_requested")
+                .email(email.as_str())
+                .details(json!({"known_account": false})),
+            meta,
+        )
+        .await?;
         return Ok(());
     };
     let token = random_token(32);
@@ -233,24 +328,41 @@ pub async fn request_password_reset(svc: &Services, email: &str, meta: &RequestM
     .await?;
     audit::append(
         &mut tx,
-        AuditEvent::new("auth.password_reset_requested").actor(UserId(user.id)).email(email.as_str()).details(json!({"known_account": true})),
+        AuditEvent::new("auth.password_reset_requested")
+            .actor(UserId(user.id))
+            .email(email.as_str())
+            .details(json!({"known_account": true})),
         meta,
     )
     .await?;
     tx.commit().await?;
-    let link = format!("{}/reset-password?token={token}", svc.settings.base_url.trim_end_matches('/'));
+    let link = format!(
+        "{}/reset-password?token={token}",
+        svc.settings.base_url.trim_end_matches('/')
+    );
     let minutes = svc.settings.reset_ttl.as_secs() / 60;
     let body = format!(
         "Someone asked to reset the password of your Fluxorae account.\n\n\
          To choose a new password, open this link within {minutes} minutes:\n{link}\n\n\
          If it was not you, ignore this email: your password stays as it is."
     );
-    svc.mailer.send(&email, "Reset your Fluxorae password", &body).await
+    svc.mailer
+        .send(&email, "Reset your Fluxorae password", &body)
+        .await
 }
 
 /// Sets a new password from a reset link. The link works once, before it expires.
-pub async fn reset_password(svc: &Services, token: &str, new: &str, meta: &RequestMeta) -> Result<(), AppError> {
-    let expired = || AppError::Conflict("This reset link has expired or was already used. Ask for a new one.".into());
+pub async fn reset_password(
+    svc: &Services,
+    token: &str,
+    new: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    let expired = || {
+        AppError::Conflict(
+            "This reset link has expired or was already used. Ask for a new one.".into(),
+        )
+    };
     let mut tx = svc.db.begin().await?;
     let row = sqlx::query!(
         "SELECT r.user_id, u.email FROM password_resets r JOIN users u ON u.id = r.user_id
@@ -265,11 +377,21 @@ pub async fn reset_password(svc: &Services, token: &str, new: &str, meta: &Reque
         .and_then(|p| p.check_not_email(&email).map(|_| p))
         .map_err(|e| AppError::field("new_password", e.0))?;
     let hash = passwords::hash(&password).await?;
-    sqlx::query!("UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL", row.user_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+        row.user_id
+    )
+    .execute(&mut *tx)
+    .await?;
     set_password(&mut tx, UserId(row.user_id), &hash).await?;
-    audit::append(&mut tx, AuditEvent::new("auth.password_reset").actor(UserId(row.user_id)).email(email.as_str()), meta).await?;
+    audit::append(
+        &mut tx,
+        AuditEvent::new("auth.password_reset")
+            .actor(UserId(row.user_id))
+            .email(email.as_str()),
+        meta,
+    )
+    .await?;
     tx.commit().await?;
     throttle::record_success(svc, email.as_str()).await?;
     Ok(())
@@ -285,27 +407,50 @@ pub async fn list_users(pool: &PgPool, limit: i64) -> Result<Vec<UserSummary>, A
     .await?;
     rows.into_iter()
         .map(|r| {
-            Ok(UserSummary { id: UserId(r.id), email: r.email, display_name: r.display_name, role: parse_role(&r.role)?, created_at: rfc3339(r.created_at) })
+            Ok(UserSummary {
+                id: UserId(r.id),
+                email: r.email,
+                display_name: r.display_name,
+                role: parse_role(&r.role)?,
+                created_at: rfc3339(r.created_at),
+            })
         })
         .collect()
 }
 
 /// Changes a user's platform role (platform ADMIN only; the caller checks).
-pub async fn set_role(svc: &Services, actor: &SessionUser, user: UserId, role: PlatformRole, meta: &RequestMeta) -> Result<(), AppError> {
+pub async fn set_role(
+    svc: &Services,
+    actor: &SessionUser,
+    user: UserId,
+    role: PlatformRole,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     if actor.id == user && role != PlatformRole::Admin {
-        return Err(AppError::field("role", "You cannot remove your own admin role."));
+        return Err(AppError::field(
+            "role",
+            "You cannot remove your own admin role.",
+        ));
     }
     let mut tx = db::platform_tx(&svc.db).await?;
     let old = sqlx::query_scalar!("SELECT role FROM users WHERE id = $1 FOR UPDATE", user.0)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(AppError::NotFound)?;
-    sqlx::query!("UPDATE users SET role = $2 WHERE id = $1", user.0, role.as_str())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE users SET role = $2 WHERE id = $1",
+        user.0,
+        role.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
     audit::append(
         &mut tx,
-        AuditEvent::new("auth.role_changed").actor(actor.id).email(&actor.email).target(format!("user:{user}")).details(json!({"from": old, "to": role.as_str()})),
+        AuditEvent::new("auth.role_changed")
+            .actor(actor.id)
+            .email(&actor.email)
+            .target(format!("user:{user}"))
+            .details(json!({"from": old, "to": role.as_str()})),
         meta,
     )
     .await?;

@@ -38,7 +38,14 @@ pub struct AuditEvent {
 impl AuditEvent {
     /// An event with no tenant, target or details.
     pub fn new(action: &'static str) -> Self {
-        Self { tenant: None, actor: None, action, target: None, details: Value::Object(Default::default()), actor_email: None }
+        Self {
+            tenant: None,
+            actor: None,
+            action,
+            target: None,
+            details: Value::Object(Default::default()),
+            actor_email: None,
+        }
     }
     /// Sets the actor.
     pub fn actor(mut self, actor: UserId) -> Self {
@@ -147,12 +154,18 @@ pub fn link_hash(prev_hash: &str, canonical: &str) -> String {
 /// Appends an event inside the caller's transaction; returns its sequence number.
 ///
 /// The chain head row is locked for the rest of the transaction, which serialises appends.
-pub async fn append(conn: &mut PgConnection, ev: AuditEvent, meta: &RequestMeta) -> Result<i64, AppError> {
+pub async fn append(
+    conn: &mut PgConnection,
+    ev: AuditEvent,
+    meta: &RequestMeta,
+) -> Result<i64, AppError> {
     let head = sqlx::query!("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE")
         .fetch_one(&mut *conn)
         .await?;
     let now = OffsetDateTime::now_utc();
-    let at = now.replace_nanosecond(now.nanosecond() / 1000 * 1000).unwrap_or(now);
+    let at = now
+        .replace_nanosecond(now.nanosecond() / 1000 * 1000)
+        .unwrap_or(now);
     let content = Content {
         seq: head.seq + 1,
         at,
@@ -180,9 +193,13 @@ pub async fn append(conn: &mut PgConnection, ev: AuditEvent, meta: &RequestMeta)
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", content.seq, hash)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1",
+        content.seq,
+        hash
+    )
+    .execute(&mut *conn)
+    .await?;
     if ev.actor_email.is_some() || meta.ip.is_some() || meta.user_agent.is_some() {
         sqlx::query!(
             "INSERT INTO audit_personal (seq, actor_email, ip, user_agent) VALUES ($1, $2, $3, $4)",
@@ -233,13 +250,19 @@ pub async fn verify(pool: &PgPool) -> Result<ChainReport, AppError> {
             && content.canonical() == r.canonical
             && link_hash(&prev, &r.canonical) == r.hash;
         if !intact {
-            return Ok(ChainReport { checked, first_broken: Some(r.seq) });
+            return Ok(ChainReport {
+                checked,
+                first_broken: Some(r.seq),
+            });
         }
         checked += 1;
         expected_seq += 1;
         prev = r.hash;
     }
-    Ok(ChainReport { checked, first_broken: None })
+    Ok(ChainReport {
+        checked,
+        first_broken: None,
+    })
 }
 
 /// Where to list entries from.
@@ -252,7 +275,11 @@ pub enum AuditScope {
 }
 
 /// The newest entries in scope, with personal data where still kept (platform scope only).
-pub async fn recent(pool: &PgPool, scope: AuditScope, limit: i64) -> Result<Vec<AuditEntryView>, AppError> {
+pub async fn recent(
+    pool: &PgPool,
+    scope: AuditScope,
+    limit: i64,
+) -> Result<Vec<AuditEntryView>, AppError> {
     let (mut tx, tenant) = match scope {
         AuditScope::Platform => (db::platform_tx(pool).await?, None),
         AuditScope::Tenant(t) => (db::tenant_tx(pool, t).await?, Some(t.0)),

@@ -19,7 +19,10 @@ pub async fn migrate(owner: &PgPool) -> Result<(), sqlx::migrate::MigrateError> 
 
 /// A pool for the application: every connection switches to [`APP_ROLE`] before use, so
 /// row-level security applies even when the URL names the owner.
-pub async fn app_pool(options: PgConnectOptions, max_connections: u32) -> Result<PgPool, sqlx::Error> {
+pub async fn app_pool(
+    options: PgConnectOptions,
+    max_connections: u32,
+) -> Result<PgPool, sqlx::Error> {
     PgPoolOptions::new()
         .max_connections(max_connections)
         .min_connections(1)
@@ -35,7 +38,11 @@ pub async fn app_pool(options: PgConnectOptions, max_connections: u32) -> Result
 }
 
 /// Begins a transaction with one `app.*` setting in force until it ends.
-async fn begin_with(pool: &PgPool, key: &str, value: &str) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+async fn begin_with(
+    pool: &PgPool,
+    key: &str,
+    value: &str,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query_scalar!("SELECT set_config($1, $2, true)", key, value)
         .fetch_one(&mut *tx)
@@ -44,12 +51,18 @@ async fn begin_with(pool: &PgPool, key: &str, value: &str) -> Result<Transaction
 }
 
 /// A transaction that sees only `tenant`'s rows.
-pub async fn tenant_tx(pool: &PgPool, tenant: TenantId) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+pub async fn tenant_tx(
+    pool: &PgPool,
+    tenant: TenantId,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     begin_with(pool, "app.tenant_id", &tenant.0.to_string()).await
 }
 
 /// A transaction that sees `user`'s own memberships across tenants.
-pub async fn user_tx(pool: &PgPool, user: UserId) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+pub async fn user_tx(
+    pool: &PgPool,
+    user: UserId,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     begin_with(pool, "app.user_id", &user.0.to_string()).await
 }
 

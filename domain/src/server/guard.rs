@@ -15,7 +15,10 @@ pub fn signed_in(user: Option<&SessionUser>) -> Result<&SessionUser, AppError> {
 }
 
 /// Requires a signed-in person with one of `roles` as their platform role.
-pub fn platform<'a>(user: Option<&'a SessionUser>, roles: &[PlatformRole]) -> Result<&'a SessionUser, AppError> {
+pub fn platform<'a>(
+    user: Option<&'a SessionUser>,
+    roles: &[PlatformRole],
+) -> Result<&'a SessionUser, AppError> {
     let user = signed_in(user)?;
     if roles.contains(&user.role) {
         Ok(user)
@@ -45,9 +48,15 @@ pub async fn tenant(
     access: Access,
 ) -> Result<TenantGrant, AppError> {
     let user = signed_in(user)?;
-    let m = tenants::membership(pool, user.id, slug).await?.ok_or(AppError::NotFound)?;
+    let m = tenants::membership(pool, user.id, slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let scope = allowed(m.role, resource, access).ok_or(AppError::Forbidden)?;
-    Ok(TenantGrant { tenant: m.tenant_id, role: m.role, scope })
+    Ok(TenantGrant {
+        tenant: m.tenant_id,
+        role: m.role,
+        scope,
+    })
 }
 
 #[cfg(test)]
@@ -56,14 +65,25 @@ mod tests {
     use crate::types::UserId;
 
     fn user(role: PlatformRole) -> SessionUser {
-        SessionUser { id: UserId(uuid::Uuid::nil()), email: "a@example.com".into(), display_name: "A".into(), role }
+        SessionUser {
+            id: UserId(uuid::Uuid::nil()),
+            email: "a@example.com".into(),
+            display_name: "A".into(),
+            role,
+        }
     }
 
     #[test]
     fn platform_guard() {
-        assert_eq!(platform(None, &[PlatformRole::Admin]).unwrap_err(), AppError::Unauthorized);
+        assert_eq!(
+            platform(None, &[PlatformRole::Admin]).unwrap_err(),
+            AppError::Unauthorized
+        );
         let c = user(PlatformRole::Customer);
-        assert_eq!(platform(Some(&c), &[PlatformRole::Admin]).unwrap_err(), AppError::Forbidden);
+        assert_eq!(
+            platform(Some(&c), &[PlatformRole::Admin]).unwrap_err(),
+            AppError::Forbidden
+        );
         let a = user(PlatformRole::Admin);
         assert!(platform(Some(&a), &[PlatformRole::Admin]).is_ok());
     }

@@ -60,15 +60,24 @@ impl SmtpMailer {
         let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
             .map_err(|e| format!("SMTP_URL is not valid: {e}"))?
             .build();
-        let from = from.parse::<Mailbox>().map_err(|e| format!("MAIL_FROM is not valid: {e}"))?;
-        Ok(Self { pool, transport, from })
+        let from = from
+            .parse::<Mailbox>()
+            .map_err(|e| format!("MAIL_FROM is not valid: {e}"))?;
+        Ok(Self {
+            pool,
+            transport,
+            from,
+        })
     }
 }
 
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, to: &Email, subject: &str, body: &str) -> Result<(), AppError> {
-        let to_box: Mailbox = to.as_str().parse().map_err(|_| AppError::field("email", "That email address cannot receive mail."))?;
+        let to_box: Mailbox = to
+            .as_str()
+            .parse()
+            .map_err(|_| AppError::field("email", "That email address cannot receive mail."))?;
         let message = Message::builder()
             .from(self.from.clone())
             .to(to_box)
@@ -108,6 +117,12 @@ pub async fn recent(pool: &PgPool, limit: i64) -> Result<Vec<OutboxEmail>, AppEr
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| OutboxEmail { to: r.to_address, subject: r.subject, body: r.body_text, created_at: rfc3339(r.created_at), transport: r.transport })
+        .map(|r| OutboxEmail {
+            to: r.to_address,
+            subject: r.subject,
+            body: r.body_text,
+            created_at: rfc3339(r.created_at),
+            transport: r.transport,
+        })
         .collect())
 }

@@ -37,7 +37,8 @@ impl From<redis::RedisError> for AppError {
 
 /// Formats a timestamp as RFC 3339 for the UI.
 pub fn rfc3339(t: time::OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 /// A random URL-safe secret of `bytes` random bytes.

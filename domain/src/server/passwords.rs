@@ -1,6 +1,8 @@
 //! Argon2id hashing, always off the async executor.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use std::sync::OnceLock;
 
@@ -49,7 +51,9 @@ pub async fn verify(secret: &str, stored: Option<&str>) -> bool {
     tokio::task::spawn_blocking(move || {
         let phc = stored.as_deref().unwrap_or_else(|| dummy_hash());
         let ok = match PasswordHash::new(phc) {
-            Ok(parsed) => Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok(),
+            Ok(parsed) => Argon2::default()
+                .verify_password(secret.as_bytes(), &parsed)
+                .is_ok(),
             Err(_) => false,
         };
         ok && known

@@ -25,29 +25,102 @@ pub struct DemoAccount {
 
 /// Every demo account: one per platform role, and one per tenant role in the demo tenant.
 pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
-    DemoAccount { email: "admin@demo.fluxorae.test", name: "Ada Admin", role: PlatformRole::Admin, tenant_role: None },
-    DemoAccount { email: "customer@demo.fluxorae.test", name: "Cai Customer", role: PlatformRole::Customer, tenant_role: None },
-    DemoAccount { email: "freelancer@demo.fluxorae.test", name: "Fern Freelancer", role: PlatformRole::Freelancer, tenant_role: None },
-    DemoAccount { email: "expert@demo.fluxorae.test", name: "Esha Expert", role: PlatformRole::Expert, tenant_role: None },
-    DemoAccount { email: "employee@demo.fluxorae.test", name: "Emil Employee", role: PlatformRole::Employee, tenant_role: None },
-    DemoAccount { email: "editor@demo.fluxorae.test", name: "Eda Editor", role: PlatformRole::ContentEditor, tenant_role: None },
-    DemoAccount { email: "owner@acme.fluxorae.test", name: "Olu Owner", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Owner) },
-    DemoAccount { email: "teamadmin@acme.fluxorae.test", name: "Tara Team-Admin", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Admin) },
-    DemoAccount { email: "manager@acme.fluxorae.test", name: "Mina Manager", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Manager) },
-    DemoAccount { email: "sdr@acme.fluxorae.test", name: "Sam SDR", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Sdr) },
-    DemoAccount { email: "product@acme.fluxorae.test", name: "Priya Product", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Product) },
-    DemoAccount { email: "devops@acme.fluxorae.test", name: "Dev Ops", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Devops) },
-    DemoAccount { email: "auditor@acme.fluxorae.test", name: "Aud Itor", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Auditor) },
-    DemoAccount { email: "readonly@acme.fluxorae.test", name: "Rea Donly", role: PlatformRole::Customer, tenant_role: Some(TenantRole::Readonly) },
+    DemoAccount {
+        email: "admin@demo.fluxorae.test",
+        name: "Ada Admin",
+        role: PlatformRole::Admin,
+        tenant_role: None,
+    },
+    DemoAccount {
+        email: "customer@demo.fluxorae.test",
+        name: "Cai Customer",
+        role: PlatformRole::Customer,
+        tenant_role: None,
+    },
+    DemoAccount {
+        email: "freelancer@demo.fluxorae.test",
+        name: "Fern Freelancer",
+        role: PlatformRole::Freelancer,
+        tenant_role: None,
+    },
+    DemoAccount {
+        email: "expert@demo.fluxorae.test",
+        name: "Esha Expert",
+        role: PlatformRole::Expert,
+        tenant_role: None,
+    },
+    DemoAccount {
+        email: "employee@demo.fluxorae.test",
+        name: "Emil Employee",
+        role: PlatformRole::Employee,
+        tenant_role: None,
+    },
+    DemoAccount {
+        email: "editor@demo.fluxorae.test",
+        name: "Eda Editor",
+        role: PlatformRole::ContentEditor,
+        tenant_role: None,
+    },
+    DemoAccount {
+        email: "owner@acme.fluxorae.test",
+        name: "Olu Owner",
+        role: PlatformRole::Customer,
+        tenant_role: Some(TenantRole::Owner),
+    },
+    DemoAccount {
+        email: "teamadmin@acme.fluxorae.test",
+        name: "Tara Team-Admin",
+        role: PlatformRole::Customer,
+        tenant_role: Some(TenantRole::Admin),
+    },
+    DemoAccount {
+        email: "manager@acme.fluxorae.test",
+        name: "Mina Manager",
+        role: PlatformRole::Customer,
+        tenant_role: Some(TenantRole::Manager),
+    },
+    DemoAccount {
+        email: "sdr@acme.fluxorae.test",
+        name: "Sam SDR",
+        role: PlatformRole::Customer,
+        tenant_role: Some(TenantRole::Sdr),
+    },
+    DemoAccount {
+        email: "product@acme.fluxorae.test",
+        name: "Priya Product",
+        role: PlatformRole::Customer,
+        tenant_role: Some(TenantRole::Product),
+    },
+    DemoAccount {
+        email: "devops@acme.fluxorae.test",
+        name: "Dev Ops",
+        role: PlatformRole::Customer,
+        tenant_role: Some(TenantRole::Devops),
+    },
+    DemoAccount {
+        email: "auditor@acme.fluxorae.test",
+        name: "Aud Itor",
+        role: PlatformRole::Customer,
+        tenant_role: Some(TenantRole::Auditor),
+    },
+    DemoAccount {
+        email: "readonly@acme.fluxorae.test",
+        name: "Rea Donly",
+        role: PlatformRole::Customer,
+        tenant_role: Some(TenantRole::Readonly),
+    },
 ];
 
 /// Creates whatever demo data is missing. Existing rows are left as they are.
 pub async fn seed_demo(svc: &Services) -> Result<(), AppError> {
     let password = Password::parse(DEMO_PASSWORD).map_err(|_| AppError::Internal)?;
     let mut hash: Option<String> = None;
-    let tenant = match sqlx::query_scalar!("SELECT id FROM tenants WHERE slug = $1", DEMO_TENANT_SLUG)
-        .fetch_optional(&svc.db)
-        .await?
+    let tenant = match sqlx::query_scalar!(
+        "SELECT id FROM tenants WHERE slug = $1",
+        DEMO_TENANT_SLUG
+    )
+    .fetch_optional(&svc.db)
+    .await?
     {
         Some(id) => TenantId(id),
         None => {
@@ -68,7 +141,9 @@ pub async fn seed_demo(svc: &Services) -> Result<(), AppError> {
         }
     };
     for a in DEMO_ACCOUNTS {
-        let existing = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", a.email).fetch_optional(&svc.db).await?;
+        let existing = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", a.email)
+            .fetch_optional(&svc.db)
+            .await?;
         let id = match existing {
             Some(id) => UserId(id),
             None => {

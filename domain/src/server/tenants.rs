@@ -62,17 +62,30 @@ pub async fn create(
     .await;
     if let Err(sqlx::Error::Database(e)) = &inserted {
         if e.constraint() == Some("tenants_slug_key") {
-            return Err(AppError::field("slug", "That address is taken. Choose another."));
+            return Err(AppError::field(
+                "slug",
+                "That address is taken. Choose another.",
+            ));
         }
     }
     inserted?;
-    sqlx::query!("INSERT INTO tenant_settings (tenant_id) VALUES ($1)", id.0).execute(&mut *tx).await?;
-    sqlx::query!("INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'OWNER')", id.0, owner.id.0)
+    sqlx::query!("INSERT INTO tenant_settings (tenant_id) VALUES ($1)", id.0)
         .execute(&mut *tx)
         .await?;
+    sqlx::query!(
+        "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, 'OWNER')",
+        id.0,
+        owner.id.0
+    )
+    .execute(&mut *tx)
+    .await?;
     audit::append(
         &mut tx,
-        AuditEvent::new("tenant.created").tenant(id).actor(owner.id).email(&owner.email).target(format!("tenant:{}", slug.as_str())),
+        AuditEvent::new("tenant.created")
+            .tenant(id)
+            .actor(owner.id)
+            .email(&owner.email)
+            .target(format!("tenant:{}", slug.as_str())),
         meta,
     )
     .await?;
@@ -126,12 +139,23 @@ pub async fn memberships(pool: &PgPool, user: UserId) -> Result<Vec<Membership>,
     .await?;
     tx.commit().await?;
     rows.into_iter()
-        .map(|r| Ok(Membership { tenant_id: TenantId(r.id), slug: r.slug, name: r.name, role: parse_role(&r.role)? }))
+        .map(|r| {
+            Ok(Membership {
+                tenant_id: TenantId(r.id),
+                slug: r.slug,
+                name: r.name,
+                role: parse_role(&r.role)?,
+            })
+        })
         .collect()
 }
 
 /// `user`'s membership in the tenant with `slug`, if any.
-pub async fn membership(pool: &PgPool, user: UserId, slug: &str) -> Result<Option<Membership>, AppError> {
+pub async fn membership(
+    pool: &PgPool,
+    user: UserId,
+    slug: &str,
+) -> Result<Option<Membership>, AppError> {
     let mut tx = db::user_tx(pool, user).await?;
     let row = sqlx::query!(
         "SELECT t.id, t.slug, t.name, m.role FROM tenant_members m JOIN tenants t ON t.id = m.tenant_id
@@ -142,8 +166,15 @@ pub async fn membership(pool: &PgPool, user: UserId, slug: &str) -> Result<Optio
     .fetch_optional(&mut *tx)
     .await?;
     tx.commit().await?;
-    row.map(|r| Ok(Membership { tenant_id: TenantId(r.id), slug: r.slug, name: r.name, role: parse_role(&r.role)? }))
-        .transpose()
+    row.map(|r| {
+        Ok(Membership {
+            tenant_id: TenantId(r.id),
+            slug: r.slug,
+            name: r.name,
+            role: parse_role(&r.role)?,
+        })
+    })
+    .transpose()
 }
 
 /// The members of a tenant.
@@ -158,18 +189,31 @@ pub async fn members(pool: &PgPool, tenant: TenantId) -> Result<Vec<MemberSummar
     .await?;
     tx.commit().await?;
     rows.into_iter()
-        .map(|r| Ok(MemberSummary { user_id: UserId(r.id), email: r.email, display_name: r.display_name, role: parse_role(&r.role)? }))
+        .map(|r| {
+            Ok(MemberSummary {
+                user_id: UserId(r.id),
+                email: r.email,
+                display_name: r.display_name,
+                role: parse_role(&r.role)?,
+            })
+        })
         .collect()
 }
 
 /// Reads a tenant's settings.
 pub async fn settings(pool: &PgPool, tenant: TenantId) -> Result<TeamSettings, AppError> {
     let mut tx = db::tenant_tx(pool, tenant).await?;
-    let r = sqlx::query!("SELECT default_country, timezone FROM tenant_settings WHERE tenant_id = $1", tenant.0)
-        .fetch_one(&mut *tx)
-        .await?;
+    let r = sqlx::query!(
+        "SELECT default_country, timezone FROM tenant_settings WHERE tenant_id = $1",
+        tenant.0
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     tx.commit().await?;
-    Ok(TeamSettings { default_country: r.default_country, timezone: r.timezone })
+    Ok(TeamSettings {
+        default_country: r.default_country,
+        timezone: r.timezone,
+    })
 }
 
 /// Updates a tenant's settings.
@@ -182,11 +226,17 @@ pub async fn update_settings(
 ) -> Result<(), AppError> {
     let country = new.default_country.trim().to_uppercase();
     if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(AppError::field("default_country", "Use a two-letter country code, like US or IN."));
+        return Err(AppError::field(
+            "default_country",
+            "Use a two-letter country code, like US or IN.",
+        ));
     }
     let tz = new.timezone.trim();
     if tz.is_empty() || tz.len() > 64 {
-        return Err(AppError::field("timezone", "Enter a time zone, like Asia/Kolkata."));
+        return Err(AppError::field(
+            "timezone",
+            "Enter a time zone, like Asia/Kolkata.",
+        ));
     }
     let mut tx = db::tenant_tx(&svc.db, tenant).await?;
     sqlx::query!(
@@ -199,7 +249,11 @@ pub async fn update_settings(
     .await?;
     audit::append(
         &mut tx,
-        AuditEvent::new("tenant.settings_updated").tenant(tenant).actor(actor.id).email(&actor.email).details(json!({"default_country": country, "timezone": tz})),
+        AuditEvent::new("tenant.settings_updated")
+            .tenant(tenant)
+            .actor(actor.id)
+            .email(&actor.email)
+            .details(json!({"default_country": country, "timezone": tz})),
         meta,
     )
     .await?;

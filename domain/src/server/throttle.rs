@@ -29,10 +29,18 @@ struct Counter {
 
 fn counters(svc: &Services, email: &str, ip: Option<&str>) -> Vec<Counter> {
     let acct = svc.key(&["signin", "acct", &super::sha256_hex(email)]);
-    let mut out = vec![Counter { wait: Some(format!("{acct}:wait")), count: acct, limit: ACCOUNT_LIMIT }];
+    let mut out = vec![Counter {
+        wait: Some(format!("{acct}:wait")),
+        count: acct,
+        limit: ACCOUNT_LIMIT,
+    }];
     // An IP (an office behind NAT, say) is only locked at its higher limit, never slowed.
     if let Some(ip) = ip {
-        out.push(Counter { count: svc.key(&["signin", "ip", ip]), wait: None, limit: IP_LIMIT });
+        out.push(Counter {
+            count: svc.key(&["signin", "ip", ip]),
+            wait: None,
+            limit: IP_LIMIT,
+        });
     }
     out
 }
@@ -44,12 +52,16 @@ pub async fn check_sign_in(svc: &Services, email: &str, ip: Option<&str>) -> Res
         let count: Option<u64> = r.get(&c.count).await?;
         if count.unwrap_or(0) >= c.limit {
             let ttl: i64 = r.ttl(&c.count).await?;
-            return Err(AppError::RateLimited { retry_after_secs: ttl.max(1) as u64 });
+            return Err(AppError::RateLimited {
+                retry_after_secs: ttl.max(1) as u64,
+            });
         }
         if let Some(wait_key) = &c.wait {
             let wait: i64 = r.pttl(wait_key).await?;
             if wait > 0 {
-                return Err(AppError::RateLimited { retry_after_secs: (wait as u64).div_ceil(1000) });
+                return Err(AppError::RateLimited {
+                    retry_after_secs: (wait as u64).div_ceil(1000),
+                });
             }
         }
     }
@@ -63,7 +75,11 @@ pub async fn record_failure(svc: &Services, email: &str, ip: Option<&str>) -> Re
         let (n,): (u64,) = redis::pipe()
             .atomic()
             .incr(&c.count, 1u64)
-            .cmd("EXPIRE").arg(&c.count).arg(WINDOW_SECS).arg("NX").ignore()
+            .cmd("EXPIRE")
+            .arg(&c.count)
+            .arg(WINDOW_SECS)
+            .arg("NX")
+            .ignore()
             .query_async(&mut r)
             .await?;
         if let Some(wait_key) = c.wait.filter(|_| n > BACKOFF_AFTER) {
@@ -87,18 +103,29 @@ pub async fn record_success(svc: &Services, email: &str) -> Result<(), AppError>
 }
 
 /// A fixed-window limit: at most `limit` calls per `window_secs` for `key`.
-pub async fn rate_limit(svc: &Services, key: &[&str], limit: u64, window_secs: u64) -> Result<(), AppError> {
+pub async fn rate_limit(
+    svc: &Services,
+    key: &[&str],
+    limit: u64,
+    window_secs: u64,
+) -> Result<(), AppError> {
     let mut r = svc.redis.clone();
     let k = svc.key(&[&["rl"], key].concat());
     let (n, ttl): (u64, i64) = redis::pipe()
         .atomic()
         .incr(&k, 1u64)
-        .cmd("EXPIRE").arg(&k).arg(window_secs).arg("NX").ignore()
+        .cmd("EXPIRE")
+        .arg(&k)
+        .arg(window_secs)
+        .arg("NX")
+        .ignore()
         .ttl(&k)
         .query_async(&mut r)
         .await?;
     if n > limit {
-        return Err(AppError::RateLimited { retry_after_secs: ttl.max(1) as u64 });
+        return Err(AppError::RateLimited {
+            retry_after_secs: ttl.max(1) as u64,
+        });
     }
     Ok(())
 }

@@ -44,8 +44,18 @@ pub struct TokenPair {
 
 fn sign(svc: &Services, user: &SessionUser) -> Result<String, AppError> {
     let now = OffsetDateTime::now_utc().unix_timestamp();
-    let claims = Claims { sub: user.id.0, role: user.role, iat: now, exp: now + svc.settings.access_ttl.as_secs() as i64 };
-    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(svc.settings.jwt_secret.as_bytes())).map_err(|e| {
+    let claims = Claims {
+        sub: user.id.0,
+        role: user.role,
+        iat: now,
+        exp: now + svc.settings.access_ttl.as_secs() as i64,
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(svc.settings.jwt_secret.as_bytes()),
+    )
+    .map_err(|e| {
         tracing::error!(error = %e, "signing access token failed");
         AppError::Internal
     })
@@ -55,9 +65,13 @@ fn sign(svc: &Services, user: &SessionUser) -> Result<String, AppError> {
 pub fn verify_access(svc: &Services, token: &str) -> Result<Claims, AppError> {
     let mut validation = Validation::new(Algorithm::HS256);
     validation.leeway = 5;
-    decode::<Claims>(token, &DecodingKey::from_secret(svc.settings.jwt_secret.as_bytes()), &validation)
-        .map(|d| d.claims)
-        .map_err(|_| AppError::Unauthorized)
+    decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(svc.settings.jwt_secret.as_bytes()),
+        &validation,
+    )
+    .map(|d| d.claims)
+    .map_err(|_| AppError::Unauthorized)
 }
 
 async fn insert_refresh(
@@ -86,11 +100,20 @@ pub async fn issue(svc: &Services, user: &SessionUser) -> Result<TokenPair, AppE
     let mut tx = svc.db.begin().await?;
     let refresh_token = insert_refresh(&mut tx, svc, user.id, Uuid::now_v7()).await?;
     tx.commit().await?;
-    Ok(TokenPair { access_token: sign(svc, user)?, token_type: "Bearer".into(), expires_in: svc.settings.access_ttl.as_secs(), refresh_token })
+    Ok(TokenPair {
+        access_token: sign(svc, user)?,
+        token_type: "Bearer".into(),
+        expires_in: svc.settings.access_ttl.as_secs(),
+        refresh_token,
+    })
 }
 
 /// Exchanges a refresh token for a new pair; a reused token revokes its family.
-pub async fn refresh(svc: &Services, presented: &str, meta: &RequestMeta) -> Result<TokenPair, AppError> {
+pub async fn refresh(
+    svc: &Services,
+    presented: &str,
+    meta: &RequestMeta,
+) -> Result<TokenPair, AppError> {
     let mut tx = svc.db.begin().await?;
     let row = sqlx::query!(
         "SELECT t.family_id, t.user_id, t.used_at, t.revoked_at, t.expires_at, u.email, u.display_name, u.role
@@ -109,7 +132,10 @@ pub async fn refresh(svc: &Services, presented: &str, meta: &RequestMeta) -> Res
             .await?;
         audit::append(
             &mut tx,
-            AuditEvent::new("auth.refresh_token_reused").actor(UserId(row.user_id)).email(&row.email).details(json!({"family": row.family_id.to_string()})),
+            AuditEvent::new("auth.refresh_token_reused")
+                .actor(UserId(row.user_id))
+                .email(&row.email)
+                .details(json!({"family": row.family_id.to_string()})),
             meta,
         )
         .await?;
@@ -119,9 +145,12 @@ pub async fn refresh(svc: &Services, presented: &str, meta: &RequestMeta) -> Res
     if row.expires_at <= OffsetDateTime::now_utc() {
         return Err(AppError::Unauthorized);
     }
-    sqlx::query!("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1", sha256_hex(presented))
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1",
+        sha256_hex(presented)
+    )
+    .execute(&mut *tx)
+    .await?;
     let user = SessionUser {
         id: UserId(row.user_id),
         email: row.email,
@@ -130,7 +159,12 @@ pub async fn refresh(svc: &Services, presented: &str, meta: &RequestMeta) -> Res
     };
     let refresh_token = insert_refresh(&mut tx, svc, user.id, row.family_id).await?;
     tx.commit().await?;
-    Ok(TokenPair { access_token: sign(svc, &user)?, token_type: "Bearer".into(), expires_in: svc.settings.access_ttl.as_secs(), refresh_token })
+    Ok(TokenPair {
+        access_token: sign(svc, &user)?,
+        token_type: "Bearer".into(),
+        expires_in: svc.settings.access_ttl.as_secs(),
+        refresh_token,
+    })
 }
 
 /// Revokes the family of a refresh token (sign-out for API clients).
