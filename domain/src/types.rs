@@ -236,6 +236,13 @@ macro_rules! id_type {
             }
         }
 
+        #[cfg(feature = "server")]
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
         impl FromStr for $name {
             type Err = ParseError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {

@@ -233,9 +233,8 @@ pub async fn verify(pool: &PgPool) -> Result<ChainReport, AppError> {
     .await?;
     tx.commit().await?;
     let mut prev = GENESIS.to_owned();
-    let mut expected_seq = 1;
     let mut checked = 0;
-    for r in rows {
+    for (expected_seq, r) in (1..).zip(rows) {
         let content = Content {
             seq: r.seq,
             at: r.at,
@@ -256,7 +255,6 @@ pub async fn verify(pool: &PgPool) -> Result<ChainReport, AppError> {
             });
         }
         checked += 1;
-        expected_seq += 1;
         prev = r.hash;
     }
     Ok(ChainReport {
