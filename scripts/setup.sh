@@ -178,20 +178,24 @@ redis_url() {
   echo "redis://127.0.0.1:6380"
 }
 
+new_secret() { head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c 48; }
 env_get() { [ -f .env ] && grep -E "^$1=" .env | tail -1 | cut -d= -f2- || true; }
 
 services() {
-  local db redis secret
+  local db redis secret data_key
   db=$(pg_url)
   redis=$(redis_url)
   secret=$(env_get JWT_SECRET)
-  [ -n "$secret" ] || secret=$(head -c 48 /dev/urandom | base64 | tr -d '/+=\n' | head -c 48)
+  [ -n "$secret" ] || secret=$(new_secret)
+  data_key=$(env_get DATA_KEY)
+  [ -n "$data_key" ] || data_key=$(new_secret)
   umask 077
   cat > .env <<EOF
 # Written by scripts/setup.sh. Variables set in the environment override these.
 DATABASE_URL=$db
 REDIS_URL=$redis
 JWT_SECRET=$secret
+DATA_KEY=$data_key
 EOF
   say "Postgres: $db"
   say "Redis:    $redis"

@@ -5,6 +5,7 @@ use domain::user::{
     AuditEntryView, ChainReport, MemberSummary, Membership, OutboxEmail, SessionUser, TeamSettings,
     UserSummary,
 };
+use domain::two_factor::{TotpSetup, TwoFactorStatus};
 use domain::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use domain::permissions::{Access, Resource};
 #[cfg(feature = "ssr")]
 use domain::roles::{PlatformRole, TenantRole};
 #[cfg(feature = "ssr")]
-use domain::server::{accounts, audit, guard, mail, tenants};
+use domain::server::{accounts, audit, guard, mail, tenants, two_factor};
 
 /// The signed-in person, if any.
 #[server(endpoint = "me")]
@@ -41,7 +42,8 @@ pub async fn sign_up(
     Ok(())
 }
 
-/// Signs in with email and password.
+/// Signs in with email and password. An account with two-factor sign-in goes on to the code
+/// page; one whose role requires it but has not set it up goes to set it up.
 #[server(endpoint = "sign-in")]
 pub async fn sign_in(
     email: String,
@@ -49,12 +51,92 @@ pub async fn sign_in(
     next: Option<String>,
 ) -> Result<(), AppError> {
     let svc = services()?;
-    let auth = accounts::sign_in(&svc, &email, &password, &request_meta())
+    let next = crate::ssr::safe_next(next);
+    match accounts::sign_in(&svc, &email, &password, &request_meta())
+        .await
+        .map_err(fail)?
+    {
+        accounts::SignIn::Done(auth) => {
+            crate::ssr::start_session(&auth).await.map_err(fail)?;
+            leptos_axum::redirect(&crate::ssr::after_sign_in(&auth, &next));
+        }
+        accounts::SignIn::NeedsCode(pending) => {
+            crate::ssr::start_pending_sign_in(pending)
+                .await
+                .map_err(fail)?;
+            leptos_axum::redirect(&format!(
+                "/signin/two-factor?next={}",
+                crate::ssr::query_escape(&next)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Finishes signing in with a code from the authenticator app or a recovery code.
+#[server(endpoint = "sign-in/two-factor")]
+pub async fn sign_in_two_factor(code: String, next: Option<String>) -> Result<(), AppError> {
+    let svc = services()?;
+    let pending = crate::ssr::pending_sign_in().await.map_err(fail)?;
+    let auth = two_factor::complete_sign_in(&svc, &pending, &code, &request_meta())
         .await
         .map_err(fail)?;
     crate::ssr::start_session(&auth).await.map_err(fail)?;
     leptos_axum::redirect(&crate::ssr::safe_next(next));
     Ok(())
+}
+
+/// The signed-in person's two-factor state.
+#[server(endpoint = "account/two-factor")]
+pub async fn two_factor_status() -> Result<TwoFactorStatus, AppError> {
+    let svc = services()?;
+    let user = current_user().await?;
+    let user = guard::setting_up(user.as_ref()).map_err(fail)?;
+    two_factor::status(&svc.db, user).await.map_err(fail)
+}
+
+/// Starts setting up an authenticator app: a new secret and its QR code.
+#[server(endpoint = "account/two-factor/begin")]
+pub async fn begin_two_factor() -> Result<TotpSetup, AppError> {
+    let svc = services()?;
+    let user = current_user().await?;
+    let user = guard::setting_up(user.as_ref()).map_err(fail)?;
+    two_factor::begin_setup(&svc, user).await.map_err(fail)
+}
+
+/// Turns two-factor sign-in on with a first code; answers the recovery codes, shown once.
+#[server(endpoint = "account/two-factor/confirm")]
+pub async fn confirm_two_factor(code: String) -> Result<Vec<String>, AppError> {
+    let svc = services()?;
+    let user = current_user().await?;
+    let user = guard::setting_up(user.as_ref()).map_err(fail)?;
+    two_factor::confirm_setup(&svc, user, &code, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Turns two-factor sign-in off (not for roles that require it).
+#[server(endpoint = "account/two-factor/disable")]
+pub async fn disable_two_factor(password: String) -> Result<(), AppError> {
+    let svc = services()?;
+    let user = current_user().await?;
+    let user = guard::signed_in(user.as_ref()).map_err(fail)?;
+    two_factor::disable(&svc, user, &password, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Replaces the recovery codes; answers the new ones, shown once.
+#[server(endpoint = "account/two-factor/recovery-codes")]
+pub async fn regenerate_recovery_codes(
+    current_password: String,
+) -> Result<Vec<String>, AppError> {
+    let svc = services()?;
+    let user = current_user().await?;
+    let user = guard::signed_in(user.as_ref()).map_err(fail)?;
+    two_factor::regenerate_recovery_codes(&svc, user, &current_password, &request_meta())
+        .await
+        .map_err(fail)
 }
 
 /// Signs out.

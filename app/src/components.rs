@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::use_location;
 
-use crate::api::{get_current_user, SignIn, SignOut, SignUp};
+use crate::api::{get_current_user, ConfirmTwoFactor, SignIn, SignInTwoFactor, SignOut, SignUp};
 
 /// The signed-in person and the actions that change who that is.
 #[derive(Clone, Copy)]
@@ -15,6 +15,10 @@ pub struct SessionCtx {
     pub user: Resource<Result<Option<SessionUser>, AppError>>,
     /// Sign in.
     pub sign_in: ServerAction<SignIn>,
+    /// Finish signing in with a second factor.
+    pub sign_in_code: ServerAction<SignInTwoFactor>,
+    /// Turn on two-factor sign-in (which may unlock the rest of the app).
+    pub confirm_two_factor: ServerAction<ConfirmTwoFactor>,
     /// Sign up.
     pub sign_up: ServerAction<SignUp>,
     /// Sign out.
@@ -24,12 +28,16 @@ pub struct SessionCtx {
 /// Creates the session context for the whole app.
 pub fn provide_session() {
     let sign_in = ServerAction::<SignIn>::new();
+    let sign_in_code = ServerAction::<SignInTwoFactor>::new();
+    let confirm_two_factor = ServerAction::<ConfirmTwoFactor>::new();
     let sign_up = ServerAction::<SignUp>::new();
     let sign_out = ServerAction::<SignOut>::new();
     let user = Resource::new(
         move || {
             (
                 sign_in.version().get(),
+                sign_in_code.version().get(),
+                confirm_two_factor.version().get(),
                 sign_up.version().get(),
                 sign_out.version().get(),
             )
@@ -39,6 +47,8 @@ pub fn provide_session() {
     provide_context(SessionCtx {
         user,
         sign_in,
+        sign_in_code,
+        confirm_two_factor,
         sign_up,
         sign_out,
     });
@@ -82,7 +92,8 @@ pub fn Header() -> impl IntoView {
 #[component]
 fn SignedInNav(user: SessionUser) -> impl IntoView {
     let session = use_session();
-    let is_admin = user.is_admin();
+    // Until a required second factor is set up, only the account page leads anywhere.
+    let is_admin = user.is_admin() && !user.must_set_up_two_factor;
     view! {
         {is_admin.then(|| view! { <A href="/admin" attr:class=NAV_LINK>"Admin"</A> })}
         <A href="/account" attr:class=NAV_LINK>"Account"</A>
@@ -231,6 +242,19 @@ pub fn action_ok<I: 'static, O: Clone + Send + Sync + 'static>(
     Signal::derive(move || matches!(value.get(), Some(Ok(_))))
 }
 
+/// Counts an action's successful runs, for resources that must reload after a change but not
+/// after a refused attempt (which would redraw the form and lose what was typed).
+pub fn successes<I: 'static, O: Clone + Send + Sync + 'static>(
+    action: Action<I, Result<O, AppError>>,
+) -> Memo<usize> {
+    let value = action.value();
+    let version = action.version();
+    Memo::new(move |prev: Option<&usize>| match value.get() {
+        Some(Ok(_)) => version.get(),
+        _ => prev.copied().unwrap_or(0),
+    })
+}
+
 /// What a page shows when loading its data failed: a sign-in redirect, a 403 or 404 page, or
 /// a generic message. Never internals.
 #[component]
@@ -240,6 +264,11 @@ pub fn ErrorView(error: AppError) -> impl IntoView {
             let location = use_location();
             let next = location.pathname.get_untracked();
             view! { <Redirect path=format!("/signin?next={next}") /> }.into_any()
+        }
+        AppError::TwoFactorSetupRequired => {
+            let location = use_location();
+            let next = location.pathname.get_untracked();
+            view! { <Redirect path=format!("/account/two-factor?next={next}") /> }.into_any()
         }
         AppError::Forbidden => view! { <ForbiddenView /> }.into_any(),
         AppError::NotFound => view! { <crate::pages::NotFoundView /> }.into_any(),

@@ -103,6 +103,33 @@ pub fn SignInPage() -> impl IntoView {
     }
 }
 
+/// The second step of signing in: the code from the authenticator app, or a recovery code.
+#[component]
+pub fn TwoFactorSignInPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_default();
+    let error = action_error(session.sign_in_code.into());
+    let pending = session.sign_in_code.pending();
+    view! {
+        <Title text="Two-factor authentication" />
+        <section class="mx-auto max-w-md">
+            <h1 class=H1>"Two-factor authentication"</h1>
+            <p class="mt-2 text-slate-700 dark:text-slate-300">"Open your authenticator app and enter the code it shows for Fluxorae."</p>
+            <ActionForm action=session.sign_in_code attr:class="mt-6" attr:novalidate=true>
+                <FormAlert error />
+                <input type="hidden" name="next" value=next />
+                <Field name="code" label="Authentication code" autocomplete="one-time-code"
+                    hint="No phone at hand? Enter one of your recovery codes instead." error />
+                <button type="submit" class=BUTTON disabled=pending>
+                    {move || if pending.get() { "Checking…" } else { "Verify" }}
+                </button>
+            </ActionForm>
+            <p class="mt-6 text-sm"><A href="/signin" attr:class=LINK>"Start again"</A></p>
+        </section>
+    }
+}
+
 /// Sign up.
 #[component]
 pub fn SignUpPage() -> impl IntoView {
@@ -221,6 +248,13 @@ pub fn AccountPage() -> impl IntoView {
                             Err(e) => view! { <p class="mt-2 text-sm">{e.to_string()}</p> }.into_any(),
                         }}
                     </section>
+                    <section aria-labelledby="two-factor" class="mt-10">
+                        <h2 id="two-factor" class=H2>"Two-factor authentication"</h2>
+                        <p class="mt-2 text-sm">
+                            "A code from an authenticator app, on top of your password, keeps your account safe even if the password leaks. "
+                            <A href="/account/two-factor" attr:class=LINK>"Manage two-factor authentication"</A>
+                        </p>
+                    </section>
                     <section aria-labelledby="password" class="mt-10 max-w-md">
                         <h2 id="password" class=H2>"Change password"</h2>
                         <div role="status">
@@ -235,6 +269,134 @@ pub fn AccountPage() -> impl IntoView {
                             <button type="submit" class=BUTTON>"Change password"</button>
                         </ActionForm>
                     </section>
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+/// Setting up, and managing, two-factor sign-in.
+#[component]
+pub fn TwoFactorPage() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let next = move || query.read().get("next").filter(|n| n.starts_with('/') && !n.starts_with("//"));
+    let begin = ServerAction::<BeginTwoFactor>::new();
+    let confirm = session.confirm_two_factor;
+    let disable = ServerAction::<DisableTwoFactor>::new();
+    let regenerate = ServerAction::<RegenerateRecoveryCodes>::new();
+    let (confirmed, turned_off, replaced) = (
+        successes(confirm.into()),
+        successes(disable.into()),
+        successes(regenerate.into()),
+    );
+    let status = Resource::new(
+        move || (confirmed.get(), turned_off.get(), replaced.get()),
+        |_| two_factor_status(),
+    );
+    let begin_error = action_error(begin.into());
+    let confirm_error = action_error(confirm.into());
+    let disable_error = action_error(disable.into());
+    let regenerate_error = action_error(regenerate.into());
+    let disabled = action_ok(disable.into());
+    // Fresh recovery codes, from turning it on or from replacing them; shown once.
+    let fresh_codes = Signal::derive(move || {
+        regenerate
+            .value()
+            .get()
+            .and_then(Result::ok)
+            .or_else(|| confirm.value().get().and_then(Result::ok))
+    });
+    view! {
+        <Title text="Two-factor authentication" />
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                let st = match status.await {
+                    Ok(s) => s,
+                    Err(error) => return view! { <ErrorView error /> }.into_any(),
+                };
+                view! {
+                    <h1 class=H1>"Two-factor authentication"</h1>
+                    {(st.required && !st.enabled).then(|| view! {
+                        <p role="status" class="mt-4 max-w-2xl rounded-md bg-amber-50 px-3 py-2 text-sm text-amber-900 dark:bg-amber-950 dark:text-amber-100">
+                            "Your role requires two-factor authentication. Set it up to continue."
+                        </p>
+                    })}
+                    <div role="status">
+                        {move || disabled.get().then(|| view! {
+                            <p class="mt-4 rounded-md bg-emerald-50 px-3 py-2 text-sm text-emerald-900 dark:bg-emerald-950 dark:text-emerald-100">"Two-factor authentication is off."</p>
+                        })}
+                    </div>
+                    {move || fresh_codes.get().map(|codes| view! {
+                        <section aria-labelledby="codes" class=format!("{CARD} mt-6 max-w-xl")>
+                            <h2 id="codes" class=H2>"Your recovery codes"</h2>
+                            <p class="mt-2 text-sm">"Each code signs you in once if you lose your phone. Keep them somewhere safe, like a password manager: they are shown only now."</p>
+                            <ul aria-label="Recovery codes" class="mt-4 grid grid-cols-2 gap-2 font-mono text-sm">
+                                {codes.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}
+                            </ul>
+                            <p class="mt-4"><A href=move || next().unwrap_or_else(|| "/account".into()) attr:class=BUTTON>"I have saved my codes"</A></p>
+                        </section>
+                    })}
+                    {if st.enabled {
+                        view! {
+                            <p class="mt-4">
+                                "Two-factor authentication is on"
+                                {st.enabled_at.clone().map(|t| format!(" since {t}"))}
+                                ". Recovery codes left: " {st.recovery_codes_left} "."
+                            </p>
+                            <section aria-labelledby="new-codes" class="mt-8 max-w-md">
+                                <h2 id="new-codes" class=H2>"New recovery codes"</h2>
+                                <p class="mt-2 text-sm">"Replaces every recovery code you have."</p>
+                                <ActionForm action=regenerate attr:class="mt-4" attr:novalidate=true>
+                                    <FormAlert error=regenerate_error />
+                                    <Field name="current_password" label="Your password" kind="password" autocomplete="current-password" error=regenerate_error />
+                                    <button type="submit" class=BUTTON>"Get new recovery codes"</button>
+                                </ActionForm>
+                            </section>
+                            {(!st.required).then(|| view! {
+                                <section aria-labelledby="turn-off" class="mt-8 max-w-md">
+                                    <h2 id="turn-off" class=H2>"Turn off"</h2>
+                                    <ActionForm action=disable attr:class="mt-4" attr:novalidate=true>
+                                        <FormAlert error=disable_error />
+                                        <Field name="password" label="Password to turn off" kind="password" autocomplete="current-password" error=disable_error />
+                                        <button type="submit" class=BUTTON>"Turn off two-factor authentication"</button>
+                                    </ActionForm>
+                                </section>
+                            })}
+                        }.into_any()
+                    } else {
+                        view! {
+                            <p class="mt-4 max-w-2xl">"When it is on, signing in asks for your password and a 6-digit code from an authenticator app on your phone (such as Google Authenticator, Microsoft Authenticator, 1Password or Aegis)."</p>
+                            {move || match begin.value().get() {
+                                Some(Ok(setup)) => view! {
+                                    <ol class="mt-6 max-w-xl list-decimal space-y-6 pl-5">
+                                        <li>
+                                            <p>"Scan this QR code with your authenticator app."</p>
+                                            <div role="img" aria-label="QR code for your authenticator app" class="mt-3 w-52 rounded-md bg-white p-2" inner_html=setup.qr_svg.clone()></div>
+                                        </li>
+                                        <li>
+                                            <p>"Or type this key into the app:"</p>
+                                            <code aria-label="Setup key" class="mt-2 block break-all rounded-md bg-slate-100 px-3 py-2 font-mono text-sm dark:bg-slate-900">{setup.secret.clone()}</code>
+                                        </li>
+                                        <li>
+                                            <p>"Enter the 6-digit code the app shows."</p>
+                                            <ActionForm action=confirm attr:class="mt-3" attr:novalidate=true>
+                                                <FormAlert error=confirm_error />
+                                                <Field name="code" label="Code from the app" autocomplete="one-time-code" error=confirm_error />
+                                                <button type="submit" class=BUTTON>"Turn on two-factor authentication"</button>
+                                            </ActionForm>
+                                        </li>
+                                    </ol>
+                                }.into_any(),
+                                _ => view! {
+                                    <ActionForm action=begin attr:class="mt-6">
+                                        <FormAlert error=begin_error />
+                                        <button type="submit" class=BUTTON>"Set up two-factor authentication"</button>
+                                    </ActionForm>
+                                }.into_any(),
+                            }}
+                        }.into_any()
+                    }}
                 }.into_any()
             })}
         </Suspense>
@@ -263,7 +425,7 @@ pub fn AdminPage() -> impl IntoView {
                         <FormAlert error=role_error />
                         <div class="mt-3 overflow-x-auto">
                             <table class=TABLE>
-                                <thead><tr><th scope="col" class="py-2 pr-4">"Name"</th><th scope="col" class="py-2 pr-4">"Email"</th><th scope="col" class="py-2 pr-4">"Role"</th></tr></thead>
+                                <thead><tr><th scope="col" class="py-2 pr-4">"Name"</th><th scope="col" class="py-2 pr-4">"Email"</th><th scope="col" class="py-2 pr-4">"Two-factor"</th><th scope="col" class="py-2 pr-4">"Role"</th></tr></thead>
                                 <tbody class="divide-y divide-slate-100 dark:divide-slate-900">
                                     {data.users.into_iter().map(|u| {
                                         let label = format!("Role for {}", u.email);
@@ -271,6 +433,7 @@ pub fn AdminPage() -> impl IntoView {
                                             <tr>
                                                 <td class="py-2 pr-4">{u.display_name}</td>
                                                 <td class="py-2 pr-4">{u.email}</td>
+                                                <td class="py-2 pr-4">{if u.two_factor { "On" } else { "Off" }}</td>
                                                 <td class="py-2 pr-4">
                                                     <ActionForm action=set_role attr:class="flex gap-2">
                                                         <input type="hidden" name="user_id" value=u.id.to_string() />

@@ -1,7 +1,7 @@
 //! Server-side helpers for server functions: services, session, the current user, and mapping
 //! errors to HTTP statuses. Server functions stay thin: they call these, then one `domain` call.
 
-use domain::server::accounts::{self, Authenticated};
+use domain::server::accounts::{self, Authenticated, PendingSignIn};
 use domain::server::{RequestMeta, Services};
 use domain::types::UserId;
 use domain::user::SessionUser;
@@ -15,6 +15,18 @@ use tower_sessions::Session;
 
 /// The session key holding who is signed in.
 const AUTH_KEY: &str = "auth";
+
+/// The session key holding a sign-in that waits for its second factor.
+const PENDING_KEY: &str = "auth_pending";
+/// How long a sign-in may wait for its second factor.
+const PENDING_SECS: i64 = 10 * 60;
+
+/// A sign-in waiting for its code, and until when.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct PendingAuth {
+    pending: PendingSignIn,
+    expires_at: i64,
+}
 
 /// What the session stores about the signed-in person.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -74,6 +86,7 @@ pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
 pub async fn start_session(auth: &Authenticated) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
+    let _: Option<PendingAuth> = session.remove(PENDING_KEY).await.map_err(session_error)?;
     session
         .insert(
             AUTH_KEY,
@@ -84,6 +97,34 @@ pub async fn start_session(auth: &Authenticated) -> Result<(), AppError> {
         )
         .await
         .map_err(session_error)
+}
+
+/// Remembers a sign-in whose password was right until its code comes (with a fresh session id).
+pub async fn start_pending_sign_in(pending: PendingSignIn) -> Result<(), AppError> {
+    let session = session().await?;
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(
+            PENDING_KEY,
+            PendingAuth {
+                pending,
+                expires_at: time::OffsetDateTime::now_utc().unix_timestamp() + PENDING_SECS,
+            },
+        )
+        .await
+        .map_err(session_error)
+}
+
+/// The sign-in waiting for its code, if it has not timed out.
+pub async fn pending_sign_in() -> Result<PendingSignIn, AppError> {
+    let session = session().await?;
+    let pending: Option<PendingAuth> = session.get(PENDING_KEY).await.map_err(session_error)?;
+    match pending {
+        Some(p) if p.expires_at > time::OffsetDateTime::now_utc().unix_timestamp() => Ok(p.pending),
+        _ => Err(AppError::Conflict(
+            "Your sign-in timed out. Enter your email and password again.".into(),
+        )),
+    }
 }
 
 /// Keeps the session signed in after its own password change.
@@ -145,9 +186,31 @@ pub fn safe_next(next: Option<String>) -> String {
     }
 }
 
+/// Where a fresh sign-in goes: to `next`, or first to set up two-factor sign-in when the
+/// person's role requires it and it is not on yet.
+pub fn after_sign_in(auth: &Authenticated, next: &str) -> String {
+    if auth.user.must_set_up_two_factor {
+        format!("/account/two-factor?next={}", query_escape(next))
+    } else {
+        next.to_owned()
+    }
+}
+
+/// Escapes a value for a URL query string.
+pub fn query_escape(value: &str) -> String {
+    form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::safe_next;
+    use super::{query_escape, safe_next};
+
+    #[test]
+    fn query_values_are_escaped() {
+        assert_eq!(query_escape("/admin"), "%2Fadmin");
+        assert_eq!(query_escape("/a?b=c&d"), "%2Fa%3Fb%3Dc%26d");
+    }
+
 
     #[test]
     fn next_is_kept_on_site() {

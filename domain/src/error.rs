@@ -39,6 +39,13 @@ pub enum AppError {
     /// Input failed validation; one entry per field.
     #[error("Please correct the highlighted fields.")]
     Validation(Vec<FieldError>),
+    /// The person's role requires two-factor sign-in and they have not set it up yet: everything
+    /// but setting it up (and signing out) waits until they have.
+    #[error("Your role requires two-factor authentication. Set it up to continue.")]
+    TwoFactorSetupRequired,
+    /// The account uses two-factor sign-in and no code was given (JSON API).
+    #[error("This account uses two-factor authentication: send the 6-digit code from the authenticator app as `code`.")]
+    TwoFactorRequired,
     /// The email/password pair did not match. Same answer for an unknown email.
     #[error("That email and password do not match.")]
     InvalidCredentials,
@@ -80,8 +87,8 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::NotFound => 404,
-            Self::Unauthorized | Self::InvalidCredentials => 401,
-            Self::Forbidden => 403,
+            Self::Unauthorized | Self::InvalidCredentials | Self::TwoFactorRequired => 401,
+            Self::Forbidden | Self::TwoFactorSetupRequired => 403,
             Self::Validation(_) => 422,
             Self::Conflict(_) => 409,
             Self::RateLimited { .. } => 429,

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod permissions;
 pub mod roles;
+pub mod two_factor;
 pub mod types;
 pub mod user;
 

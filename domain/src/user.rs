@@ -16,6 +16,9 @@ pub struct SessionUser {
     pub display_name: String,
     /// Their platform role.
     pub role: PlatformRole,
+    /// Their roles require two-factor sign-in and it is not on yet: until it is, the guard lets
+    /// them do nothing but set it up.
+    pub must_set_up_two_factor: bool,
 }
 
 impl SessionUser {
@@ -49,6 +52,8 @@ pub struct UserSummary {
     pub display_name: String,
     /// Their platform role.
     pub role: PlatformRole,
+    /// Whether they sign in with a second factor.
+    pub two_factor: bool,
     /// When they signed up (RFC 3339).
     pub created_at: String,
 }

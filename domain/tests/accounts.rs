@@ -18,7 +18,7 @@ async fn sign_up_then_sign_in(owner: PgPool) {
         .await
         .unwrap();
     assert_eq!(a.user.email, "ada@example.com");
-    let b = accounts::sign_in(&svc, "ADA@example.com", PW, &meta("10.0.0.1"))
+    let b = common::sign_in(&svc, "ADA@example.com", PW, "10.0.0.1")
         .await
         .unwrap();
     assert_eq!(a.user.id, b.user.id);

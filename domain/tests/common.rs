@@ -3,8 +3,10 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use domain::server::accounts::{self, Authenticated, SignIn};
 use domain::server::mail::OutboxMailer;
-use domain::server::{db, RequestMeta, Services, Settings};
+use domain::server::{db, seed, two_factor, RequestMeta, Services, Settings};
+use domain::AppError;
 use sqlx::PgPool;
 use std::sync::Arc;
 
@@ -19,6 +21,7 @@ pub async fn services(owner: &PgPool) -> Services {
     let mut settings = Settings::new(
         "http://localhost:3000",
         "test-secret-that-is-long-enough-0123456789",
+        "test-data-key-that-is-long-enough-0123456789",
     );
     settings.redis_prefix = format!("test:{}", uuid::Uuid::new_v4());
     Services {
@@ -34,6 +37,22 @@ pub fn meta(ip: &str) -> RequestMeta {
     RequestMeta {
         ip: Some(ip.into()),
         user_agent: Some("integration-test".into()),
+    }
+}
+
+/// Signs in all the way: with the demo two-factor secret's current code when the account asks.
+pub async fn sign_in(
+    svc: &Services,
+    email: &str,
+    password: &str,
+    ip: &str,
+) -> Result<Authenticated, AppError> {
+    match accounts::sign_in(svc, email, password, &meta(ip)).await? {
+        SignIn::Done(a) => Ok(a),
+        SignIn::NeedsCode(pending) => {
+            let code = two_factor::code_now(seed::DEMO_TOTP_SECRET)?;
+            two_factor::complete_sign_in(svc, &pending, &code, &meta(ip)).await
+        }
     }
 }
 

@@ -160,7 +160,7 @@ async fn the_guard_allows_and_denies_exactly_by_the_matrix(owner: PgPool) {
         .unwrap();
     assert_eq!(members, TenantRole::ALL.len() as i64);
     for account in seed::DEMO_ACCOUNTS {
-        let me = accounts::sign_in(&svc, account.email, seed::DEMO_PASSWORD, &meta("10.0.0.1"))
+        let me = common::sign_in(&svc, account.email, seed::DEMO_PASSWORD, "10.0.0.1")
             .await
             .unwrap()
             .user;

@@ -1,5 +1,5 @@
 import { test, expect } from '@playwright/test';
-import { DEMO_PASSWORD, freshEmail, hydrated, signIn, signUp } from './helpers';
+import { DEMO_PASSWORD, freshEmail, hydrated, signIn, signInWithCode, signUp } from './helpers';
 
 test('sign up, sign out, sign in', async ({ page }) => {
   const email = freshEmail('newcomer');
@@ -73,8 +73,8 @@ test('a customer gets 403 at /admin', async ({ page }) => {
   await expect(page.getByRole('heading', { level: 1 })).toHaveText('You do not have access to this page');
 });
 
-test('an admin signs in, sees the panel and the audit chain verifies', async ({ page }) => {
-  await signIn(page, 'admin@demo.fluxorae.test', DEMO_PASSWORD, '/admin');
+test('an admin signs in with a second factor, sees the panel and the audit chain verifies', async ({ page }) => {
+  await signInWithCode(page, 'admin@demo.fluxorae.test', '/admin');
   await expect(page).toHaveURL(/\/admin$/);
   await expect(page.getByRole('heading', { name: 'Admin', level: 1 })).toBeVisible();
   await expect(page.getByRole('cell', { name: 'customer@demo.fluxorae.test' }).first()).toBeVisible();
@@ -97,7 +97,8 @@ test('reset a forgotten password through the emailed link', async ({ page, brows
 
   // No SMTP is configured in tests: the email waits in the outbox, which admins can read.
   const admin = await (await browser.newContext()).newPage();
-  await signIn(admin, 'admin@demo.fluxorae.test', DEMO_PASSWORD, '/admin');
+  await signInWithCode(admin, 'admin@demo.fluxorae.test', '/admin');
+  await expect(admin.getByRole('heading', { name: 'Admin', level: 1 })).toBeVisible();
   const mail = admin.getByRole('listitem').filter({ hasText: email }).first();
   const body = await mail.locator('pre').innerText();
   const link = body.match(/https?:\/\/\S+\/reset-password\?token=\S+/)?.[0];

@@ -1,4 +1,5 @@
 import { expect, Page } from '@playwright/test';
+import { DEMO_TOTP_SECRET, freshCode } from './totp';
 
 export const DEMO_PASSWORD = 'fluxorae-demo-2026';
 
@@ -27,4 +28,12 @@ export async function signUp(page: Page, name: string, email: string, password: 
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Create account' }).click();
+}
+
+/** Signs in an account that asks for a second factor, with the demo secret's code. */
+export async function signInWithCode(page: Page, email: string, next?: string, secret = DEMO_TOTP_SECRET) {
+  await signIn(page, email, DEMO_PASSWORD, next);
+  await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
+  await page.getByLabel('Authentication code').fill(await freshCode(secret));
+  await page.getByRole('button', { name: 'Verify' }).click();
 }

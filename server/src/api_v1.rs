@@ -6,7 +6,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use domain::server::{accounts, tokens, RequestMeta, Services};
+use domain::server::{accounts, guard, tokens, two_factor, RequestMeta, Services};
 use domain::types::UserId;
 use domain::user::SessionUser;
 use domain::AppError;
@@ -76,6 +76,9 @@ impl FromRequestParts<Services> for Bearer {
 struct Credentials {
     email: String,
     password: String,
+    /// The authenticator code (or a recovery code), for accounts with two-factor sign-in.
+    #[serde(default)]
+    code: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -88,7 +91,13 @@ async fn token(
     ext: axum::Extension<RequestMeta>,
     Json(body): Json<Credentials>,
 ) -> Result<Json<tokens::TokenPair>, ApiError> {
-    let auth = accounts::sign_in(&svc, &body.email, &body.password, &ext.0).await?;
+    let auth = match accounts::sign_in(&svc, &body.email, &body.password, &ext.0).await? {
+        accounts::SignIn::Done(auth) => auth,
+        accounts::SignIn::NeedsCode(pending) => match body.code.as_deref() {
+            Some(code) => two_factor::complete_sign_in(&svc, &pending, code, &ext.0).await?,
+            None => return Err(AppError::TwoFactorRequired.into()),
+        },
+    };
     Ok(Json(tokens::issue(&svc, &auth.user).await?))
 }
 
@@ -110,8 +119,9 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn me(Bearer(user): Bearer) -> Json<SessionUser> {
-    Json(user)
+async fn me(Bearer(user): Bearer) -> Result<Json<SessionUser>, ApiError> {
+    guard::signed_in(Some(&user))?;
+    Ok(Json(user))
 }
 
 /// The `/api/v1` routes.

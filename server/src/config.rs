@@ -37,6 +37,8 @@ pub struct Config {
     pub session_idle: Duration,
     /// Secret for API access tokens.
     pub jwt_secret: String,
+    /// Master key for secrets stored in the database (TOTP secrets).
+    pub data_key: String,
     /// SMTP URL; when absent, email stays in the outbox.
     pub smtp_url: Option<String>,
     /// Sender address.
@@ -95,6 +97,18 @@ fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
     }
 }
 
+/// A required secret of at least 32 characters.
+fn secret(name: &'static str) -> Result<String, ConfigError> {
+    match var(name) {
+        Some(s) if s.len() >= 32 => Ok(s),
+        Some(_) => Err(ConfigError::Invalid {
+            name,
+            reason: "use at least 32 characters".into(),
+        }),
+        None => Err(ConfigError::Missing(name)),
+    }
+}
+
 impl Config {
     /// Reads `.env` (without overriding the environment), then the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -102,16 +116,8 @@ impl Config {
         let port: u16 = parse("PORT", 3000)?;
         let host: IpAddr = parse("HOST", IpAddr::from([127, 0, 0, 1]))?;
         let base_url = var("BASE_URL").unwrap_or_else(|| format!("http://localhost:{port}"));
-        let jwt_secret = match var("JWT_SECRET") {
-            Some(s) if s.len() >= 32 => s,
-            Some(_) => {
-                return Err(ConfigError::Invalid {
-                    name: "JWT_SECRET",
-                    reason: "use at least 32 characters".into(),
-                })
-            }
-            None => return Err(ConfigError::Missing("JWT_SECRET")),
-        };
+        let jwt_secret = secret("JWT_SECRET")?;
+        let data_key = secret("DATA_KEY")?;
         Ok(Self {
             database_url: var("DATABASE_URL").ok_or(ConfigError::Missing("DATABASE_URL"))?,
             redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
@@ -120,6 +126,7 @@ impl Config {
             base_url,
             session_idle: Duration::from_secs(60 * parse::<u64>("SESSION_IDLE_MINUTES", 30)?),
             jwt_secret,
+            data_key,
             smtp_url: var("SMTP_URL"),
             mail_from: var("MAIL_FROM")
                 .unwrap_or_else(|| "Fluxorae <no-reply@fluxorae.test>".into()),

@@ -89,7 +89,11 @@ pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
         ),
         None => Arc::new(OutboxMailer::new(pool.clone())),
     };
-    let mut settings = Settings::new(cfg.base_url.clone(), cfg.jwt_secret.clone());
+    let mut settings = Settings::new(
+        cfg.base_url.clone(),
+        cfg.jwt_secret.clone(),
+        cfg.data_key.clone(),
+    );
     settings.redis_prefix = cfg.redis_prefix.clone();
     Ok(Services {
         db: pool,

@@ -66,7 +66,17 @@ fn print_demo_accounts(cfg: &Config) {
             .tenant_role
             .map(|r| format!(", {} of {}", r.label(), seed::DEMO_TENANT_SLUG))
             .unwrap_or_default();
-        println!("  {:<32} {}{}", a.email, a.role.label(), team);
+        let code = if domain::two_factor::required(a.role, a.tenant_role.as_slice()) {
+            ", two-factor"
+        } else {
+            ""
+        };
+        println!("  {:<32} {}{}{}", a.email, a.role.label(), team, code);
     }
+    println!(
+        "Two-factor demo secret: {} (add it to an authenticator app, or: oathtool --totp -b {})",
+        seed::DEMO_TOTP_SECRET,
+        seed::DEMO_TOTP_SECRET
+    );
     println!();
 }

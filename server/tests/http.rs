@@ -5,7 +5,7 @@
 
 use domain::roles::{PlatformRole, TenantRole};
 use domain::server::mail::OutboxMailer;
-use domain::server::{db, seed, Services, Settings};
+use domain::server::{db, seed, two_factor, Services, Settings};
 use reqwest::{header, redirect, Client, StatusCode};
 use server::config::Config;
 use sqlx::PgPool;
@@ -50,6 +50,27 @@ impl TestApp {
             "sign-in of {email}: {}",
             res.status()
         );
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        if location.starts_with("/signin/two-factor") {
+            let code = two_factor::code_now(seed::DEMO_TOTP_SECRET).unwrap();
+            let res = c
+                .post(self.url("/api/sign-in/two-factor"))
+                .header(header::ACCEPT, "application/json")
+                .form(&[("code", code.as_str()), ("next", "/")])
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                res.status().is_success() || res.status().is_redirection(),
+                "second factor of {email}: {}",
+                res.status()
+            );
+        }
         c
     }
 }
@@ -73,6 +94,7 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         secure: false,
         session_idle: Duration::from_secs(1800),
         jwt_secret: "test-secret-that-is-long-enough-0123456789".into(),
+        data_key: "test-data-key-that-is-long-enough-0123456789".into(),
         smtp_url: None,
         mail_from: "test@example.com".into(),
         log_json: false,
@@ -82,7 +104,11 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         redis_prefix: prefix.clone(),
         site_root: "target/site".into(),
     };
-    let mut settings = Settings::new(cfg.base_url.clone(), cfg.jwt_secret.clone());
+    let mut settings = Settings::new(
+        cfg.base_url.clone(),
+        cfg.jwt_secret.clone(),
+        cfg.data_key.clone(),
+    );
     settings.redis_prefix = prefix;
     let services = Services {
         db: pool.clone(),
@@ -221,6 +247,79 @@ async fn a_customer_gets_403_at_admin_and_a_visitor_is_sent_to_sign_in(owner: Pg
         .await
         .unwrap()
         .contains("customer@demo.fluxorae.test"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_admin_without_two_factor_must_set_it_up_before_anything_else(owner: PgPool) {
+    let app = spawn_app(owner.clone()).await;
+    sqlx::query("DELETE FROM user_totp WHERE user_id = (SELECT id FROM users WHERE email = 'admin@demo.fluxorae.test')")
+        .execute(&owner)
+        .await
+        .unwrap();
+    let c = app.client();
+    let res = c
+        .post(app.url("/api/sign-in"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[
+            ("email", "admin@demo.fluxorae.test"),
+            ("password", seed::DEMO_PASSWORD),
+            ("next", "/admin"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()[header::LOCATION],
+        "/account/two-factor?next=%2Fadmin"
+    );
+    let overview = c
+        .post(app.url("/api/admin/overview"))
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(overview.status(), StatusCode::FORBIDDEN);
+    assert!(overview.text().await.unwrap().contains("TwoFactorSetupRequired"));
+    let page = c
+        .get(app.url("/admin"))
+        .header(header::ACCEPT, "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FOUND);
+    assert_eq!(
+        page.headers()[header::LOCATION],
+        "/account/two-factor?next=/admin"
+    );
+    // Setting it up is allowed, and afterwards so is everything else.
+    let setup: serde_json::Value = c
+        .post(app.url("/api/account/two-factor/begin"))
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let code = two_factor::code_now(setup["secret"].as_str().unwrap()).unwrap();
+    let codes: Vec<String> = c
+        .post(app.url("/api/account/two-factor/confirm"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("code", code.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 10);
+    let overview = c
+        .post(app.url("/api/admin/overview"))
+        .header(header::ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(overview.status(), StatusCode::OK);
 }
 
 /// Every demo account calls every guarded server function; the answer must match its role.
@@ -363,9 +462,22 @@ async fn the_json_api_uses_bearer_tokens_that_rotate(owner: PgPool) {
         "That email and password do not match."
     );
 
-    let pair: serde_json::Value = c
+    // The admin signs in with two factors: the password alone is not enough.
+    let no_code = c
         .post(app.url("/api/v1/auth/token"))
         .json(&serde_json::json!({"email": "admin@demo.fluxorae.test", "password": seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_code.status(), StatusCode::UNAUTHORIZED);
+    assert!(no_code.json::<serde_json::Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("two-factor"));
+    let code = two_factor::code_now(seed::DEMO_TOTP_SECRET).unwrap();
+    let pair: serde_json::Value = c
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"email": "admin@demo.fluxorae.test", "password": seed::DEMO_PASSWORD, "code": code}))
         .send()
         .await
         .unwrap()

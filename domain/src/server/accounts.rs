@@ -7,7 +7,8 @@ use time::OffsetDateTime;
 use super::audit::{self, AuditEvent};
 use super::{db, passwords, random_token, rfc3339, sha256_hex, throttle, RequestMeta, Services};
 use crate::error::Validator;
-use crate::roles::PlatformRole;
+use crate::roles::{PlatformRole, TenantRole};
+use crate::two_factor;
 use crate::types::{DisplayName, Email, Password, UserId};
 use crate::user::{SessionUser, UserSummary};
 use crate::AppError;
@@ -22,7 +23,26 @@ pub struct Authenticated {
     pub fingerprint: String,
 }
 
-fn fingerprint(password_hash: &str) -> String {
+/// What a correct password leads to.
+#[derive(Debug, Clone)]
+pub enum SignIn {
+    /// Signed in.
+    Done(Authenticated),
+    /// The account uses two-factor sign-in: ask for a code, then finish with
+    /// [`super::two_factor::complete_sign_in`].
+    NeedsCode(PendingSignIn),
+}
+
+/// A sign-in whose password was right and whose second factor is still to come.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PendingSignIn {
+    /// Who is signing in.
+    pub user_id: UserId,
+    /// Their password fingerprint when the password was checked.
+    pub fingerprint: String,
+}
+
+pub(crate) fn fingerprint(password_hash: &str) -> String {
     sha256_hex(password_hash)[..16].to_owned()
 }
 
@@ -30,6 +50,63 @@ fn parse_role(s: &str) -> Result<PlatformRole, AppError> {
     s.parse().map_err(|_| {
         tracing::error!(role = s, "unknown platform role in database");
         AppError::Internal
+    })
+}
+
+/// Loads a person with what the session needs to know about them, and their password hash.
+/// Their tenant roles decide whether two-factor sign-in is required.
+pub(crate) async fn load_user(
+    pool: &PgPool,
+    id: UserId,
+) -> Result<Option<(SessionUser, String)>, AppError> {
+    let mut tx = db::user_tx(pool, id).await?;
+    let row = sqlx::query!(
+        r#"SELECT u.id, u.email, u.display_name, u.role, u.password_hash,
+             EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)
+               AS "two_factor!",
+             ARRAY(SELECT m.role FROM tenant_members m WHERE m.user_id = u.id) AS "tenant_roles!"
+           FROM users u WHERE u.id = $1"#,
+        id.0
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let Some(r) = row else { return Ok(None) };
+    let role = parse_role(&r.role)?;
+    let tenant_roles: Vec<TenantRole> = r
+        .tenant_roles
+        .iter()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let user = SessionUser {
+        id: UserId(r.id),
+        email: r.email,
+        display_name: r.display_name,
+        role,
+        must_set_up_two_factor: two_factor::required(role, &tenant_roles) && !r.two_factor,
+    };
+    Ok(Some((user, r.password_hash)))
+}
+
+/// Finishes a sign-in whose every factor was checked: clears the failure counter and records it.
+pub(crate) async fn finish_sign_in(
+    svc: &Services,
+    id: UserId,
+    second_factor: Option<&str>,
+    meta: &RequestMeta,
+) -> Result<Authenticated, AppError> {
+    let (user, hash) = load_user(&svc.db, id).await?.ok_or(AppError::Internal)?;
+    throttle::record_success(svc, &user.email).await?;
+    let mut ev = AuditEvent::new("auth.sign_in")
+        .actor(user.id)
+        .email(&user.email);
+    if let Some(f) = second_factor {
+        ev = ev.details(json!({ "second_factor": f }));
+    }
+    audit::record(&svc.db, ev, meta).await?;
+    Ok(Authenticated {
+        user,
+        fingerprint: fingerprint(&hash),
     })
 }
 
@@ -93,19 +170,22 @@ pub async fn sign_up(
             email: email.into(),
             display_name: name.into(),
             role: PlatformRole::Customer,
+            must_set_up_two_factor: false,
         },
         fingerprint: fingerprint(&hash),
     })
 }
 
 /// Checks an email and password. An unknown email gets the same answer, after the same work,
-/// as a wrong password; repeated failures back off and then lock (see [`throttle`]).
+/// as a wrong password; repeated failures back off and then lock (see [`throttle`]). When the
+/// account uses two-factor sign-in, a right password only leads to asking for the code: the
+/// failure counter is cleared when the code is right too, so it keeps counting wrong codes.
 pub async fn sign_in(
     svc: &Services,
     email: &str,
     password: &str,
     meta: &RequestMeta,
-) -> Result<Authenticated, AppError> {
+) -> Result<SignIn, AppError> {
     let typed = email.trim().to_lowercase();
     if typed.is_empty() || password.is_empty() {
         let mut v = Validator::new();
@@ -119,34 +199,23 @@ pub async fn sign_in(
     }
     throttle::check_sign_in(svc, &typed, meta.ip.as_deref()).await?;
     let row = sqlx::query!(
-        "SELECT id, email, display_name, role, password_hash FROM users WHERE email = $1",
+        r#"SELECT u.id, u.password_hash,
+             EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)
+               AS "two_factor!"
+           FROM users u WHERE u.email = $1"#,
         typed
     )
     .fetch_optional(&svc.db)
     .await?;
     let ok = passwords::verify(password, row.as_ref().map(|r| r.password_hash.as_str())).await;
     match row {
-        Some(r) if ok => {
-            throttle::record_success(svc, &typed).await?;
-            let user = SessionUser {
-                id: UserId(r.id),
-                email: r.email,
-                display_name: r.display_name,
-                role: parse_role(&r.role)?,
-            };
-            audit::record(
-                &svc.db,
-                AuditEvent::new("auth.sign_in")
-                    .actor(user.id)
-                    .email(&user.email),
-                meta,
-            )
-            .await?;
-            Ok(Authenticated {
-                user,
-                fingerprint: fingerprint(&r.password_hash),
-            })
-        }
+        Some(r) if ok && r.two_factor => Ok(SignIn::NeedsCode(PendingSignIn {
+            user_id: UserId(r.id),
+            fingerprint: fingerprint(&r.password_hash),
+        })),
+        Some(r) if ok => Ok(SignIn::Done(
+            finish_sign_in(svc, UserId(r.id), None, meta).await?,
+        )),
         other => {
             throttle::record_failure(svc, &typed, meta.ip.as_deref()).await?;
             let mut ev = AuditEvent::new("auth.sign_in_failed")
@@ -168,40 +237,15 @@ pub async fn session_user(
     id: UserId,
     session_fingerprint: &str,
 ) -> Result<Option<SessionUser>, AppError> {
-    let row = sqlx::query!(
-        "SELECT id, email, display_name, role, password_hash FROM users WHERE id = $1",
-        id.0
-    )
-    .fetch_optional(pool)
-    .await?;
-    match row {
-        Some(r) if fingerprint(&r.password_hash) == session_fingerprint => Ok(Some(SessionUser {
-            id: UserId(r.id),
-            email: r.email,
-            display_name: r.display_name,
-            role: parse_role(&r.role)?,
-        })),
-        _ => Ok(None),
-    }
+    Ok(load_user(pool, id)
+        .await?
+        .filter(|(_, hash)| fingerprint(hash) == session_fingerprint)
+        .map(|(user, _)| user))
 }
 
 /// Loads a user by id (for bearer-token requests).
 pub async fn user_by_id(pool: &PgPool, id: UserId) -> Result<Option<SessionUser>, AppError> {
-    let row = sqlx::query!(
-        "SELECT id, email, display_name, role FROM users WHERE id = $1",
-        id.0
-    )
-    .fetch_optional(pool)
-    .await?;
-    row.map(|r| {
-        Ok(SessionUser {
-            id: UserId(r.id),
-            email: r.email,
-            display_name: r.display_name,
-            role: parse_role(&r.role)?,
-        })
-    })
-    .transpose()
+    Ok(load_user(pool, id).await?.map(|(user, _)| user))
 }
 
 /// Records a sign-out.
@@ -400,7 +444,10 @@ pub async fn reset_password(
 /// Every user, newest first (platform ADMIN only; the caller checks).
 pub async fn list_users(pool: &PgPool, limit: i64) -> Result<Vec<UserSummary>, AppError> {
     let rows = sqlx::query!(
-        "SELECT id, email, display_name, role, created_at FROM users ORDER BY created_at DESC, email LIMIT $1",
+        r#"SELECT u.id, u.email, u.display_name, u.role, u.created_at,
+             EXISTS (SELECT 1 FROM user_totp t WHERE t.user_id = u.id AND t.enabled_at IS NOT NULL)
+               AS "two_factor!"
+           FROM users u ORDER BY u.created_at DESC, u.email LIMIT $1"#,
         limit
     )
     .fetch_all(pool)
@@ -412,6 +459,7 @@ pub async fn list_users(pool: &PgPool, limit: i64) -> Result<Vec<UserSummary>, A
                 email: r.email,
                 display_name: r.display_name,
                 role: parse_role(&r.role)?,
+                two_factor: r.two_factor,
                 created_at: rfc3339(r.created_at),
             })
         })

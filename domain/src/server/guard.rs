@@ -9,8 +9,19 @@ use crate::types::TenantId;
 use crate::user::SessionUser;
 use crate::AppError;
 
-/// Requires someone to be signed in.
+/// Requires someone to be signed in whose account is in order: a person whose role requires
+/// two-factor sign-in gets nothing but [`setting_up`] until they have turned it on.
 pub fn signed_in(user: Option<&SessionUser>) -> Result<&SessionUser, AppError> {
+    let user = setting_up(user)?;
+    if user.must_set_up_two_factor {
+        return Err(AppError::TwoFactorSetupRequired);
+    }
+    Ok(user)
+}
+
+/// Requires someone to be signed in, whether or not they still have to set up two-factor
+/// sign-in: for their account page and the two-factor set-up itself.
+pub fn setting_up(user: Option<&SessionUser>) -> Result<&SessionUser, AppError> {
     user.ok_or(AppError::Unauthorized)
 }
 
@@ -70,6 +81,7 @@ mod tests {
             email: "a@example.com".into(),
             display_name: "A".into(),
             role,
+            must_set_up_two_factor: false,
         }
     }
 
@@ -86,5 +98,21 @@ mod tests {
         );
         let a = user(PlatformRole::Admin);
         assert!(platform(Some(&a), &[PlatformRole::Admin]).is_ok());
+    }
+
+    #[test]
+    fn two_factor_set_up_comes_first() {
+        let mut a = user(PlatformRole::Admin);
+        a.must_set_up_two_factor = true;
+        assert_eq!(
+            platform(Some(&a), &[PlatformRole::Admin]).unwrap_err(),
+            AppError::TwoFactorSetupRequired
+        );
+        assert_eq!(
+            signed_in(Some(&a)).unwrap_err(),
+            AppError::TwoFactorSetupRequired
+        );
+        assert!(setting_up(Some(&a)).is_ok());
+        assert_eq!(setting_up(None).unwrap_err(), AppError::Unauthorized);
     }
 }

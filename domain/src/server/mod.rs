@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod crypto;
 pub mod db;
 pub mod guard;
 pub mod mail;
@@ -11,6 +12,7 @@ pub mod services;
 pub mod tenants;
 pub mod throttle;
 pub mod tokens;
+pub mod two_factor;
 
 pub use services::{RequestMeta, Services, Settings};
 

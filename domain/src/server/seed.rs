@@ -1,12 +1,15 @@
 //! Demo data: a demo tenant and one user for every role. Idempotent: run at every start.
 
-use super::{db, passwords, Services};
+use super::{db, passwords, two_factor, Services};
 use crate::roles::{PlatformRole, TenantRole};
 use crate::types::{Password, TenantId, UserId};
 use crate::AppError;
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "fluxorae-demo-2026";
+/// The two-factor secret (base32) of the demo accounts whose roles require two-factor sign-in:
+/// add it to any authenticator app (or run `oathtool --totp -b <secret>`) to get their codes.
+pub const DEMO_TOTP_SECRET: &str = "FLUXORAE2FADEMOSECRETKEYFORDEMOS";
 /// The demo tenant's slug.
 pub const DEMO_TENANT_SLUG: &str = "acme-sales";
 
@@ -165,6 +168,12 @@ pub async fn seed_demo(svc: &Services) -> Result<(), AppError> {
                 id
             }
         };
+        if crate::two_factor::required(a.role, a.tenant_role.as_slice()) {
+            let secret = totp_rs::Secret::Encoded(DEMO_TOTP_SECRET.to_owned())
+                .to_bytes()
+                .map_err(|_| AppError::Internal)?;
+            two_factor::enroll_with_secret(svc, id, &secret).await?;
+        }
         if let Some(role) = a.tenant_role {
             let mut tx = db::tenant_tx(&svc.db, tenant).await?;
             sqlx::query!(

@@ -14,6 +14,8 @@ pub struct Settings {
     pub base_url: String,
     /// Secret for signing API access tokens.
     pub jwt_secret: String,
+    /// The master key for secrets at rest (see [`super::crypto`]); never logged.
+    pub data_key: Vec<u8>,
     /// Prefix for every Redis key, so several deployments or tests can share one Redis.
     pub redis_prefix: String,
     /// Lifetime of an API access token.
@@ -29,17 +31,23 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("base_url", &self.base_url)
             .field("jwt_secret", &"***")
+            .field("data_key", &"***")
             .field("redis_prefix", &self.redis_prefix)
             .finish_non_exhaustive()
     }
 }
 
 impl Settings {
-    /// Defaults for the given base URL and signing secret.
-    pub fn new(base_url: impl Into<String>, jwt_secret: impl Into<String>) -> Self {
+    /// Defaults for the given base URL, token signing secret and data key.
+    pub fn new(
+        base_url: impl Into<String>,
+        jwt_secret: impl Into<String>,
+        data_key: impl Into<Vec<u8>>,
+    ) -> Self {
         Self {
             base_url: base_url.into(),
             jwt_secret: jwt_secret.into(),
+            data_key: data_key.into(),
             redis_prefix: "fx".into(),
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(30 * 24 * 3600),

@@ -156,6 +156,9 @@ pub async fn refresh(
         email: row.email,
         display_name: row.display_name,
         role: row.role.parse().map_err(|_| AppError::Internal)?,
+        // Only the id and role go into the token; every request reloads the person (and this
+        // flag) through `accounts::user_by_id`.
+        must_set_up_two_factor: false,
     };
     let refresh_token = insert_refresh(&mut tx, svc, user.id, row.family_id).await?;
     tx.commit().await?;
