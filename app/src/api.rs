@@ -1,11 +1,11 @@
 //! Server functions. Each is a public POST endpoint: it finds out who is asking, checks what they
 //! may do through `domain::server::guard`, and calls one `domain` function.
 
+use domain::two_factor::{TotpSetup, TwoFactorStatus};
 use domain::user::{
     AuditEntryView, ChainReport, MemberSummary, Membership, OutboxEmail, SessionUser, TeamSettings,
     UserSummary,
 };
-use domain::two_factor::{TotpSetup, TwoFactorStatus};
 use domain::AppError;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -88,7 +88,7 @@ pub async fn sign_in_two_factor(code: String, next: Option<String>) -> Result<()
 
 /// The signed-in person's two-factor state.
 #[server(endpoint = "account/two-factor")]
-pub async fn two_factor_status() -> Result<TwoFactorStatus, AppError> {
+pub async fn get_two_factor_status() -> Result<TwoFactorStatus, AppError> {
     let svc = services()?;
     let user = current_user().await?;
     let user = guard::setting_up(user.as_ref()).map_err(fail)?;
@@ -128,9 +128,7 @@ pub async fn disable_two_factor(password: String) -> Result<(), AppError> {
 
 /// Replaces the recovery codes; answers the new ones, shown once.
 #[server(endpoint = "account/two-factor/recovery-codes")]
-pub async fn regenerate_recovery_codes(
-    current_password: String,
-) -> Result<Vec<String>, AppError> {
+pub async fn regenerate_recovery_codes(current_password: String) -> Result<Vec<String>, AppError> {
     let svc = services()?;
     let user = current_user().await?;
     let user = guard::signed_in(user.as_ref()).map_err(fail)?;

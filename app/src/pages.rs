@@ -280,7 +280,12 @@ pub fn AccountPage() -> impl IntoView {
 pub fn TwoFactorPage() -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
-    let next = move || query.read().get("next").filter(|n| n.starts_with('/') && !n.starts_with("//"));
+    let next = move || {
+        query
+            .read()
+            .get("next")
+            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
+    };
     let begin = ServerAction::<BeginTwoFactor>::new();
     let confirm = session.confirm_two_factor;
     let disable = ServerAction::<DisableTwoFactor>::new();
@@ -292,7 +297,7 @@ pub fn TwoFactorPage() -> impl IntoView {
     );
     let status = Resource::new(
         move || (confirmed.get(), turned_off.get(), replaced.get()),
-        |_| two_factor_status(),
+        |_| get_two_factor_status(),
     );
     let begin_error = action_error(begin.into());
     let confirm_error = action_error(confirm.into());

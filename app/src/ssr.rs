@@ -211,7 +211,6 @@ mod tests {
         assert_eq!(query_escape("/a?b=c&d"), "%2Fa%3Fb%3Dc%26d");
     }
 
-
     #[test]
     fn next_is_kept_on_site() {
         assert_eq!(safe_next(Some("/admin".into())), "/admin");

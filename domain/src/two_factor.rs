@@ -25,9 +25,12 @@ pub const RECOVERY_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
 /// OWNERs, ADMINs and MANAGERs of any tenant. Everyone else may turn it on.
 pub fn required(platform: PlatformRole, tenant_roles: &[TenantRole]) -> bool {
     platform == PlatformRole::Admin
-        || tenant_roles
-            .iter()
-            .any(|r| matches!(r, TenantRole::Owner | TenantRole::Admin | TenantRole::Manager))
+        || tenant_roles.iter().any(|r| {
+            matches!(
+                r,
+                TenantRole::Owner | TenantRole::Admin | TenantRole::Manager
+            )
+        })
 }
 
 /// A second factor as typed.
@@ -130,7 +133,10 @@ mod tests {
 
     #[test]
     fn codes_are_read_forgivingly() {
-        assert_eq!(parse_code("123456"), Ok(SecondFactor::Totp("123456".into())));
+        assert_eq!(
+            parse_code("123456"),
+            Ok(SecondFactor::Totp("123456".into()))
+        );
         assert_eq!(
             parse_code(" 123 456 "),
             Ok(SecondFactor::Totp("123456".into()))
@@ -147,7 +153,14 @@ mod tests {
 
     #[test]
     fn bad_codes_get_one_clear_message() {
-        for bad in ["", "12345", "1234567", "12345a", "abcde-fghj0", "abcdefghijk"] {
+        for bad in [
+            "",
+            "12345",
+            "1234567",
+            "12345a",
+            "abcde-fghj0",
+            "abcdefghijk",
+        ] {
             assert_eq!(parse_code(bad), Err(CODE_HELP), "{bad:?}");
         }
         assert!(parse_app_code("abcde-fghjk").is_err());

@@ -43,9 +43,10 @@ async fn enrolled(svc: &Services, email: &str) -> (SessionUser, String, Vec<Stri
         .unwrap()
         .user;
     let setup = two_factor::begin_setup(svc, &user).await.unwrap();
-    let codes = two_factor::confirm_setup(svc, &user, &code_at(&setup.secret, 0), &meta("10.0.0.1"))
-        .await
-        .unwrap();
+    let codes =
+        two_factor::confirm_setup(svc, &user, &code_at(&setup.secret, 0), &meta("10.0.0.1"))
+            .await
+            .unwrap();
     (user, setup.secret, codes)
 }
 
@@ -91,7 +92,10 @@ async fn set_up_with_a_first_code_then_sign_in_with_the_next(owner: PgPool) {
     let wrong = two_factor::confirm_setup(&svc, &user, "000000", &meta("10.0.0.1"))
         .await
         .unwrap_err();
-    assert!(wrong.message_for("code").unwrap().contains("does not match"));
+    assert!(wrong
+        .message_for("code")
+        .unwrap()
+        .contains("does not match"));
     let unreadable = two_factor::confirm_setup(&svc, &user, "12ab", &meta("10.0.0.1"))
         .await
         .unwrap_err();
@@ -118,15 +122,22 @@ async fn set_up_with_a_first_code_then_sign_in_with_the_next(owner: PgPool) {
         .unwrap_err();
     assert!(replay.message_for("code").unwrap().contains("already used"));
     // The next code (a phone clock a little ahead) does.
-    let auth = two_factor::complete_sign_in(&svc, &p, &code_at(&setup.secret, 1), &meta("10.0.0.1"))
-        .await
-        .unwrap();
+    let auth =
+        two_factor::complete_sign_in(&svc, &p, &code_at(&setup.secret, 1), &meta("10.0.0.1"))
+            .await
+            .unwrap();
     assert_eq!(auth.user.id, user.id);
     assert!(!auth.user.must_set_up_two_factor);
 
     let log = actions(&owner).await;
-    assert!(log.contains(&"auth.two_factor_enabled".to_owned()), "{log:?}");
-    assert!(log.contains(&"auth.two_factor_failed".to_owned()), "{log:?}");
+    assert!(
+        log.contains(&"auth.two_factor_enabled".to_owned()),
+        "{log:?}"
+    );
+    assert!(
+        log.contains(&"auth.two_factor_failed".to_owned()),
+        "{log:?}"
+    );
     let details: serde_json::Value = sqlx::query_scalar(
         "SELECT details FROM audit_log WHERE action = 'auth.sign_in' ORDER BY seq DESC LIMIT 1",
     )
@@ -159,14 +170,6 @@ async fn recovery_codes_work_once_and_can_be_replaced(owner: PgPool) {
         9
     );
 
-    let wrong_pw =
-        two_factor::regenerate_recovery_codes(&svc, &user, "not my password", &meta("10.0.0.1"))
-            .await
-            .unwrap_err();
-    assert_eq!(
-        wrong_pw.message_for("current_password"),
-        Some("That is not your current password.")
-    );
     let fresh = two_factor::regenerate_recovery_codes(&svc, &user, PW, &meta("10.0.0.1"))
         .await
         .unwrap();
@@ -211,9 +214,15 @@ async fn a_pending_sign_in_ends_when_the_password_changes(owner: PgPool) {
     let svc = services(&owner).await;
     let (user, secret, _codes) = enrolled(&svc, "pat@example.com").await;
     let p = pending(&svc, "pat@example.com").await;
-    accounts::change_password(&svc, &user, PW, "a different long phrase", &meta("10.0.0.1"))
-        .await
-        .unwrap();
+    accounts::change_password(
+        &svc,
+        &user,
+        PW,
+        "a different long phrase",
+        &meta("10.0.0.1"),
+    )
+    .await
+    .unwrap();
     let e = two_factor::complete_sign_in(&svc, &p, &code_at(&secret, 1), &meta("10.0.0.1"))
         .await
         .unwrap_err();
@@ -265,7 +274,10 @@ async fn owners_must_set_it_up_before_anything_else_and_cannot_turn_it_off(owner
     let off = two_factor::disable(&svc, &me, PW, &meta("10.0.0.1"))
         .await
         .unwrap_err();
-    assert!(matches!(off, AppError::Conflict(ref m) if m.contains("stays on")), "{off:?}");
+    assert!(
+        matches!(off, AppError::Conflict(ref m) if m.contains("stays on")),
+        "{off:?}"
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -277,6 +289,14 @@ async fn turning_it_off_needs_the_password(owner: PgPool) {
         .unwrap_err();
     assert_eq!(
         e.message_for("password"),
+        Some("That is not your current password.")
+    );
+    let wrong_pw =
+        two_factor::regenerate_recovery_codes(&svc, &user, "not my password", &meta("10.0.0.1"))
+            .await
+            .unwrap_err();
+    assert_eq!(
+        wrong_pw.message_for("current_password"),
         Some("That is not your current password.")
     );
     two_factor::disable(&svc, &user, PW, &meta("10.0.0.1"))

@@ -279,7 +279,11 @@ async fn an_admin_without_two_factor_must_set_it_up_before_anything_else(owner: 
         .await
         .unwrap();
     assert_eq!(overview.status(), StatusCode::FORBIDDEN);
-    assert!(overview.text().await.unwrap().contains("TwoFactorSetupRequired"));
+    assert!(overview
+        .text()
+        .await
+        .unwrap()
+        .contains("TwoFactorSetupRequired"));
     let page = c
         .get(app.url("/admin"))
         .header(header::ACCEPT, "text/html")

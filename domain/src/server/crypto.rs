@@ -113,7 +113,13 @@ mod tests {
     #[test]
     fn wrong_key_row_or_a_changed_byte_fails() {
         let sealed = seal(KEY, Purpose::TotpSecret, b"user-1", b"secret").unwrap();
-        assert!(open(b"another key entirely, also long", Purpose::TotpSecret, b"user-1", &sealed).is_err());
+        assert!(open(
+            b"another key entirely, also long",
+            Purpose::TotpSecret,
+            b"user-1",
+            &sealed
+        )
+        .is_err());
         assert!(open(KEY, Purpose::TotpSecret, b"user-2", &sealed).is_err());
         let mut flipped = sealed.clone();
         let last = flipped.len() - 1;

@@ -118,7 +118,10 @@ async fn replace_recovery_codes(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(codes.iter().map(|c| rules::format_recovery_code(c)).collect())
+    Ok(codes
+        .iter()
+        .map(|c| rules::format_recovery_code(c))
+        .collect())
 }
 
 /// A person's two-factor state.
@@ -144,9 +147,12 @@ pub async fn status(pool: &PgPool, user: &SessionUser) -> Result<TwoFactorStatus
 /// Whether the person's roles require two-factor sign-in.
 async fn required_now(pool: &PgPool, user: &SessionUser) -> Result<bool, AppError> {
     let mut tx = super::db::user_tx(pool, user.id).await?;
-    let roles = sqlx::query_scalar!("SELECT role FROM tenant_members WHERE user_id = $1", user.id.0)
-        .fetch_all(&mut *tx)
-        .await?;
+    let roles = sqlx::query_scalar!(
+        "SELECT role FROM tenant_members WHERE user_id = $1",
+        user.id.0
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     tx.commit().await?;
     let roles: Vec<_> = roles.iter().filter_map(|r| r.parse().ok()).collect();
     Ok(rules::required(user.role, &roles))
@@ -505,7 +511,12 @@ mod tests {
     #[test]
     fn setup_shows_a_scannable_uri_and_a_qr_code() {
         let v = setup_view(demo()).unwrap();
-        assert!(v.uri.starts_with("otpauth://totp/Fluxorae:a%40example.com?"), "{}", v.uri);
+        assert!(
+            v.uri
+                .starts_with("otpauth://totp/Fluxorae:a%40example.com?"),
+            "{}",
+            v.uri
+        );
         assert!(v.uri.contains("issuer=Fluxorae"));
         assert!(v.uri.contains(&v.secret.replace(' ', "")));
         assert!(v.qr_svg.starts_with("<svg"));
