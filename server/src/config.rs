@@ -53,6 +53,8 @@ pub struct Config {
     pub db_max_connections: u32,
     /// Prefix for Redis keys.
     pub redis_prefix: String,
+    /// How long anonymous visitors' pages are kept (zero: not at all).
+    pub page_cache: Duration,
     /// Where cargo-leptos wrote the site (wasm, js, css, public files).
     pub site_root: String,
 }
@@ -135,6 +137,7 @@ impl Config {
             trust_proxy: flag("TRUST_PROXY", false)?,
             db_max_connections: parse("DB_MAX_CONNECTIONS", 16)?,
             redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "fx".into()),
+            page_cache: Duration::from_millis(parse("PAGE_CACHE_MS", 2000)?),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
         })
     }

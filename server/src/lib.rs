@@ -5,6 +5,7 @@ pub mod api_v1;
 pub mod config;
 pub mod health;
 pub mod middleware;
+pub mod page_cache;
 pub mod session_store;
 pub mod telemetry;
 
@@ -160,6 +161,10 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(
+            page_cache::PageCache::new(cfg.page_cache),
+            page_cache::layer,
+        ))
         // leptos_routes_with_context also serves every server function under /api/.
         .layer(axum::middleware::from_fn(middleware::server_fn_status))
         .layer(sessions)

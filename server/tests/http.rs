@@ -102,6 +102,7 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         trust_proxy: false,
         db_max_connections: 8,
         redis_prefix: prefix.clone(),
+        page_cache: Duration::from_secs(60),
         site_root: "target/site".into(),
     };
     let mut settings = Settings::new(
@@ -324,6 +325,52 @@ async fn an_admin_without_two_factor_must_set_it_up_before_anything_else(owner: 
         .await
         .unwrap();
     assert_eq!(overview.status(), StatusCode::OK);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn visitors_pages_are_served_again_with_a_fresh_nonce_each_time(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    let nonce_of = |res: &reqwest::Response| {
+        let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        csp.split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let res = c.get(app.url("/")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert!(res.headers().contains_key("x-request-id"));
+        let nonce = nonce_of(&res);
+        let html = res.text().await.unwrap();
+        // The hydration script carries the same nonce as the header allows.
+        assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{nonce}");
+        assert!(html.contains("AI drafts. People decide."));
+        seen.push(nonce);
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 3, "every copy has its own nonce");
+
+    // A signed-in person never gets a visitor's copy.
+    let signed_in = app.signed_in("customer@demo.fluxorae.test").await;
+    let html = signed_in
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Cai Customer") && html.contains("Go to your account"));
 }
 
 /// Every demo account calls every guarded server function; the answer must match its role.

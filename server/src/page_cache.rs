@@ -1,0 +1,217 @@
+//! A micro-cache for the pages anonymous visitors see.
+//!
+//! A visitor without a session sees the same page as every other such visitor (only the theme
+//! cookie changes the HTML), so a rendered page is kept for a short time (`PAGE_CACHE_MS`,
+//! default 2 s) and served again without rendering. Every served copy gets a fresh CSP nonce:
+//! the old one is replaced in the `Content-Security-Policy` header and in the HTML. Only GET
+//! requests for pages (not the API, assets or health checks) without a session cookie or an
+//! `Authorization` header are cached, and only `200 text/html` answers that set no cookie.
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Pages larger than this are never cached.
+const MAX_PAGE_BYTES: usize = 512 * 1024;
+
+/// One rendered page.
+#[derive(Clone)]
+struct Page {
+    headers: HeaderMap,
+    body: Arc<str>,
+    nonce: Option<Arc<str>>,
+}
+
+/// The cache; cheap to clone. A zero lifetime turns it off.
+#[derive(Clone)]
+pub struct PageCache(Option<moka::sync::Cache<String, Page>>);
+
+impl PageCache {
+    /// A cache keeping pages for `ttl` (none when zero).
+    pub fn new(ttl: Duration) -> Self {
+        Self((!ttl.is_zero()).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(1024)
+                .time_to_live(ttl)
+                .build()
+        }))
+    }
+}
+
+/// The cache key of a request that may be served from the cache.
+fn key(req: &Request) -> Option<String> {
+    if req.method() != Method::GET || req.headers().contains_key(header::AUTHORIZATION) {
+        return None;
+    }
+    let path = req.uri().path();
+    if ["/api/", "/pkg/", "/healthz", "/readyz", "/metrics"]
+        .iter()
+        .any(|p| path.starts_with(p))
+    {
+        return None;
+    }
+    let mut theme = "";
+    for value in req.headers().get_all(header::COOKIE) {
+        for pair in value.to_str().ok()?.split(';') {
+            let (name, v) = pair.trim().split_once('=').unwrap_or((pair.trim(), ""));
+            match name {
+                "fx_session" => return None,
+                "fx_theme" => theme = v,
+                _ => {}
+            }
+        }
+    }
+    Some(format!("{theme}|{}", req.uri()))
+}
+
+/// The nonce in a CSP header value: `'nonce-XYZ'`.
+fn csp_nonce(headers: &HeaderMap) -> Option<Arc<str>> {
+    let csp = headers
+        .get(header::CONTENT_SECURITY_POLICY)?
+        .to_str()
+        .ok()?;
+    let start = csp.find("'nonce-")? + "'nonce-".len();
+    let len = csp[start..].find('\'')?;
+    Some(Arc::from(&csp[start..start + len]))
+}
+
+fn fresh_nonce() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A response from a cached page, with its own nonce.
+fn serve(page: &Page) -> Response {
+    let mut headers = page.headers.clone();
+    let body = match &page.nonce {
+        Some(old) => {
+            let new = fresh_nonce();
+            if let Some(csp) = headers
+                .get(header::CONTENT_SECURITY_POLICY)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| HeaderValue::from_str(&v.replace(&**old, &new)).ok())
+            {
+                headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+            page.body.replace(&**old, &new)
+        }
+        None => page.body.to_string(),
+    };
+    let mut res = (StatusCode::OK, body).into_response();
+    *res.headers_mut() = headers;
+    res
+}
+
+/// The middleware.
+pub async fn layer(State(cache): State<PageCache>, req: Request, next: Next) -> Response {
+    let (Some(store), Some(key)) = (&cache.0, key(&req)) else {
+        return next.run(req).await;
+    };
+    if let Some(page) = store.get(&key) {
+        metrics::counter!("page_cache_total", "result" => "hit").increment(1);
+        return serve(&page);
+    }
+    metrics::counter!("page_cache_total", "result" => "miss").increment(1);
+    let res = next.run(req).await;
+    let cacheable = res.status() == StatusCode::OK
+        && !res.headers().contains_key(header::SET_COOKIE)
+        && res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+    if !cacheable {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_PAGE_BYTES).await else {
+        tracing::warn!("a page could not be buffered for the cache");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let page = Page {
+        nonce: csp_nonce(&parts.headers),
+        headers: parts.headers.clone(),
+        body: Arc::from(text),
+    };
+    store.insert(key, page);
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(uri: &str, cookie: Option<&str>) -> Request {
+        let mut b = axum::http::Request::builder().uri(uri);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        b.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn only_anonymous_page_views_are_cached() {
+        assert_eq!(key(&req("/", None)).as_deref(), Some("|/"));
+        assert_eq!(
+            key(&req("/signin?next=/admin", Some("fx_theme=dark"))).as_deref(),
+            Some("dark|/signin?next=/admin")
+        );
+        assert_eq!(key(&req("/", Some("fx_theme=dark; fx_session=abc"))), None);
+        assert_eq!(key(&req("/api/me", None)), None);
+        assert_eq!(key(&req("/pkg/fluxorae.js", None)), None);
+        assert_eq!(key(&req("/readyz", None)), None);
+        let post = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/")
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(key(&post), None);
+    }
+
+    #[test]
+    fn each_served_copy_gets_its_own_nonce() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("script-src 'self' 'nonce-OLDNONCE' 'wasm-unsafe-eval'"),
+        );
+        let nonce = csp_nonce(&headers);
+        assert_eq!(nonce.as_deref(), Some("OLDNONCE"));
+        let page = Page {
+            headers,
+            body: Arc::from(r#"<script nonce="OLDNONCE">x</script>"#),
+            nonce,
+        };
+        let a = serve(&page);
+        let csp = a.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(!csp.contains("OLDNONCE"));
+        let new = csp
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap();
+        assert!(new.len() >= 22);
+        let b = serve(&page);
+        assert_ne!(
+            b.headers()[header::CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap(),
+            csp
+        );
+    }
+}
