@@ -202,6 +202,26 @@ async fn render_metrics(State(handle): State<Option<PrometheusHandle>>) -> impl 
     }
 }
 
+/// Serves `app` on `listener` until `shutdown` resolves, then stops accepting connections and
+/// finishes the requests in flight before returning.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use axum::serve::ListenerExt;
+    let listener = listener.tap_io(|tcp| {
+        // Without this, small responses on keep-alive connections wait for delayed ACKs.
+        let _ = tcp.set_nodelay(true);
+    });
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
 /// Waits for SIGTERM or Ctrl-C.
 pub async fn shutdown_signal() {
     let ctrl_c = async {

@@ -1,9 +1,7 @@
 //! Runs the Fluxorae server.
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use axum::serve::ListenerExt;
 use domain::server::seed;
 use server::config::Config;
 
@@ -42,18 +40,10 @@ async fn run(cfg: Config) -> Result<(), Box<dyn std::error::Error>> {
     let app = server::router(&cfg, services, metrics);
     let listener = tokio::net::TcpListener::bind(cfg.addr)
         .await
-        .map_err(|e| format!("cannot listen on {}: {e}", cfg.addr))?
-        .tap_io(|tcp| {
-            // Without this, small responses on keep-alive connections wait for delayed ACKs.
-            let _ = tcp.set_nodelay(true);
-        });
+        .map_err(|e| format!("cannot listen on {}: {e}", cfg.addr))?;
     tracing::info!(addr = %cfg.addr, url = %cfg.base_url, "listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(server::shutdown_signal())
-    .await?;
+    server::serve(listener, app, server::shutdown_signal()).await?;
+    tracing::info!("stopped after finishing the requests in flight");
     Ok(())
 }
 

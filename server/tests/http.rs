@@ -9,13 +9,29 @@ use domain::server::{db, seed, two_factor, Services, Settings};
 use reqwest::{header, redirect, Client, StatusCode};
 use server::config::Config;
 use sqlx::PgPool;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 struct TestApp {
     base: String,
     services: Services,
+    /// Sends the shutdown signal (as SIGTERM does for the binary).
+    stop: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
+    /// The serving task, which ends once in-flight requests are done.
+    server: std::sync::Mutex<Option<tokio::task::JoinHandle<std::io::Result<()>>>>,
+}
+
+/// One Prometheus recorder for the whole test binary (the recorder is process-global).
+fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .unwrap()
+        })
+        .clone()
 }
 
 impl TestApp {
@@ -118,18 +134,16 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         settings: Arc::new(settings),
     };
     seed::seed_demo(&services).await.unwrap();
-    let app = server::router(&cfg, services.clone(), None);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
-    });
+    let app = server::router(&cfg, services.clone(), Some(metrics_handle()));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(server::serve(listener, app, async move {
+        let _ = stopped.await;
+    }));
     TestApp {
         base: format!("http://{addr}"),
         services,
+        stop: std::sync::Mutex::new(Some(stop)),
+        server: std::sync::Mutex::new(Some(server)),
     }
 }
 
@@ -641,4 +655,62 @@ async fn health_readiness_headers_and_request_ids(owner: PgPool) {
     let body: serde_json::Value = ready.json().await.unwrap();
     assert_eq!(body["postgres"], "unreachable");
     assert_eq!(body["redis"], "ok");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn metrics_count_requests_for_prometheus(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    c.get(app.url("/healthz")).send().await.unwrap();
+    let res = c.get(app.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = res.text().await.unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("http_request_duration_seconds"), "{text}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn shutdown_finishes_the_requests_in_flight_then_refuses_new_ones(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    // A sign-in takes a while (Argon2id); stop the server while it is being answered.
+    let in_flight = tokio::spawn({
+        let c = c.clone();
+        let url = app.url("/api/sign-in");
+        async move {
+            c.post(url)
+                .header(header::ACCEPT, "application/json")
+                .form(&[
+                    ("email", "customer@demo.fluxorae.test"),
+                    ("password", seed::DEMO_PASSWORD),
+                    ("next", "/"),
+                ])
+                .send()
+                .await
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(!in_flight.is_finished(), "still being answered when the stop comes");
+    app.stop.lock().unwrap().take().unwrap().send(()).unwrap();
+    let res = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    let server = app.server.lock().unwrap().take().unwrap();
+    tokio::time::timeout(Duration::from_secs(10), server)
+        .await
+        .expect("the server stops once idle")
+        .unwrap()
+        .unwrap();
+    let fresh = reqwest::Client::new().get(app.url("/healthz")).send().await;
+    assert!(fresh.is_err(), "a stopped server accepts no new connection");
 }
