@@ -47,20 +47,34 @@ impl TestApp {
         format!("{}{path}", self.base)
     }
 
-    /// Signs in through the sign-in server function, as a form would.
-    async fn signed_in(&self, email: &str) -> Client {
-        let c = self.client();
-        let res = c
-            .post(self.url("/api/sign-in"))
+    /// Calls a server function that takes no arguments, as the app's own client does.
+    async fn call(&self, c: &Client, path: &str) -> reqwest::Response {
+        c.post(self.url(path))
+            .header(header::ACCEPT, "application/json")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts the sign-in form (the password step) with the demo password.
+    async fn sign_in_form(&self, c: &Client, email: &str, next: &str) -> reqwest::Response {
+        c.post(self.url("/api/sign-in"))
             .header(header::ACCEPT, "application/json")
             .form(&[
                 ("email", email),
                 ("password", seed::DEMO_PASSWORD),
-                ("next", "/"),
+                ("next", next),
             ])
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// Signs in through the sign-in server functions, as a person with the demo
+    /// authenticator would.
+    async fn signed_in(&self, email: &str) -> Client {
+        let c = self.client();
+        let res = self.sign_in_form(&c, email, "/").await;
         assert!(
             res.status().is_success() || res.status().is_redirection(),
             "sign-in of {email}: {}",
@@ -165,46 +179,22 @@ async fn sign_in_sets_a_safe_session_cookie_and_renews_its_id(owner: PgPool) {
     assert_eq!(home.status(), StatusCode::OK);
     assert!(session_cookie(&home).is_none());
 
-    let res = c
-        .post(app.url("/api/sign-in"))
-        .header(header::ACCEPT, "application/json")
-        .form(&[
-            ("email", "customer@demo.fluxorae.test"),
-            ("password", seed::DEMO_PASSWORD),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .sign_in_form(&c, "customer@demo.fluxorae.test", "/")
+        .await;
     let cookie = session_cookie(&res).expect("a session cookie");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
     assert!(!cookie.contains("Secure"), "plain http in tests: {cookie}");
     let first_id = cookie.split(';').next().unwrap().to_owned();
 
-    let me: serde_json::Value = c
-        .post(app.url("/api/me"))
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.call(&c, "/api/me").await.json().await.unwrap();
     assert_eq!(me["email"], "customer@demo.fluxorae.test");
 
     // Signing in again renews the id (no session fixation).
-    let again = c
-        .post(app.url("/api/sign-in"))
-        .header(header::ACCEPT, "application/json")
-        .form(&[
-            ("email", "customer@demo.fluxorae.test"),
-            ("password", seed::DEMO_PASSWORD),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let again = app
+        .sign_in_form(&c, "customer@demo.fluxorae.test", "/")
+        .await;
     let second_id = session_cookie(&again)
         .unwrap()
         .split(';')
@@ -219,15 +209,7 @@ async fn sign_in_sets_a_safe_session_cookie_and_renews_its_id(owner: PgPool) {
         .send()
         .await
         .unwrap();
-    let me: serde_json::Value = c
-        .post(app.url("/api/me"))
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: serde_json::Value = app.call(&c, "/api/me").await.json().await.unwrap();
     assert!(me.is_null());
 }
 
@@ -272,27 +254,14 @@ async fn an_admin_without_two_factor_must_set_it_up_before_anything_else(owner: 
         .await
         .unwrap();
     let c = app.client();
-    let res = c
-        .post(app.url("/api/sign-in"))
-        .header(header::ACCEPT, "application/json")
-        .form(&[
-            ("email", "admin@demo.fluxorae.test"),
-            ("password", seed::DEMO_PASSWORD),
-            ("next", "/admin"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app
+        .sign_in_form(&c, "admin@demo.fluxorae.test", "/admin")
+        .await;
     assert_eq!(
         res.headers()[header::LOCATION],
         "/account/two-factor?next=%2Fadmin"
     );
-    let overview = c
-        .post(app.url("/api/admin/overview"))
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await
-        .unwrap();
+    let overview = app.call(&c, "/api/admin/overview").await;
     assert_eq!(overview.status(), StatusCode::FORBIDDEN);
     assert!(overview
         .text()
@@ -311,12 +280,9 @@ async fn an_admin_without_two_factor_must_set_it_up_before_anything_else(owner: 
         "/account/two-factor?next=/admin"
     );
     // Setting it up is allowed, and afterwards so is everything else.
-    let setup: serde_json::Value = c
-        .post(app.url("/api/account/two-factor/begin"))
-        .header(header::ACCEPT, "application/json")
-        .send()
+    let setup: serde_json::Value = app
+        .call(&c, "/api/account/two-factor/begin")
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -332,12 +298,7 @@ async fn an_admin_without_two_factor_must_set_it_up_before_anything_else(owner: 
         .await
         .unwrap();
     assert_eq!(codes.len(), 10);
-    let overview = c
-        .post(app.url("/api/admin/overview"))
-        .header(header::ACCEPT, "application/json")
-        .send()
-        .await
-        .unwrap();
+    let overview = app.call(&c, "/api/admin/overview").await;
     assert_eq!(overview.status(), StatusCode::OK);
 }
 
@@ -694,7 +655,10 @@ async fn shutdown_finishes_the_requests_in_flight_then_refuses_new_ones(owner: P
         }
     });
     tokio::time::sleep(Duration::from_millis(20)).await;
-    assert!(!in_flight.is_finished(), "still being answered when the stop comes");
+    assert!(
+        !in_flight.is_finished(),
+        "still being answered when the stop comes"
+    );
     app.stop.lock().unwrap().take().unwrap().send(()).unwrap();
     let res = in_flight
         .await

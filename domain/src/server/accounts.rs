@@ -97,9 +97,7 @@ pub(crate) async fn finish_sign_in(
 ) -> Result<Authenticated, AppError> {
     let (user, hash) = load_user(&svc.db, id).await?.ok_or(AppError::Internal)?;
     throttle::record_success(svc, &user.email).await?;
-    let mut ev = AuditEvent::new("auth.sign_in")
-        .actor(user.id)
-        .email(&user.email);
+    let mut ev = AuditEvent::by("auth.sign_in", &user);
     if let Some(f) = second_factor {
         ev = ev.details(json!({ "second_factor": f }));
     }
@@ -254,14 +252,7 @@ pub async fn sign_out(
     user: &SessionUser,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    audit::record(
-        &svc.db,
-        AuditEvent::new("auth.sign_out")
-            .actor(user.id)
-            .email(&user.email),
-        meta,
-    )
-    .await?;
+    audit::record(&svc.db, AuditEvent::by("auth.sign_out", user), meta).await?;
     Ok(())
 }
 
@@ -322,14 +313,7 @@ pub async fn change_password(
     let hash = passwords::hash(&new_password).await?;
     let mut tx = svc.db.begin().await?;
     set_password(&mut tx, user.id, &hash).await?;
-    audit::append(
-        &mut tx,
-        AuditEvent::new("auth.password_changed")
-            .actor(user.id)
-            .email(&user.email),
-        meta,
-    )
-    .await?;
+    audit::append(&mut tx, AuditEvent::by("auth.password_changed", user), meta).await?;
     tx.commit().await?;
     Ok(fingerprint(&hash))
 }
@@ -494,9 +478,7 @@ pub async fn set_role(
     .await?;
     audit::append(
         &mut tx,
-        AuditEvent::new("auth.role_changed")
-            .actor(actor.id)
-            .email(&actor.email)
+        AuditEvent::by("auth.role_changed", actor)
             .target(format!("user:{user}"))
             .details(json!({"from": old, "to": role.as_str()})),
         meta,

@@ -47,6 +47,12 @@ impl AuditEvent {
             actor_email: None,
         }
     }
+
+    /// An event done by a signed-in person (their id, and their email as personal data).
+    pub fn by(action: &'static str, user: &crate::user::SessionUser) -> Self {
+        Self::new(action).actor(user.id).email(user.email.clone())
+    }
+
     /// Sets the actor.
     pub fn actor(mut self, actor: UserId) -> Self {
         self.actor = Some(actor);

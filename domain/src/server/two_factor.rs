@@ -124,6 +124,19 @@ async fn replace_recovery_codes(
         .collect())
 }
 
+/// Issues new recovery codes in `tx`, records `action`, and commits.
+async fn issue_codes(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    user: &SessionUser,
+    action: &'static str,
+    meta: &RequestMeta,
+) -> Result<Vec<String>, AppError> {
+    let codes = replace_recovery_codes(&mut tx, user.id).await?;
+    audit::append(&mut tx, AuditEvent::by(action, user), meta).await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
 /// A person's two-factor state.
 pub async fn status(pool: &PgPool, user: &SessionUser) -> Result<TwoFactorStatus, AppError> {
     let row = sqlx::query!(
@@ -270,17 +283,7 @@ pub async fn confirm_setup(
     )
     .execute(&mut *tx)
     .await?;
-    let codes = replace_recovery_codes(&mut tx, user.id).await?;
-    audit::append(
-        &mut tx,
-        AuditEvent::new("auth.two_factor_enabled")
-            .actor(user.id)
-            .email(&user.email),
-        meta,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(codes)
+    issue_codes(tx, user, "auth.two_factor_enabled", meta).await
 }
 
 /// Checks the password of the signed-in person before a sensitive change, with the same backoff
@@ -337,9 +340,7 @@ pub async fn disable(
         .await?;
     audit::append(
         &mut tx,
-        AuditEvent::new("auth.two_factor_disabled")
-            .actor(user.id)
-            .email(&user.email),
+        AuditEvent::by("auth.two_factor_disabled", user),
         meta,
     )
     .await?;
@@ -368,17 +369,7 @@ pub async fn regenerate_recovery_codes(
             "Turn on two-factor authentication first.".into(),
         ));
     }
-    let codes = replace_recovery_codes(&mut tx, user.id).await?;
-    audit::append(
-        &mut tx,
-        AuditEvent::new("auth.recovery_codes_regenerated")
-            .actor(user.id)
-            .email(&user.email),
-        meta,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(codes)
+    issue_codes(tx, user, "auth.recovery_codes_regenerated", meta).await
 }
 
 /// Finishes a sign-in whose password was right with a code from the authenticator app or a
