@@ -44,6 +44,8 @@ pub fn provide_session() {
         },
         |_| get_current_user(),
     );
+    #[cfg(feature = "hydrate")]
+    watch_account(user);
     provide_context(SessionCtx {
         user,
         sign_in,
@@ -51,6 +53,55 @@ pub fn provide_session() {
         confirm_two_factor,
         sign_up,
         sign_out,
+    });
+}
+
+/// While someone is signed in, keeps the server's event stream (`/events`) open; when their
+/// account changes on any server (role, password, second factor), who is signed in is loaded
+/// again, so the page follows without a reload. After a reconnect it reloads too, in case a
+/// change came while the stream was down. `<html data-account-events="open">` says it is open.
+#[cfg(feature = "hydrate")]
+fn watch_account(user: Resource<Result<Option<SessionUser>, AppError>>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    type Listener = Closure<dyn FnMut(web_sys::Event)>;
+    let source = StoredValue::new_local(None::<(web_sys::EventSource, Listener, Listener)>);
+    Effect::new(move |_| {
+        let signed_in = matches!(user.get(), Some(Ok(Some(_))));
+        let open = source.with_value(|s| s.is_some());
+        let root = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element());
+        if signed_in && !open {
+            let Ok(es) = web_sys::EventSource::new("/events") else {
+                return;
+            };
+            let on_change = Listener::new(move |_| user.refetch());
+            let mut opened = 0u32;
+            let root_on_open = root.clone();
+            let on_open = Listener::new(move |_| {
+                opened += 1;
+                if opened > 1 {
+                    user.refetch();
+                }
+                if let Some(r) = &root_on_open {
+                    let _ = r.set_attribute("data-account-events", "open");
+                }
+            });
+            let _ =
+                es.add_event_listener_with_callback("session", on_change.as_ref().unchecked_ref());
+            let _ = es.add_event_listener_with_callback("open", on_open.as_ref().unchecked_ref());
+            source.set_value(Some((es, on_change, on_open)));
+        } else if !signed_in && open {
+            source.update_value(|s| {
+                if let Some((es, _, _)) = s.take() {
+                    es.close();
+                }
+            });
+            if let Some(r) = root {
+                let _ = r.remove_attribute("data-account-events");
+            }
+        }
     });
 }
 

@@ -67,19 +67,21 @@ pub fn request_meta() -> RequestMeta {
 pub async fn current_user() -> Result<Option<SessionUser>, AppError> {
     let cell = use_context::<CurrentUserCell>().unwrap_or_default();
     cell.0
-        .get_or_try_init(|| async {
-            let session = session().await?;
-            let auth: Option<SessionAuth> = session.get(AUTH_KEY).await.map_err(session_error)?;
-            let Some(auth) = auth else { return Ok(None) };
-            let svc = services()?;
-            let user = accounts::session_user(&svc.db, auth.user_id, &auth.fingerprint).await?;
-            if user.is_none() {
-                session.flush().await.map_err(session_error)?;
-            }
-            Ok(user)
-        })
+        .get_or_try_init(|| async { user_of(&session().await?, &services()?).await })
         .await
         .cloned()
+}
+
+/// The signed-in person of `session`, if any. A session whose password fingerprint no longer
+/// matches is ended. (Also used outside Leptos, by the server's event stream.)
+pub async fn user_of(session: &Session, svc: &Services) -> Result<Option<SessionUser>, AppError> {
+    let auth: Option<SessionAuth> = session.get(AUTH_KEY).await.map_err(session_error)?;
+    let Some(auth) = auth else { return Ok(None) };
+    let user = accounts::session_user(&svc.db, auth.user_id, &auth.fingerprint).await?;
+    if user.is_none() {
+        session.flush().await.map_err(session_error)?;
+    }
+    Ok(user)
 }
 
 /// Starts a signed-in session with a fresh id (no session fixation).

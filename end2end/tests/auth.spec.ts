@@ -120,3 +120,24 @@ test('reset a forgotten password through the emailed link', async ({ page, brows
   await page.getByRole('button', { name: 'Save new password' }).click();
   await expect(page.getByRole('alert')).toContainText('This reset link has expired or was already used.');
 });
+
+test("an open page follows when an admin changes the person's role", async ({ page, browser }) => {
+  const email = freshEmail('promoted');
+  await signUp(page, 'Pia Promoted', email, 'a phrase for pia promoted');
+  await expect(page.getByText('Welcome back, Pia Promoted.')).toBeVisible();
+  await page.goto('/account');
+  await hydrated(page);
+  await expect(page.locator('html')).toHaveAttribute('data-account-events', 'open');
+  const role = page.locator('dt:text-is("Role") + dd');
+  await expect(role).toHaveText('Customer');
+
+  const admin = await (await browser.newContext()).newPage();
+  await signInWithCode(admin, 'admin@demo.fluxorae.test', '/admin');
+  await hydrated(admin);
+  const row = admin.getByRole('row').filter({ hasText: email });
+  await row.getByLabel(`Role for ${email}`).selectOption('EMPLOYEE');
+  await row.getByRole('button', { name: 'Save' }).click();
+
+  // No reload: the person's page hears the change from the server.
+  await expect(role).toHaveText('Employee');
+});

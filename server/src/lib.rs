@@ -3,6 +3,7 @@
 
 pub mod api_v1;
 pub mod config;
+pub mod events;
 pub mod health;
 pub mod middleware;
 pub mod page_cache;
@@ -143,11 +144,16 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         cfg.session_idle.as_secs() as i64,
     )));
 
+    let hub = events::Hub::start(
+        &cfg.redis_url,
+        domain::server::events::user_channel(&cfg.redis_prefix),
+    );
     let pkg = ServeDir::new(format!("{}/pkg", cfg.site_root));
     let mut app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(render_metrics))
+        .route("/events", get(events::stream).with_state((services.clone(), hub)))
         .nest("/api/v1", api_v1::router().with_state(services.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
@@ -214,11 +220,17 @@ pub async fn serve(
         // Without this, small responses on keep-alive connections wait for delayed ACKs.
         let _ = tcp.set_nodelay(true);
     });
+    // Endless responses (event streams) end when the shutdown begins.
+    let (down, watch) = tokio::sync::watch::channel(false);
+    let app = app.layer(axum::Extension(events::ShuttingDown(watch)));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = down.send(true);
+    })
     .await
 }
 

@@ -49,9 +49,11 @@ fn key(req: &Request) -> Option<String> {
         return None;
     }
     let path = req.uri().path();
-    if ["/api/", "/pkg/", "/healthz", "/readyz", "/metrics"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    if [
+        "/api/", "/pkg/", "/events", "/healthz", "/readyz", "/metrics",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
     {
         return None;
     }

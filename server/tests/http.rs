@@ -638,6 +638,10 @@ async fn metrics_count_requests_for_prometheus(owner: PgPool) {
 async fn shutdown_finishes_the_requests_in_flight_then_refuses_new_ones(owner: PgPool) {
     let app = spawn_app(owner).await;
     let c = app.client();
+    // An open page's endless event stream must not hold the shutdown up.
+    let watcher = app.signed_in("employee@demo.fluxorae.test").await;
+    let mut events = watcher.get(app.url("/events")).send().await.unwrap();
+    assert_eq!(events.status(), StatusCode::OK);
     // A sign-in takes a while (Argon2id); stop the server while it is being answered.
     let in_flight = tokio::spawn({
         let c = c.clone();
@@ -675,6 +679,50 @@ async fn shutdown_finishes_the_requests_in_flight_then_refuses_new_ones(owner: P
         .expect("the server stops once idle")
         .unwrap()
         .unwrap();
+    // The event stream was ended, not cut: it reads to its end.
+    while let Some(_chunk) = events.chunk().await.unwrap() {}
     let fresh = reqwest::Client::new().get(app.url("/healthz")).send().await;
     assert!(fresh.is_err(), "a stopped server accepts no new connection");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_persons_open_pages_hear_when_their_role_changes(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let visitor = app.client().get(app.url("/events")).send().await.unwrap();
+    assert_eq!(visitor.status(), StatusCode::UNAUTHORIZED);
+
+    let customer = app.signed_in("customer@demo.fluxorae.test").await;
+    let mut stream = customer.get(app.url("/events")).send().await.unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(stream.headers()[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/event-stream"));
+    // Let the subscription settle, then change the role from another session.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'customer@demo.fluxorae.test'")
+            .fetch_one(&app.services.db)
+            .await
+            .unwrap();
+    let admin = app.signed_in("admin@demo.fluxorae.test").await;
+    let set = admin
+        .post(app.url("/api/admin/set-role"))
+        .header(header::ACCEPT, "application/json")
+        .form(&[("user_id", id.to_string()), ("role", "EMPLOYEE".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.status(), StatusCode::OK);
+    let mut heard = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !heard.contains("data: role_changed") {
+        let chunk = tokio::time::timeout_at(deadline, stream.chunk())
+            .await
+            .expect("the event arrives")
+            .unwrap()
+            .expect("the stream stays open");
+        heard.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(heard.contains("event: session"), "{heard}");
 }

@@ -5,6 +5,7 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 
 use super::audit::{self, AuditEvent};
+use super::events::{self, UserEventKind};
 use super::{db, passwords, random_token, rfc3339, sha256_hex, throttle, RequestMeta, Services};
 use crate::error::Validator;
 use crate::roles::{PlatformRole, TenantRole};
@@ -315,6 +316,7 @@ pub async fn change_password(
     set_password(&mut tx, user.id, &hash).await?;
     audit::append(&mut tx, AuditEvent::by("auth.password_changed", user), meta).await?;
     tx.commit().await?;
+    events::publish(svc, user.id, UserEventKind::PasswordChanged).await;
     Ok(fingerprint(&hash))
 }
 
@@ -421,6 +423,7 @@ pub async fn reset_password(
     )
     .await?;
     tx.commit().await?;
+    events::publish(svc, UserId(row.user_id), UserEventKind::PasswordChanged).await;
     throttle::record_success(svc, email.as_str()).await?;
     Ok(())
 }
@@ -485,5 +488,6 @@ pub async fn set_role(
     )
     .await?;
     tx.commit().await?;
+    events::publish(svc, user, UserEventKind::RoleChanged).await;
     Ok(())
 }

@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod audit;
 pub mod crypto;
 pub mod db;
+pub mod events;
 pub mod guard;
 pub mod mail;
 pub mod passwords;

@@ -124,6 +124,7 @@ pub async fn set_member(
     )
     .await?;
     tx.commit().await?;
+    super::events::publish(svc, user, super::events::UserEventKind::RoleChanged).await;
     Ok(())
 }
 

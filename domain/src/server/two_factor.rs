@@ -10,6 +10,7 @@ use totp_rs::{Algorithm, TOTP};
 use super::accounts::{self, Authenticated, PendingSignIn};
 use super::audit::{self, AuditEvent};
 use super::crypto::{self, Purpose};
+use super::events::{self, UserEventKind};
 use super::{passwords, rfc3339, sha256_hex, throttle, RequestMeta, Services};
 use crate::two_factor::{
     self as rules, SecondFactor, TotpSetup, TwoFactorStatus, DIGITS, RECOVERY_ALPHABET,
@@ -126,6 +127,7 @@ async fn replace_recovery_codes(
 
 /// Issues new recovery codes in `tx`, records `action`, and commits.
 async fn issue_codes(
+    svc: &Services,
     mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
     user: &SessionUser,
     action: &'static str,
@@ -134,6 +136,7 @@ async fn issue_codes(
     let codes = replace_recovery_codes(&mut tx, user.id).await?;
     audit::append(&mut tx, AuditEvent::by(action, user), meta).await?;
     tx.commit().await?;
+    events::publish(svc, user.id, UserEventKind::TwoFactorChanged).await;
     Ok(codes)
 }
 
@@ -283,7 +286,7 @@ pub async fn confirm_setup(
     )
     .execute(&mut *tx)
     .await?;
-    issue_codes(tx, user, "auth.two_factor_enabled", meta).await
+    issue_codes(svc, tx, user, "auth.two_factor_enabled", meta).await
 }
 
 /// Checks the password of the signed-in person before a sensitive change, with the same backoff
@@ -345,6 +348,7 @@ pub async fn disable(
     )
     .await?;
     tx.commit().await?;
+    events::publish(svc, user.id, UserEventKind::TwoFactorChanged).await;
     Ok(())
 }
 
@@ -369,7 +373,7 @@ pub async fn regenerate_recovery_codes(
             "Turn on two-factor authentication first.".into(),
         ));
     }
-    issue_codes(tx, user, "auth.recovery_codes_regenerated", meta).await
+    issue_codes(svc, tx, user, "auth.recovery_codes_regenerated", meta).await
 }
 
 /// Finishes a sign-in whose password was right with a code from the authenticator app or a

@@ -1,0 +1,124 @@
+//! This instance's end of Redis pub/sub, and the event stream pages listen to.
+//!
+//! One subscription per process on `{prefix}:user-events` (reconnecting with a pause when Redis
+//! goes away) feeds a broadcast channel; `GET /events` is a server-sent event stream for the
+//! signed-in person that says `session` whenever something about their account changed on any
+//! instance, so their open pages reload who is signed in.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use domain::server::events::{self, UserEvent};
+use domain::server::Services;
+use domain::AppError;
+use futures::StreamExt;
+use tokio::sync::broadcast;
+use tower_sessions::Session;
+
+use crate::api_v1::ApiError;
+
+/// The user events this instance hears; cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    tx: broadcast::Sender<UserEvent>,
+}
+
+impl Hub {
+    /// Subscribes to `channel` on the Redis at `redis_url`, in a task of its own.
+    pub fn start(redis_url: &str, channel: String) -> Self {
+        let (tx, _) = broadcast::channel(1024);
+        let hub = Self { tx: tx.clone() };
+        let client = match redis::Client::open(redis_url) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "user events: bad REDIS_URL; pages will not hear changes");
+                return hub;
+            }
+        };
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = listen(&client, &channel, &tx).await {
+                    tracing::warn!(error = %e, "user events: subscription lost; retrying");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        hub
+    }
+
+    /// A receiver of every event heard from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<UserEvent> {
+        self.tx.subscribe()
+    }
+}
+
+async fn listen(
+    client: &redis::Client,
+    channel: &str,
+    tx: &broadcast::Sender<UserEvent>,
+) -> Result<(), redis::RedisError> {
+    let mut pubsub = client.get_async_pubsub().await?;
+    pubsub.subscribe(channel).await?;
+    tracing::debug!(channel, "user events: subscribed");
+    let mut messages = pubsub.on_message();
+    while let Some(msg) = messages.next().await {
+        let payload: String = msg.get_payload()?;
+        match events::parse(&payload) {
+            // No listener on this instance is fine.
+            Some(ev) => drop(tx.send(ev)),
+            None => tracing::warn!(payload, "user events: unreadable message"),
+        }
+    }
+    Ok(())
+}
+
+/// Says when the server has begun to shut down, so that endless streams end and the graceful
+/// shutdown can finish. Put into every request by [`crate::serve`].
+#[derive(Clone)]
+pub struct ShuttingDown(pub tokio::sync::watch::Receiver<bool>);
+
+/// `GET /events`: `event: session` whenever the signed-in person's account changes.
+pub async fn stream(
+    State((svc, hub)): State<(Services, Hub)>,
+    shutting_down: Option<axum::Extension<ShuttingDown>>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    let user = app::ssr::user_of(&session, &svc)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let rx = hub.subscribe();
+    let events = futures::stream::unfold(rx, move |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(ev) if ev.user == user.id => {
+                    let kind = serde_json::to_value(ev.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default();
+                    let event = Event::default().event("session").data(kind);
+                    return Some((Ok::<_, Infallible>(event), rx));
+                }
+                Ok(_) => continue,
+                // Fell behind: say so, and the page reloads anyway.
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((Ok(Event::default().event("session").data("lagged")), rx));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    let stop = async move {
+        match shutting_down {
+            Some(axum::Extension(ShuttingDown(mut rx))) => {
+                let _ = rx.wait_for(|down| *down).await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    Ok(Sse::new(events.take_until(stop))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
