@@ -306,6 +306,15 @@ pub fn successes<I: 'static, O: Clone + Send + Sync + 'static>(
     })
 }
 
+/// Whether `next` (where to go after signing in or setting up) stays on this site: a relative
+/// path, not `//host`, no backslash, no scheme.
+pub fn is_safe_next(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.contains("://")
+}
+
 /// What a page shows when loading its data failed: a sign-in redirect, a 403 or 404 page, or
 /// a generic message. Never internals.
 #[component]

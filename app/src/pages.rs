@@ -280,12 +280,7 @@ pub fn AccountPage() -> impl IntoView {
 pub fn TwoFactorPage() -> impl IntoView {
     let session = use_session();
     let query = use_query_map();
-    let next = move || {
-        query
-            .read()
-            .get("next")
-            .filter(|n| n.starts_with('/') && !n.starts_with("//"))
-    };
+    let next = move || query.read().get("next").filter(|n| is_safe_next(n));
     let begin = ServerAction::<BeginTwoFactor>::new();
     let confirm = session.confirm_two_factor;
     let disable = ServerAction::<DisableTwoFactor>::new();

@@ -86,6 +86,11 @@ pub async fn user_of(session: &Session, svc: &Services) -> Result<Option<Session
 
 /// Starts a signed-in session with a fresh id (no session fixation).
 pub async fn start_session(auth: &Authenticated) -> Result<(), AppError> {
+    sign_session(auth.user.id, auth.fingerprint.clone()).await
+}
+
+/// Gives the session a fresh id and makes it signed in as `user_id`, ending any pending sign-in.
+async fn sign_session(user_id: UserId, fingerprint: String) -> Result<(), AppError> {
     let session = session().await?;
     session.cycle_id().await.map_err(session_error)?;
     let _: Option<PendingAuth> = session.remove(PENDING_KEY).await.map_err(session_error)?;
@@ -93,8 +98,8 @@ pub async fn start_session(auth: &Authenticated) -> Result<(), AppError> {
         .insert(
             AUTH_KEY,
             SessionAuth {
-                user_id: auth.user.id,
-                fingerprint: auth.fingerprint.clone(),
+                user_id,
+                fingerprint,
             },
         )
         .await
@@ -134,18 +139,7 @@ pub async fn refresh_session_fingerprint(
     user: UserId,
     fingerprint: String,
 ) -> Result<(), AppError> {
-    let session = session().await?;
-    session.cycle_id().await.map_err(session_error)?;
-    session
-        .insert(
-            AUTH_KEY,
-            SessionAuth {
-                user_id: user,
-                fingerprint,
-            },
-        )
-        .await
-        .map_err(session_error)
+    sign_session(user, fingerprint).await
 }
 
 /// Ends the session.
@@ -175,17 +169,8 @@ pub fn fail(err: AppError) -> AppError {
 
 /// Only same-site relative paths are followed after sign-in, so `next` cannot send people away.
 pub fn safe_next(next: Option<String>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/')
-                && !n.starts_with("//")
-                && !n.contains('\\')
-                && !n.contains("://") =>
-        {
-            n
-        }
-        _ => "/".to_owned(),
-    }
+    next.filter(|n| crate::components::is_safe_next(n))
+        .unwrap_or_else(|| "/".to_owned())
 }
 
 /// Where a fresh sign-in goes: to `next`, or first to set up two-factor sign-in when the

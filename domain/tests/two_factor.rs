@@ -9,7 +9,6 @@ use common::{all_rows, meta, services};
 use domain::server::accounts::{self, SignIn};
 use domain::server::tenants::{self, TenantKind};
 use domain::server::{guard, two_factor, Services};
-use domain::two_factor::STEP_SECS;
 use domain::types::Slug;
 use domain::user::SessionUser;
 use domain::AppError;
@@ -19,14 +18,8 @@ const PW: &str = "correct horse battery";
 
 /// The code for `secret` at `offset` steps from now (an authenticator app whose clock is a
 /// little ahead, or the next code).
-fn code_at(secret: &str, offset: i64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.replace(' ', ""))
-        .to_bytes()
-        .unwrap();
-    let step = two_factor::current_step() as i64 + offset;
-    two_factor::totp(bytes, "t")
-        .unwrap()
-        .generate(step as u64 * STEP_SECS)
+fn code_at(secret: &str, offset: u64) -> String {
+    two_factor::code_at(secret, two_factor::current_step() + offset).unwrap()
 }
 
 async fn actions(owner: &PgPool) -> Vec<String> {

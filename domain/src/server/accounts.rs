@@ -54,12 +54,19 @@ fn parse_role(s: &str) -> Result<PlatformRole, AppError> {
     })
 }
 
+/// A person as loaded for a request.
+pub(crate) struct Loaded {
+    /// What the session knows about them.
+    pub user: SessionUser,
+    /// Their password hash (for the session fingerprint).
+    pub password_hash: String,
+    /// Whether their platform and tenant roles require two-factor sign-in.
+    pub two_factor_required: bool,
+}
+
 /// Loads a person with what the session needs to know about them, and their password hash.
 /// Their tenant roles decide whether two-factor sign-in is required.
-pub(crate) async fn load_user(
-    pool: &PgPool,
-    id: UserId,
-) -> Result<Option<(SessionUser, String)>, AppError> {
+pub(crate) async fn load_user(pool: &PgPool, id: UserId) -> Result<Option<Loaded>, AppError> {
     let mut tx = db::user_tx(pool, id).await?;
     let row = sqlx::query!(
         r#"SELECT u.id, u.email, u.display_name, u.role, u.password_hash,
@@ -79,14 +86,18 @@ pub(crate) async fn load_user(
         .iter()
         .filter_map(|t| t.parse().ok())
         .collect();
-    let user = SessionUser {
-        id: UserId(r.id),
-        email: r.email,
-        display_name: r.display_name,
-        role,
-        must_set_up_two_factor: two_factor::required(role, &tenant_roles) && !r.two_factor,
-    };
-    Ok(Some((user, r.password_hash)))
+    let required = two_factor::required(role, &tenant_roles);
+    Ok(Some(Loaded {
+        user: SessionUser {
+            id: UserId(r.id),
+            email: r.email,
+            display_name: r.display_name,
+            role,
+            must_set_up_two_factor: required && !r.two_factor,
+        },
+        password_hash: r.password_hash,
+        two_factor_required: required,
+    }))
 }
 
 /// Finishes a sign-in whose every factor was checked: clears the failure counter and records it.
@@ -96,7 +107,11 @@ pub(crate) async fn finish_sign_in(
     second_factor: Option<&str>,
     meta: &RequestMeta,
 ) -> Result<Authenticated, AppError> {
-    let (user, hash) = load_user(&svc.db, id).await?.ok_or(AppError::Internal)?;
+    let Loaded {
+        user,
+        password_hash: hash,
+        ..
+    } = load_user(&svc.db, id).await?.ok_or(AppError::Internal)?;
     throttle::record_success(svc, &user.email).await?;
     let mut ev = AuditEvent::by("auth.sign_in", &user);
     if let Some(f) = second_factor {
@@ -238,13 +253,13 @@ pub async fn session_user(
 ) -> Result<Option<SessionUser>, AppError> {
     Ok(load_user(pool, id)
         .await?
-        .filter(|(_, hash)| fingerprint(hash) == session_fingerprint)
-        .map(|(user, _)| user))
+        .filter(|l| fingerprint(&l.password_hash) == session_fingerprint)
+        .map(|l| l.user))
 }
 
 /// Loads a user by id (for bearer-token requests).
 pub async fn user_by_id(pool: &PgPool, id: UserId) -> Result<Option<SessionUser>, AppError> {
-    Ok(load_user(pool, id).await?.map(|(user, _)| user))
+    Ok(load_user(pool, id).await?.map(|l| l.user))
 }
 
 /// Records a sign-out.
@@ -279,6 +294,29 @@ async fn set_password(
     Ok(())
 }
 
+/// Checks the signed-in person's password before a sensitive change, with the same backoff and
+/// lockout as signing in. A wrong or empty password is reported at the form field `field`.
+pub(crate) async fn confirm_password(
+    svc: &Services,
+    user: &SessionUser,
+    field: &str,
+    password: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
+    if password.is_empty() {
+        return Err(AppError::field(field, "Enter your password."));
+    }
+    throttle::check_sign_in(svc, &user.email, meta.ip.as_deref()).await?;
+    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id.0)
+        .fetch_one(&svc.db)
+        .await?;
+    if !passwords::verify(password, Some(&stored)).await {
+        throttle::record_failure(svc, &user.email, meta.ip.as_deref()).await?;
+        return Err(AppError::field(field, "That is not your current password."));
+    }
+    Ok(())
+}
+
 /// Changes a password after checking the current one. Returns the new session fingerprint.
 pub async fn change_password(
     svc: &Services,
@@ -300,17 +338,7 @@ pub async fn change_password(
     let Some(new_password) = new_password else {
         return Err(AppError::Internal);
     };
-    throttle::check_sign_in(svc, &user.email, meta.ip.as_deref()).await?;
-    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id.0)
-        .fetch_one(&svc.db)
-        .await?;
-    if !passwords::verify(current, Some(&stored)).await {
-        throttle::record_failure(svc, &user.email, meta.ip.as_deref()).await?;
-        return Err(AppError::field(
-            "current_password",
-            "That is not your current password.",
-        ));
-    }
+    confirm_password(svc, user, "current_password", current, meta).await?;
     let hash = passwords::hash(&new_password).await?;
     let mut tx = svc.db.begin().await?;
     set_password(&mut tx, user.id, &hash).await?;

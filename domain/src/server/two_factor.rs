@@ -11,7 +11,7 @@ use super::accounts::{self, Authenticated, PendingSignIn};
 use super::audit::{self, AuditEvent};
 use super::crypto::{self, Purpose};
 use super::events::{self, UserEventKind};
-use super::{passwords, rfc3339, sha256_hex, throttle, RequestMeta, Services};
+use super::{rfc3339, sha256_hex, throttle, RequestMeta, Services};
 use crate::two_factor::{
     self as rules, SecondFactor, TotpSetup, TwoFactorStatus, DIGITS, RECOVERY_ALPHABET,
     RECOVERY_CODES, RECOVERY_CODE_LEN, STEP_SECS,
@@ -42,12 +42,18 @@ pub fn totp(secret: Vec<u8>, account: &str) -> Result<TOTP, AppError> {
     })
 }
 
-/// The code an authenticator app shows now for a base32 secret (for tools and tests).
-pub fn code_now(secret_base32: &str) -> Result<String, AppError> {
+/// The code an authenticator app shows at time step `step` for a base32 secret (for tools and
+/// tests; spaces in the secret are ignored).
+pub fn code_at(secret_base32: &str, step: u64) -> Result<String, AppError> {
     let secret = totp_rs::Secret::Encoded(secret_base32.replace(' ', ""))
         .to_bytes()
         .map_err(|_| AppError::field("secret", "Not a base32 secret."))?;
-    Ok(totp(secret, "code")?.generate(current_step() * STEP_SECS))
+    Ok(totp(secret, "code")?.generate(step * STEP_SECS))
+}
+
+/// The code an authenticator app shows now for a base32 secret.
+pub fn code_now(secret_base32: &str) -> Result<String, AppError> {
+    code_at(secret_base32, current_step())
 }
 
 /// The current TOTP time step.
@@ -153,25 +159,17 @@ pub async fn status(pool: &PgPool, user: &SessionUser) -> Result<TwoFactorStatus
     let enabled = row.enabled_at.is_some();
     Ok(TwoFactorStatus {
         enabled,
-        // Whoever must set it up, or has it on and would have to, cannot go without.
-        required: user.must_set_up_two_factor || (enabled && required_now(pool, user).await?),
+        required: required_now(pool, user).await?,
         enabled_at: row.enabled_at.map(rfc3339),
         recovery_codes_left: if enabled { row.left } else { 0 },
     })
 }
 
-/// Whether the person's roles require two-factor sign-in.
+/// Whether the person's platform and tenant roles require two-factor sign-in now.
 async fn required_now(pool: &PgPool, user: &SessionUser) -> Result<bool, AppError> {
-    let mut tx = super::db::user_tx(pool, user.id).await?;
-    let roles = sqlx::query_scalar!(
-        "SELECT role FROM tenant_members WHERE user_id = $1",
-        user.id.0
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    tx.commit().await?;
-    let roles: Vec<_> = roles.iter().filter_map(|r| r.parse().ok()).collect();
-    Ok(rules::required(user.role, &roles))
+    Ok(accounts::load_user(pool, user.id)
+        .await?
+        .is_some_and(|l| l.two_factor_required))
 }
 
 /// Starts setting up an authenticator: a new secret, kept encrypted until a first code confirms
@@ -289,29 +287,6 @@ pub async fn confirm_setup(
     issue_codes(svc, tx, user, "auth.two_factor_enabled", meta).await
 }
 
-/// Checks the password of the signed-in person before a sensitive change, with the same backoff
-/// as signing in.
-async fn confirm_password(
-    svc: &Services,
-    user: &SessionUser,
-    field: &str,
-    password: &str,
-    meta: &RequestMeta,
-) -> Result<(), AppError> {
-    if password.is_empty() {
-        return Err(AppError::field(field, "Enter your password."));
-    }
-    throttle::check_sign_in(svc, &user.email, meta.ip.as_deref()).await?;
-    let stored = sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user.id.0)
-        .fetch_one(&svc.db)
-        .await?;
-    if !passwords::verify(password, Some(&stored)).await {
-        throttle::record_failure(svc, &user.email, meta.ip.as_deref()).await?;
-        return Err(AppError::field(field, "That is not your current password."));
-    }
-    Ok(())
-}
-
 /// Turns two-factor sign-in off, after the password is confirmed. Not allowed when the
 /// person's role requires it.
 pub async fn disable(
@@ -325,7 +300,7 @@ pub async fn disable(
             "Your role requires two-factor authentication, so it stays on.".into(),
         ));
     }
-    confirm_password(svc, user, "password", password, meta).await?;
+    accounts::confirm_password(svc, user, "password", password, meta).await?;
     let mut tx = svc.db.begin().await?;
     let removed = sqlx::query!(
         "DELETE FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL",
@@ -360,7 +335,7 @@ pub async fn regenerate_recovery_codes(
     password: &str,
     meta: &RequestMeta,
 ) -> Result<Vec<String>, AppError> {
-    confirm_password(svc, user, "current_password", password, meta).await?;
+    accounts::confirm_password(svc, user, "current_password", password, meta).await?;
     let mut tx = svc.db.begin().await?;
     let on = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL) AS "on!""#,
