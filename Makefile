@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export SQLX_OFFLINE ?= true
 ENV = set -a; . ./.env; set +a;
 
-.PHONY: run test setup build lint unit e2e sqlx-prepare sqlx-check bench
+.PHONY: run test setup build lint unit e2e sqlx-prepare sqlx-check bench bench-ai ai-report
 
 ## run: install what is missing, build, migrate, seed demo data and serve on http://localhost:3000
 run:
@@ -42,3 +42,11 @@ sqlx-prepare:
 ## bench: the benchmark against the reference peers (see docs/BENCHMARKS.md)
 bench:
 	bench/run.sh
+
+## bench-ai: latency of the built-in analyzers and of matching against 10,000 profiles
+bench-ai:
+	cargo run --release -p domain --features server --example ai_bench
+
+## ai-report: re-measure the built-in engine on the golden set and rewrite docs/AI_ACCURACY.md
+ai-report:
+	WRITE_AI_REPORT=1 cargo test -p domain --features server --test golden

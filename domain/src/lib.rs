@@ -4,6 +4,7 @@
 //! same rules the server enforces. The `server` feature adds what needs Postgres and Redis:
 //! queries, password hashing, tokens, the audit chain, and the demo seed.
 
+pub mod ai;
 pub mod error;
 pub mod permissions;
 pub mod roles;

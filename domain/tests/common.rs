@@ -29,6 +29,7 @@ pub async fn services(owner: &PgPool) -> Services {
         redis,
         mailer: Arc::new(OutboxMailer::new(pool)),
         settings: Arc::new(settings),
+        ai: Arc::new(domain::server::ai::Ai::builtin_only()),
     }
 }
 

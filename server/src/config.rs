@@ -1,5 +1,8 @@
 //! Configuration from the environment. Variables set in the environment always win over `.env`.
 
+use domain::ai::{AnalyzerKind, EngineKind};
+use domain::server::ai::provider::ModelConfig;
+use domain::server::ai::EngineChoice;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
@@ -57,6 +60,10 @@ pub struct Config {
     pub page_cache: Duration,
     /// Where cargo-leptos wrote the site (wasm, js, css, public files).
     pub site_root: String,
+    /// Which engine each analyzer uses (`AI_ENGINE`, `AI_ENGINE_<ANALYZER>`).
+    pub ai_engine: EngineChoice,
+    /// The OpenAI-compatible model, when `AI_BASE_URL` is set.
+    pub ai_model: Option<ModelConfig>,
 }
 
 impl std::fmt::Debug for Config {
@@ -111,6 +118,71 @@ fn secret(name: &'static str) -> Result<String, ConfigError> {
     }
 }
 
+fn engine(name: &'static str, value: &str) -> Result<EngineKind, ConfigError> {
+    EngineKind::parse(&value.trim().to_ascii_lowercase()).ok_or_else(|| ConfigError::Invalid {
+        name,
+        reason: format!("expected builtin or model, got {value:?}"),
+    })
+}
+
+/// `AI_ENGINE` for every analyzer, `AI_ENGINE_<ANALYZER>` (`AI_ENGINE_MESSAGE=model`) for one;
+/// the model itself from `AI_BASE_URL`, `AI_MODEL`, `AI_API_KEY` and friends.
+fn ai() -> Result<(EngineChoice, Option<ModelConfig>), ConfigError> {
+    let mut choice = EngineChoice::default();
+    if let Some(v) = var("AI_ENGINE") {
+        choice.default = engine("AI_ENGINE", &v)?;
+    }
+    for k in AnalyzerKind::ALL {
+        let name: &'static str = match k {
+            AnalyzerKind::Requirements => "AI_ENGINE_REQUIREMENTS",
+            AnalyzerKind::Estimate => "AI_ENGINE_ESTIMATE",
+            AnalyzerKind::Matching => "AI_ENGINE_MATCHING",
+            AnalyzerKind::Message => "AI_ENGINE_MESSAGE",
+            AnalyzerKind::Qualify => "AI_ENGINE_QUALIFY",
+            AnalyzerKind::Reply => "AI_ENGINE_REPLY",
+            AnalyzerKind::ProjectRisk => "AI_ENGINE_PROJECT_RISK",
+            AnalyzerKind::QaCheck => "AI_ENGINE_QA_CHECK",
+            AnalyzerKind::Support => "AI_ENGINE_SUPPORT",
+        };
+        if let Some(v) = var(name) {
+            choice.per_analyzer.insert(k, engine(name, &v)?);
+        }
+    }
+    let model = match var("AI_BASE_URL") {
+        None => None,
+        Some(url) => {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(ConfigError::Invalid {
+                    name: "AI_BASE_URL",
+                    reason: "expected an http:// or https:// URL".into(),
+                });
+            }
+            let mut m = ModelConfig::new(
+                url,
+                var("AI_MODEL").ok_or(ConfigError::Missing("AI_MODEL"))?,
+            );
+            m.api_key = var("AI_API_KEY");
+            m.timeout = Duration::from_secs(parse("AI_TIMEOUT_SECS", 20)?);
+            m.max_retries = parse("AI_MAX_RETRIES", 2)?;
+            m.prompt_usd_per_mtok = parse("AI_PRICE_PROMPT_PER_MTOK", 0.0)?;
+            m.completion_usd_per_mtok = parse("AI_PRICE_COMPLETION_PER_MTOK", 0.0)?;
+            Some(m)
+        }
+    };
+    let wants_model = choice.default == EngineKind::Model
+        || choice
+            .per_analyzer
+            .values()
+            .any(|e| *e == EngineKind::Model);
+    if wants_model && model.is_none() {
+        return Err(ConfigError::Invalid {
+            name: "AI_ENGINE",
+            reason: "the model engine is chosen but AI_BASE_URL is not set".into(),
+        });
+    }
+    Ok((choice, model))
+}
+
 impl Config {
     /// Reads `.env` (without overriding the environment), then the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
@@ -120,6 +192,7 @@ impl Config {
         let base_url = var("BASE_URL").unwrap_or_else(|| format!("http://localhost:{port}"));
         let jwt_secret = secret("JWT_SECRET")?;
         let data_key = secret("DATA_KEY")?;
+        let (ai_engine, ai_model) = ai()?;
         Ok(Self {
             database_url: var("DATABASE_URL").ok_or(ConfigError::Missing("DATABASE_URL"))?,
             redis_url: var("REDIS_URL").unwrap_or_else(|| "redis://127.0.0.1:6379".into()),
@@ -139,6 +212,8 @@ impl Config {
             redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "fx".into()),
             page_cache: Duration::from_millis(parse("PAGE_CACHE_MS", 2000)?),
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            ai_engine,
+            ai_model,
         })
     }
 }

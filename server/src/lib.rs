@@ -17,6 +17,8 @@ use axum::http::{header, HeaderName, HeaderValue};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
+use domain::server::ai::provider::{ChatModel, OpenAiCompatible};
+use domain::server::ai::Ai;
 use domain::server::mail::{Mailer, OutboxMailer, SmtpMailer};
 use domain::server::{db, Services, Settings};
 use leptos::config::LeptosOptions;
@@ -97,11 +99,18 @@ pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
         cfg.data_key.clone(),
     );
     settings.redis_prefix = cfg.redis_prefix.clone();
+    let model: Option<Arc<dyn ChatModel>> = match &cfg.ai_model {
+        Some(m) => Some(Arc::new(
+            OpenAiCompatible::new(m.clone()).map_err(|e| StartError::Config(e.to_string()))?,
+        )),
+        None => None,
+    };
     Ok(Services {
         db: pool,
         redis,
         mailer,
         settings: Arc::new(settings),
+        ai: Arc::new(Ai::new(cfg.ai_engine.clone(), model)),
     })
 }
 

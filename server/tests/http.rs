@@ -134,6 +134,8 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         redis_prefix: prefix.clone(),
         page_cache: Duration::from_secs(60),
         site_root: "target/site".into(),
+        ai_engine: Default::default(),
+        ai_model: None,
     };
     let mut settings = Settings::new(
         cfg.base_url.clone(),
@@ -146,6 +148,7 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         redis,
         mailer: Arc::new(OutboxMailer::new(pool)),
         settings: Arc::new(settings),
+        ai: Arc::new(domain::server::ai::Ai::builtin_only()),
     };
     seed::seed_demo(&services).await.unwrap();
     let app = server::router(&cfg, services.clone(), Some(metrics_handle()));

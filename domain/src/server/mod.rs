@@ -1,6 +1,7 @@
 //! Everything that needs Postgres, Redis or the operating system: the `server` feature.
 
 pub mod accounts;
+pub mod ai;
 pub mod audit;
 pub mod crypto;
 pub mod db;

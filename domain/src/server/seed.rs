@@ -187,5 +187,6 @@ pub async fn seed_demo(svc: &Services) -> Result<(), AppError> {
             tx.commit().await?;
         }
     }
+    super::ai::evidence::seed(&svc.db).await?;
     Ok(())
 }

@@ -67,6 +67,8 @@ pub struct Services {
     pub mailer: Arc<dyn Mailer>,
     /// Run-time settings.
     pub settings: Arc<Settings>,
+    /// The AI layer: engine choice, the model client and its breaker.
+    pub ai: Arc<super::ai::Ai>,
 }
 
 impl Services {
