@@ -5,6 +5,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod ai;
 pub mod api;
 pub mod components;
 pub mod pages;
@@ -88,6 +89,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async />
                     <Route path=path!("/account/two-factor") view=TwoFactorPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/ai") view=crate::ai::AiConsolePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/ai/runs/:id") view=crate::ai::AiRunPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::Async />
                 </Routes>
             </main>

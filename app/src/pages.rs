@@ -420,6 +420,7 @@ pub fn AdminPage() -> impl IntoView {
                 };
                 view! {
                     <h1 class=H1>"Admin"</h1>
+                    <p class="mt-2"><A href="/admin/ai" attr:class=LINK>"AI console: analyzers, runs and decisions"</A></p>
                     <section aria-labelledby="users" class="mt-8">
                         <h2 id="users" class=H2>"Users"</h2>
                         <FormAlert error=role_error />

@@ -100,9 +100,18 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
     .unwrap();
     // An AI run on each tenant's data, logged under that tenant.
     for (t, who) in [(a, &alice), (b, &bob)] {
-        let ctx = domain::server::ai::RunContext { tenant: Some(t), user: Some(who.id), subject: None };
-        let input = domain::ai::InboundMessage { text: "any update on the quote?".into() };
-        svc.ai.run::<domain::ai::builtin::MessageAnalyzer>(&svc.db, &ctx, &input).await.unwrap();
+        let ctx = domain::server::ai::RunContext {
+            tenant: Some(t),
+            user: Some(who.id),
+            subject: None,
+        };
+        let input = domain::ai::InboundMessage {
+            text: "any update on the quote?".into(),
+        };
+        svc.ai
+            .run::<domain::ai::builtin::MessageAnalyzer>(&svc.db, &ctx, &input)
+            .await
+            .unwrap();
     }
     let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {

@@ -188,6 +188,8 @@ pub struct TryResult {
     pub fell_back: bool,
     /// The output, pretty JSON.
     pub output: String,
+    /// The whole answer (output, confidence, reason), pretty JSON: what an edit starts from.
+    pub answer: String,
     /// 0–1.
     pub confidence: f32,
     /// Why.

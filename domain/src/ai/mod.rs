@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod examples;
 pub mod log;
 pub mod types;
 pub use types::*;

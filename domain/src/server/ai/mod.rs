@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 use crate::ai::builtin::{shared_instructions, Analyzer};
-use crate::ai::log::RunStatus;
+use crate::ai::log::{RunStatus, TryResult};
 use crate::ai::{schema, Analysis, AnalyzerKind, EngineKind};
 use crate::types::{TenantId, UserId};
 use crate::AppError;
@@ -431,6 +431,82 @@ impl Ai {
         }
         (ModelOutcome::Used(analysis), Some(reply))
     }
+}
+
+impl Ai {
+    /// Runs `kind` on JSON input (the admin console's "try it"): the input must fit the
+    /// analyzer's input type; an estimate without history, or a match without candidates, uses
+    /// the platform's delivered projects or talent.
+    pub async fn try_json(
+        &self,
+        db: &PgPool,
+        ctx: &RunContext,
+        kind: AnalyzerKind,
+        input: &Value,
+    ) -> Result<TryResult, AppError> {
+        use crate::ai::builtin::*;
+        match kind {
+            AnalyzerKind::Requirements => {
+                self.try_typed::<Requirements>(db, ctx, parse(input)?).await
+            }
+            AnalyzerKind::Estimate => {
+                let mut i: crate::ai::EstimateInput = parse(input)?;
+                if i.history.is_empty() {
+                    i.history = evidence::delivered_projects(db).await?;
+                }
+                self.try_typed::<Estimator>(db, ctx, i).await
+            }
+            AnalyzerKind::Matching => {
+                let mut i: crate::ai::MatchInput = parse(input)?;
+                if i.candidates.is_empty() {
+                    i.candidates = evidence::talent(db).await?;
+                }
+                self.try_typed::<Matcher>(db, ctx, i).await
+            }
+            AnalyzerKind::Message => {
+                self.try_typed::<MessageAnalyzer>(db, ctx, parse(input)?)
+                    .await
+            }
+            AnalyzerKind::Qualify => self.try_typed::<Qualifier>(db, ctx, parse(input)?).await,
+            AnalyzerKind::Reply => self.try_typed::<ReplyDrafter>(db, ctx, parse(input)?).await,
+            AnalyzerKind::ProjectRisk => {
+                self.try_typed::<ProjectRisk>(db, ctx, parse(input)?).await
+            }
+            AnalyzerKind::QaCheck => self.try_typed::<QaChecker>(db, ctx, parse(input)?).await,
+            AnalyzerKind::Support => {
+                self.try_typed::<SupportCopilot>(db, ctx, parse(input)?)
+                    .await
+            }
+        }
+    }
+
+    async fn try_typed<A: Analyzer>(
+        &self,
+        db: &PgPool,
+        ctx: &RunContext,
+        input: A::Input,
+    ) -> Result<TryResult, AppError> {
+        let run = self.run::<A>(db, ctx, &input).await?;
+        Ok(TryResult {
+            run_id: run.id,
+            engine: run.engine,
+            fell_back: run.fell_back,
+            output: serde_json::to_string_pretty(&run.analysis.output).unwrap_or_default(),
+            answer: serde_json::to_string_pretty(&run.analysis).unwrap_or_default(),
+            confidence: run.analysis.confidence,
+            reason: run.analysis.reason,
+        })
+    }
+}
+
+/// Parses an analyzer's input, with a message that names what does not fit.
+fn parse<T: serde::de::DeserializeOwned>(input: &Value) -> Result<T, AppError> {
+    serde_json::from_value(input.clone()).map_err(|e| {
+        AppError::field(
+            "input",
+            format!("This input does not fit the analyzer: {e}."),
+        )
+    })
 }
 
 #[cfg(test)]
