@@ -227,12 +227,37 @@ pub fn AiConsolePage() -> impl IntoView {
         |((a, e, s, d, b), _)| ai_runs(a, e, s, d, b),
     );
     let switch_error = action_error(switch.into());
+    // Asked once: whether this person may see the console at all. The parts below reload on
+    // their own without redrawing the page (which would lose the answer being decided on).
+    let access = Resource::new(|| (), |_| ai_console_overview());
     view! {
         <Title text="AI console" />
-        <h1 class=H1>"AI console"</h1>
-        <p class="mt-2 max-w-3xl text-slate-700 dark:text-slate-300">
-            "Every analyzer suggests; people decide. Each run is logged with its engine, redacted input, output, confidence, latency and cost, and what a person did with it."
-        </p>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                if let Err(error) = access.await {
+                    return view! { <ErrorView error /> }.into_any();
+                }
+                view! {
+                    <h1 class=H1>"AI console"</h1>
+                    <p class="mt-2 max-w-3xl text-slate-700 dark:text-slate-300">
+                        "Every analyzer suggests; people decide. Each run is logged with its engine, redacted input, output, confidence, latency and cost, and what a person did with it."
+                    </p>
+                    <Analyzers overview switch switch_error />
+                    <TryAnalyzer run decide />
+                    <RunList runs />
+                }.into_any()
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Analyzers(
+    overview: Resource<Result<AiOverview, AppError>>,
+    switch: ServerAction<AiSetModel>,
+    switch_error: Signal<Option<AppError>>,
+) -> impl IntoView {
+    view! {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let data = match overview.await {
@@ -294,8 +319,6 @@ pub fn AiConsolePage() -> impl IntoView {
                 }.into_any()
             })}
         </Suspense>
-        <TryAnalyzer run decide />
-        <RunList runs />
     }
 }
 
@@ -327,7 +350,7 @@ fn TryAnalyzer(run: ServerAction<AiTry>, decide: ServerAction<AiDecide>) -> impl
             <h2 id="try" class=H2>"Try an analyzer"</h2>
             <FormAlert error=form_error />
             <ActionForm action=run attr:class="mt-3 max-w-3xl">
-                <label for="try-analyzer" class="block text-sm font-medium">"Analyzer"</label>
+                <label for="try-analyzer" class="block text-sm font-medium">"Analyzer to run"</label>
                 <select id="try-analyzer" name="analyzer" class=SELECT
                     on:change=move |ev| {
                         if let Some(k) = AnalyzerKind::parse(&event_target_value(&ev)) {

@@ -1,0 +1,92 @@
+import { test, expect } from '@playwright/test';
+import { hydrated, signIn, signInWithCode } from './helpers';
+
+// Signing in the admin may wait for a fresh two-factor code.
+test.setTimeout(120_000);
+
+test('an admin tries an analyzer, accepts its answer, and finds the run in the log', async ({ page }) => {
+  await signInWithCode(page, 'admin@demo.fluxorae.test', '/admin/ai');
+  await expect(page.getByRole('heading', { name: 'AI console', level: 1 })).toBeVisible();
+  await expect(page.getByText('No model is configured (AI_BASE_URL)')).toBeVisible();
+  await hydrated(page);
+
+  const input = page.getByLabel('Input (JSON)');
+  // Bad input is refused at its field and kept as typed.
+  await input.fill('{oops');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.locator('#try-input-error')).toContainText('This is not valid JSON');
+  await expect(input).toHaveValue('{oops');
+  await input.fill('{"txt": "hello"}');
+  await page.getByRole('button', { name: 'Run' }).click();
+  await expect(page.locator('#try-input-error')).toContainText('missing field `text`');
+
+  // A Spanish follow-up with an email address in it.
+  await input.fill('{"text": "Hola, ¿alguna novedad sobre la propuesta? Escríbanme a ana@example.com"}');
+  await page.getByRole('button', { name: 'Run' }).click();
+  const answer = page.getByRole('region', { name: 'Answer' });
+  await expect(answer).toContainText('Answered by the built-in engine');
+  await expect(answer.getByLabel('Output')).toContainText('"intent": "follow_up"');
+  await expect(answer.getByLabel('Output')).toContainText('"code": "es"');
+  await answer.getByRole('button', { name: 'Accept' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Your decision is recorded.' })).toBeVisible();
+
+  // The figures count the decision.
+  const row = page.getByRole('table', { name: 'Analyzers' }).getByRole('row', { name: /Inbox message analysis/ });
+  await expect(row).toContainText('100%');
+
+  await page.getByRole('link', { name: 'Open this run' }).click();
+  await expect(page.getByRole('heading', { name: 'Inbox message analysis run' })).toBeVisible();
+  await expect(page.getByText(/accepted by Ada Admin/)).toBeVisible();
+  const logged = page.getByLabel('Input', { exact: true });
+  await expect(logged).toContainText('[email]');
+  await expect(logged).not.toContainText('ana@example.com');
+
+  // The log filters by analyzer and decision.
+  await page.goto('/admin/ai?analyzer=message&decision=accepted');
+  const runs = page.getByRole('table', { name: 'Runs' }).getByRole('row');
+  await expect(runs).toHaveCount(2); // the header and our run
+  await expect(runs.nth(1)).toContainText('accepted');
+  await page.goto('/admin/ai?analyzer=support');
+  await expect(page.getByText('No runs match these filters.')).toBeVisible();
+});
+
+test('an edit must still follow the schema; a valid edit is recorded as edited', async ({ page }) => {
+  await signInWithCode(page, 'admin@demo.fluxorae.test', '/admin/ai');
+  await hydrated(page);
+  await page.getByLabel('Analyzer to run').selectOption('qualify');
+  await expect(page.getByLabel('Input (JSON)')).toHaveValue(/budget 2 lakh/);
+  await page.getByRole('button', { name: 'Run' }).click();
+  const answer = page.getByRole('region', { name: 'Answer' });
+  await expect(answer.getByLabel('Output')).toContainText('"band"');
+  await answer.getByText('Edit, then accept').click();
+  const edited = answer.getByLabel('Edited answer (JSON)');
+  await expect(edited).toHaveValue(/"confidence"/);
+  const valid = await edited.inputValue();
+  await edited.fill('{"output": {}}');
+  await answer.getByRole('button', { name: 'Save the edit' }).click();
+  await expect(page.locator('#edit-answer-error')).toContainText("does not follow the analyzer's schema");
+  await edited.fill(valid.replace(/"score": \d+/, '"score": 99'));
+  await answer.getByRole('button', { name: 'Save the edit' }).click();
+  await page.getByRole('link', { name: 'Open this run' }).click();
+  await expect(page.getByText(/edited by Ada Admin/)).toBeVisible();
+  await expect(page.getByLabel('Edited output')).toContainText('"score": 99');
+});
+
+test('an admin switches an analyzer\'s model engine off and on', async ({ page }) => {
+  await signInWithCode(page, 'admin@demo.fluxorae.test', '/admin/ai');
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Turn model off for Reply drafting' }).click();
+  await expect(page.getByRole('button', { name: 'Turn model on for Reply drafting' })).toBeVisible();
+  await page.getByRole('button', { name: 'Turn model on for Reply drafting' }).click();
+  await expect(page.getByRole('button', { name: 'Turn model off for Reply drafting' })).toBeVisible();
+});
+
+test('the AI console is for platform admins only', async ({ page }) => {
+  await page.goto('/admin/ai');
+  await expect(page).toHaveURL(/\/signin\?next=/);
+  await signIn(page, 'customer@demo.fluxorae.test');
+  await expect(page).not.toHaveURL(/\/signin/);
+  await page.goto('/admin/ai');
+  await expect(page.getByRole('heading', { name: 'You do not have access to this page' })).toBeVisible();
+  await expect(page.getByRole('table', { name: 'Analyzers' })).toHaveCount(0);
+});
