@@ -400,3 +400,42 @@ async fn an_admin_switch_keeps_an_analyzer_on_the_builtin_engine(owner: PgPool) 
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].triggered_by.as_deref(), Some("Ada"));
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn matching_ranks_seeded_talent_from_an_index_rebuilt_only_on_change(owner: PgPool) {
+    let svc = services(&owner).await;
+    domain::server::ai::evidence::seed(&svc.db).await.unwrap();
+    let ai = Ai::builtin_only();
+    let need = domain::ai::Need {
+        text: "Shopify store with Stripe payments".into(),
+        skills: vec!["Shopify".into(), "Stripe".into()],
+        kind: None,
+        utc_offset_minutes: Some(330),
+        hours_per_week: Some(20),
+        limit: Some(3),
+    };
+    let run = ai
+        .match_talent(&svc.db, &RunContext::default(), need)
+        .await
+        .unwrap();
+    assert_eq!(run.analysis.output.matches.len(), 3);
+    assert_eq!(run.analysis.output.matches[0].name, "Fern Freelancer");
+    let first = ai.talent_index(&svc.db).await.unwrap();
+    let again = ai.talent_index(&svc.db).await.unwrap();
+    assert!(
+        Arc::ptr_eq(&first, &again),
+        "unchanged talent reuses the index"
+    );
+    sqlx::query("UPDATE talent_profiles SET available_hours = 1 WHERE name = 'Fern Freelancer'")
+        .execute(&owner)
+        .await
+        .unwrap();
+    let rebuilt = ai.talent_index(&svc.db).await.unwrap();
+    assert!(
+        !Arc::ptr_eq(&first, &rebuilt),
+        "a changed profile rebuilds it"
+    );
+    // The log keeps the need and the number of candidates, not every profile.
+    let d = store::get(&svc.db, run.id).await.unwrap();
+    assert!(d.input.contains("\"candidates\": 20"), "{}", d.input);
+}

@@ -10,8 +10,8 @@ use crate::ai::text::{normalize, Corpus};
 use crate::ai::{Analysis, Factor, Match, MatchInput, Need, Ranking, TalentProfile};
 
 /// Profiles prepared for ranking.
-pub struct TalentIndex<'a> {
-    profiles: &'a [TalentProfile],
+pub struct TalentIndex {
+    profiles: Vec<TalentProfile>,
     skills: Vec<HashSet<String>>,
     corpus: Corpus,
 }
@@ -20,9 +20,9 @@ fn skill_key(s: &str) -> String {
     normalize(s).trim().replace(' ', "")
 }
 
-impl<'a> TalentIndex<'a> {
+impl TalentIndex {
     /// Tokenizes every profile.
-    pub fn new(profiles: &'a [TalentProfile]) -> Self {
+    pub fn new(profiles: Vec<TalentProfile>) -> Self {
         let skills = profiles
             .iter()
             .map(|p| p.skills.iter().map(|s| skill_key(s)).collect())
@@ -192,9 +192,16 @@ impl<'a> TalentIndex<'a> {
     }
 }
 
+impl TalentIndex {
+    /// The profiles, in index order.
+    pub fn profiles(&self) -> &[TalentProfile] {
+        &self.profiles
+    }
+}
+
 /// Ranks the input's candidates for its need.
 pub fn rank(input: &MatchInput) -> Analysis<Ranking> {
-    TalentIndex::new(&input.candidates).rank(&input.need)
+    TalentIndex::new(input.candidates.clone()).rank(&input.need)
 }
 
 #[cfg(test)]

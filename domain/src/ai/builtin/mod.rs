@@ -42,6 +42,12 @@ pub trait Analyzer: Send + Sync + 'static {
         serde_json::to_value(input).unwrap_or(Value::Null)
     }
 
+    /// What the logged input hash covers (default: the whole input). Analyzers whose input
+    /// carries the platform's candidates hash what the log shows instead.
+    fn hash_input(input: &Self::Input) -> Value {
+        serde_json::to_value(input).unwrap_or(Value::Null)
+    }
+
     /// Checks beyond the schema that a model's output must pass to be used.
     fn check(_input: &Self::Input, _output: &Self::Output) -> Result<(), String> {
         Ok(())
@@ -82,6 +88,9 @@ impl Analyzer for Estimator {
             "history": input.history.len(),
         })
     }
+    fn hash_input(input: &EstimateInput) -> Value {
+        Self::log_input(input)
+    }
     fn check(input: &EstimateInput, output: &Estimate) -> Result<(), String> {
         if output.budget_low_usd > output.budget_high_usd || output.weeks_low > output.weeks_high {
             return Err("the low end is above the high end".into());
@@ -113,6 +122,9 @@ impl Analyzer for Matcher {
     }
     fn log_input(input: &MatchInput) -> Value {
         serde_json::json!({ "need": input.need, "candidates": input.candidates.len() })
+    }
+    fn hash_input(input: &MatchInput) -> Value {
+        Self::log_input(input)
     }
     fn check(input: &MatchInput, output: &Ranking) -> Result<(), String> {
         match output

@@ -35,6 +35,20 @@ pub async fn delivered_projects(db: &PgPool) -> Result<Vec<PastProject>, AppErro
         .collect())
 }
 
+/// A version of the active talent: changes whenever a profile is added, changed or removed.
+pub async fn talent_version(db: &PgPool) -> Result<String, AppError> {
+    let r = sqlx::query!(
+        r#"SELECT count(*) AS "n!", max(updated_at) AS latest FROM talent_profiles WHERE active"#
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(format!(
+        "{}:{}",
+        r.n,
+        r.latest.map(crate::server::rfc3339).unwrap_or_default()
+    ))
+}
+
 /// Active talent profiles: the matcher's candidates.
 pub async fn talent(db: &PgPool) -> Result<Vec<TalentProfile>, AppError> {
     let rows = sqlx::query!(

@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
 
+use crate::ai::builtin::matching::TalentIndex;
 use crate::ai::builtin::{shared_instructions, Analyzer};
 use crate::ai::log::{RunStatus, TryResult};
 use crate::ai::{schema, Analysis, AnalyzerKind, EngineKind};
@@ -59,6 +60,8 @@ pub struct Ai {
     choice: EngineChoice,
     model: Option<Arc<dyn ChatModel>>,
     breaker: Breaker,
+    /// The talent index and the version of `talent_profiles` it was built from.
+    talent: std::sync::Mutex<Option<(String, Arc<TalentIndex>)>>,
 }
 
 impl Ai {
@@ -82,6 +85,7 @@ impl Ai {
             choice,
             model,
             breaker,
+            talent: std::sync::Mutex::new(None),
         }
     }
 
@@ -170,13 +174,23 @@ impl Ai {
         ctx: &RunContext,
         input: &A::Input,
     ) -> Result<Run<A::Output>, AppError> {
+        self.run_with::<A>(db, ctx, input, A::builtin).await
+    }
+
+    /// [`Self::run`] with a prepared built-in engine (matching over a cached index).
+    pub async fn run_with<A: Analyzer>(
+        &self,
+        db: &PgPool,
+        ctx: &RunContext,
+        input: &A::Input,
+        builtin: impl FnOnce(&A::Input) -> Analysis<A::Output>,
+    ) -> Result<Run<A::Output>, AppError> {
         let logged = A::log_input(input);
-        let full = serde_json::to_value(input).unwrap_or(Value::Null);
         let entry = store::NewRun {
             tenant: ctx.tenant,
             analyzer: A::KIND,
             input_redacted: redact::json(&logged),
-            input_hash: input_hash(&full),
+            input_hash: input_hash(&A::hash_input(input)),
             triggered_by: ctx.user,
             subject: ctx.subject.clone(),
         };
@@ -185,6 +199,7 @@ impl Ai {
         let choice = self.model_for(db, A::KIND).await?;
         if let ModelChoice::Call(model) = choice {
             let started = Instant::now();
+            let full = serde_json::to_value(input).unwrap_or(Value::Null);
             let (outcome, reply) = self.ask_model::<A>(model.as_ref(), input, &full).await;
             let latency = started.elapsed();
             let (prompt, completion) = reply
@@ -282,7 +297,7 @@ impl Ai {
         }
 
         let started = Instant::now();
-        let analysis = A::builtin(input);
+        let analysis = builtin(input);
         let latency = started.elapsed();
         let output = serde_json::to_value(&analysis).unwrap_or(Value::Null);
         if let Err(errors) = schema::validate(A::KIND, &output) {
@@ -457,9 +472,10 @@ impl Ai {
                 self.try_typed::<Estimator>(db, ctx, i).await
             }
             AnalyzerKind::Matching => {
-                let mut i: crate::ai::MatchInput = parse(input)?;
+                let i: crate::ai::MatchInput = parse(input)?;
                 if i.candidates.is_empty() {
-                    i.candidates = evidence::talent(db).await?;
+                    let run = self.match_talent(db, ctx, i.need).await?;
+                    return Ok(try_result(run));
                 }
                 self.try_typed::<Matcher>(db, ctx, i).await
             }
@@ -486,16 +502,58 @@ impl Ai {
         ctx: &RunContext,
         input: A::Input,
     ) -> Result<TryResult, AppError> {
-        let run = self.run::<A>(db, ctx, &input).await?;
-        Ok(TryResult {
-            run_id: run.id,
-            engine: run.engine,
-            fell_back: run.fell_back,
-            output: serde_json::to_string_pretty(&run.analysis.output).unwrap_or_default(),
-            answer: serde_json::to_string_pretty(&run.analysis).unwrap_or_default(),
-            confidence: run.analysis.confidence,
-            reason: run.analysis.reason,
-        })
+        Ok(try_result(self.run::<A>(db, ctx, &input).await?))
+    }
+
+    /// The index of active talent, rebuilt only when `talent_profiles` changed.
+    pub async fn talent_index(&self, db: &PgPool) -> Result<Arc<TalentIndex>, AppError> {
+        let version = evidence::talent_version(db).await?;
+        if let Some((v, index)) = self
+            .talent
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            if *v == version {
+                return Ok(index.clone());
+            }
+        }
+        let profiles = evidence::talent(db).await?;
+        let index = Arc::new(
+            tokio::task::spawn_blocking(move || TalentIndex::new(profiles))
+                .await
+                .map_err(|_| AppError::Internal)?,
+        );
+        *self.talent.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, index.clone()));
+        Ok(index)
+    }
+
+    /// Ranks the platform's active talent for a need: the built-in engine over the cached index.
+    pub async fn match_talent(
+        &self,
+        db: &PgPool,
+        ctx: &RunContext,
+        need: crate::ai::Need,
+    ) -> Result<Run<crate::ai::Ranking>, AppError> {
+        let index = self.talent_index(db).await?;
+        let input = crate::ai::MatchInput {
+            need,
+            candidates: index.profiles().to_vec(),
+        };
+        self.run_with::<crate::ai::builtin::Matcher>(db, ctx, &input, |i| index.rank(&i.need))
+            .await
+    }
+}
+
+fn try_result<T: serde::Serialize>(run: Run<T>) -> TryResult {
+    TryResult {
+        run_id: run.id,
+        engine: run.engine,
+        fell_back: run.fell_back,
+        output: serde_json::to_string_pretty(&run.analysis.output).unwrap_or_default(),
+        answer: serde_json::to_string_pretty(&run.analysis).unwrap_or_default(),
+        confidence: run.analysis.confidence,
+        reason: run.analysis.reason,
     }
 }
 
