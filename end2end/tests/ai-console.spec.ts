@@ -1,14 +1,31 @@
-import { test, expect } from '@playwright/test';
+import { test, expect, Page } from '@playwright/test';
 import { hydrated, signIn, signInWithCode } from './helpers';
 
-// Signing in the admin may wait for a fresh two-factor code.
+// Signing in the admin may wait for a fresh two-factor code, so the admin's journeys share one
+// signed-in page and run in order.
 test.setTimeout(120_000);
+test.describe.configure({ mode: 'serial' });
 
-test('an admin tries an analyzer, accepts its answer, and finds the run in the log', async ({ page }) => {
-  await signInWithCode(page, 'admin@demo.fluxorae.test', '/admin/ai');
-  await expect(page.getByRole('heading', { name: 'AI console', level: 1 })).toBeVisible();
+let admin: Page;
+test.beforeAll(async ({ browser }) => {
+  test.setTimeout(120_000);
+  admin = await (await browser.newContext()).newPage();
+  await signInWithCode(admin, 'admin@demo.fluxorae.test', '/admin/ai');
+  await expect(admin.getByRole('heading', { name: 'AI console', level: 1 })).toBeVisible();
+});
+test.afterAll(async () => {
+  await admin.context().close();
+});
+
+async function openConsole(): Promise<Page> {
+  await admin.goto('/admin/ai');
+  await hydrated(admin);
+  return admin;
+}
+
+test('an admin tries an analyzer, accepts its answer, and finds the run in the log', async () => {
+  const page = await openConsole();
   await expect(page.getByText('No model is configured (AI_BASE_URL)')).toBeVisible();
-  await hydrated(page);
 
   const input = page.getByLabel('Input (JSON)');
   // Bad input is refused at its field and kept as typed.
@@ -50,9 +67,8 @@ test('an admin tries an analyzer, accepts its answer, and finds the run in the l
   await expect(page.getByText('No runs match these filters.')).toBeVisible();
 });
 
-test('an edit must still follow the schema; a valid edit is recorded as edited', async ({ page }) => {
-  await signInWithCode(page, 'admin@demo.fluxorae.test', '/admin/ai');
-  await hydrated(page);
+test('an edit must still follow the schema; a valid edit is recorded as edited', async () => {
+  const page = await openConsole();
   await page.getByLabel('Analyzer to run').selectOption('qualify');
   await expect(page.getByLabel('Input (JSON)')).toHaveValue(/budget 2 lakh/);
   await page.getByRole('button', { name: 'Run' }).click();
@@ -72,9 +88,8 @@ test('an edit must still follow the schema; a valid edit is recorded as edited',
   await expect(page.getByLabel('Edited output')).toContainText('"score": 99');
 });
 
-test('an admin switches an analyzer\'s model engine off and on', async ({ page }) => {
-  await signInWithCode(page, 'admin@demo.fluxorae.test', '/admin/ai');
-  await hydrated(page);
+test('an admin switches an analyzer\'s model engine off and on', async () => {
+  const page = await openConsole();
   await page.getByRole('button', { name: 'Turn model off for Reply drafting' }).click();
   await expect(page.getByRole('button', { name: 'Turn model on for Reply drafting' })).toBeVisible();
   await page.getByRole('button', { name: 'Turn model on for Reply drafting' }).click();

@@ -1,6 +1,10 @@
 import { test, expect } from '@playwright/test';
 import { DEMO_PASSWORD, freshEmail, hydrated, signIn, signInWithCode, signUp } from './helpers';
 
+// Each two-factor code works once per account, and other files sign the demo admin in too: a
+// test that signs the admin in may wait up to 30 s for the next code.
+test.setTimeout(90_000);
+
 test('sign up, sign out, sign in', async ({ page }) => {
   const email = freshEmail('newcomer');
   await signUp(page, 'Nia Newcomer', email, 'a long and unrelated phrase');
