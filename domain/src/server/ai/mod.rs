@@ -300,43 +300,37 @@ impl Ai {
         let analysis = builtin(input);
         let latency = started.elapsed();
         let output = serde_json::to_value(&analysis).unwrap_or(Value::Null);
-        if let Err(errors) = schema::validate(A::KIND, &output) {
-            // The built-in engine's own answer breaks its schema: a bug. Log it, use nothing.
-            tracing::error!(analyzer = %A::KIND, ?errors, "built-in answer failed its schema");
-            store::insert(
-                db,
-                &entry,
-                store::Outcome {
-                    engine: EngineKind::Builtin,
-                    status: RunStatus::Rejected,
-                    output: Some(output),
-                    confidence: None,
-                    reason: None,
-                    error: Some(errors.join("; ")),
-                    latency,
-                    usage: store::Usage::default(),
-                    fallback_of,
-                },
-            )
-            .await?;
-            return Err(AppError::Internal);
+        // An answer of the built-in engine that breaks its own schema is a bug: log it, use nothing.
+        let invalid = schema::validate(A::KIND, &output)
+            .err()
+            .map(|e| e.join("; "));
+        if let Some(errors) = &invalid {
+            tracing::error!(analyzer = %A::KIND, %errors, "built-in answer failed its schema");
         }
+        let used = invalid.is_none();
         let id = store::insert(
             db,
             &entry,
             store::Outcome {
                 engine: EngineKind::Builtin,
-                status: RunStatus::Ok,
+                status: if used {
+                    RunStatus::Ok
+                } else {
+                    RunStatus::Rejected
+                },
                 output: Some(output),
-                confidence: Some(analysis.confidence),
-                reason: Some(analysis.reason.clone()),
-                error: None,
+                confidence: used.then_some(analysis.confidence),
+                reason: used.then(|| analysis.reason.clone()),
+                error: invalid,
                 latency,
                 usage: store::Usage::default(),
                 fallback_of,
             },
         )
         .await?;
+        if !used {
+            return Err(AppError::Internal);
+        }
         Ok(Run {
             id,
             engine: EngineKind::Builtin,
