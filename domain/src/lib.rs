@@ -8,6 +8,7 @@ pub mod ai;
 pub mod error;
 pub mod permissions;
 pub mod roles;
+pub mod site;
 pub mod two_factor;
 pub mod types;
 pub mod user;
