@@ -30,6 +30,7 @@ pub async fn services(owner: &PgPool) -> Services {
         mailer: Arc::new(OutboxMailer::new(pool)),
         settings: Arc::new(settings),
         ai: Arc::new(domain::server::ai::Ai::builtin_only()),
+        site: Arc::default(),
     }
 }
 

@@ -111,6 +111,7 @@ pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
         mailer,
         settings: Arc::new(settings),
         ai: Arc::new(Ai::new(cfg.ai_engine.clone(), model)),
+        site: Arc::default(),
     })
 }
 

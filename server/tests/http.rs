@@ -149,6 +149,7 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         mailer: Arc::new(OutboxMailer::new(pool)),
         settings: Arc::new(settings),
         ai: Arc::new(domain::server::ai::Ai::builtin_only()),
+        site: Arc::default(),
     };
     seed::seed_demo(&services).await.unwrap();
     let app = server::router(&cfg, services.clone(), Some(metrics_handle()));

@@ -52,6 +52,22 @@ pub async fn publish(svc: &Services, user: UserId, kind: UserEventKind) {
     }
 }
 
+/// The channel that says the site's published content changed.
+pub fn site_channel(prefix: &str) -> String {
+    format!("{prefix}:site-events")
+}
+
+/// Tells every instance that published content changed, so they drop cached pages.
+pub async fn publish_site_changed(svc: &Services) {
+    let mut r = svc.redis.clone();
+    let sent: Result<i64, _> = r
+        .publish(site_channel(&svc.settings.redis_prefix), "changed")
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "could not publish a site change; other instances catch up within ten minutes");
+    }
+}
+
 /// Reads a published payload.
 pub fn parse(payload: &str) -> Option<UserEvent> {
     serde_json::from_str(payload).ok()

@@ -11,6 +11,7 @@ pub mod mail;
 pub mod passwords;
 pub mod seed;
 pub mod services;
+pub mod site;
 pub mod tenants;
 pub mod throttle;
 pub mod tokens;

@@ -188,5 +188,6 @@ pub async fn seed_demo(svc: &Services) -> Result<(), AppError> {
         }
     }
     super::ai::evidence::seed(&svc.db).await?;
+    super::site::seed::seed_site(svc).await?;
     Ok(())
 }

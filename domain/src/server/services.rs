@@ -69,6 +69,8 @@ pub struct Services {
     pub settings: Arc<Settings>,
     /// The AI layer: engine choice, the model client and its breaker.
     pub ai: Arc<super::ai::Ai>,
+    /// Published pages this process has rendered, until the next publish.
+    pub site: Arc<super::site::cache::SiteCache>,
 }
 
 impl Services {

@@ -7,9 +7,12 @@
 //! browser validates with exactly the rules the server enforces.
 
 pub mod diff;
+pub mod lead;
 pub mod migrate;
 pub mod registry;
+pub mod templates;
 pub mod validate;
+pub mod views;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -499,5 +502,135 @@ mod tests {
         assert_eq!(b.p().link("secondary"), None, "an empty link is no link");
         assert_eq!(b.p().int("missing"), None);
         assert!(Block::new("nope", "x").is_none());
+    }
+}
+
+/// The demo content the server seeds: `domain/seed/site/*.json`, one page per file
+/// ([`SeedPage`]), and `globals.json` ([`SeedGlobal`]s).
+#[cfg(test)]
+mod seed_tests {
+    use super::validate::{block_errors, page_errors, Place};
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct SeedPage {
+        kind: PageKind,
+        slug: String,
+        content: PageContent,
+    }
+
+    #[derive(Deserialize)]
+    struct SeedGlobal {
+        id: uuid::Uuid,
+        name: String,
+        blocks: Vec<Block>,
+    }
+
+    fn dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seed/site")
+    }
+
+    #[test]
+    fn seed_documents_are_valid_and_complete() {
+        let globals: Vec<SeedGlobal> =
+            serde_json::from_str(&std::fs::read_to_string(dir().join("globals.json")).unwrap())
+                .expect("globals.json reads");
+        for g in &globals {
+            assert!(!g.name.trim().is_empty());
+            assert_eq!(
+                block_errors(&g.blocks, Place::Global),
+                vec![],
+                "global {}",
+                g.name
+            );
+        }
+        let mut paths = Vec::new();
+        let mut links = Vec::new();
+        let mut files: Vec<_> = std::fs::read_dir(dir())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for file in files {
+            if file.file_name().unwrap() == "globals.json"
+                || file.extension().unwrap_or_default() != "json"
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&file).unwrap();
+            let page: SeedPage =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+            parse_page_slug(page.kind, &page.slug).unwrap();
+            assert_eq!(
+                page_errors(&page.content, page.kind),
+                vec![],
+                "{}",
+                file.display()
+            );
+            for r in page.content.global_refs() {
+                assert!(
+                    globals.iter().any(|g| g.id.to_string() == r),
+                    "{}: unknown global {r}",
+                    file.display()
+                );
+            }
+            for (_, b) in page.content.walk() {
+                for (_, v) in b.props.iter() {
+                    check_links(v, &file, &mut links);
+                }
+            }
+            paths.push(page.kind.path(&page.slug));
+        }
+        for must in [
+            "/",
+            "/services",
+            "/solutions",
+            "/case-studies",
+            "/insights",
+            "/pricing",
+            "/contact",
+            "/book-a-call",
+            "/request-proposal",
+            "/about",
+        ] {
+            assert!(paths.iter().any(|p| p == must), "no seed page for {must}");
+        }
+        for (file, href) in links {
+            let path = href.split(['?', '#']).next().unwrap_or_default();
+            let known = path.is_empty()
+                || paths.iter().any(|p| p == path)
+                || ["/signup", "/signin"].contains(&path);
+            assert!(known, "{file}: the link {href} leads to no seeded page");
+        }
+        assert!(
+            paths
+                .iter()
+                .filter(|p| p.starts_with("/case-studies/"))
+                .count()
+                >= 3
+        );
+        assert!(paths.iter().filter(|p| p.starts_with("/insights/")).count() >= 3);
+    }
+
+    /// Site links in the seed lead to seeded pages or files.
+    fn check_links(
+        v: &serde_json::Value,
+        file: &std::path::Path,
+        links: &mut Vec<(String, String)>,
+    ) {
+        match v {
+            serde_json::Value::Object(o) => o.values().for_each(|v| check_links(v, file, links)),
+            serde_json::Value::Array(a) => a.iter().for_each(|v| check_links(v, file, links)),
+            serde_json::Value::String(s) if s.starts_with("/downloads/") => {
+                let public = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../public")
+                    .join(s.trim_start_matches('/'));
+                assert!(public.exists(), "{}: {s} is not in public/", file.display());
+            }
+            serde_json::Value::String(s) if s.starts_with('/') && !s.starts_with("/media/") => {
+                links.push((file.display().to_string(), s.clone()));
+            }
+            _ => {}
+        }
     }
 }

@@ -388,7 +388,7 @@ pub static REGISTRY: &[BlockType] = &[
         ],
         nesting: Nesting::Leaf,
         top_level_only: false,
-        defaults: || json!({"quote": "", "author": "", "role": "", "avatar": ""}),
+        defaults: || json!({"quote": "What the customer said about working with us.", "author": "Customer name", "role": "", "avatar": ""}),
     },
     BlockType {
         kind: "logo_wall",
