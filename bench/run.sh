@@ -23,7 +23,8 @@ fi
 
 # The peers' pages and JSON endpoints that compare with ours, then ours, in one sitting. A
 # target that does not answer 200 is reported and skipped; the rest still run.
-targets="ours-home=http://127.0.0.1:$PORT/ ours-readyz=http://127.0.0.1:$PORT/readyz"
+case_study=$(curl -s "http://127.0.0.1:$PORT/case-studies" | grep -oE 'href="/case-studies/[a-z0-9-]+"' | head -1 | cut -d'"' -f2)
+targets="ours-home=http://127.0.0.1:$PORT/ ours-case-study=http://127.0.0.1:$PORT$case_study ours-readyz=http://127.0.0.1:$PORT/readyz"
 if [ "${ONLY_OURS:-0}" != 1 ]; then
   SKIP_BUILD=${SKIP_BUILD:-0} "$PEERS/run-peers.sh" start >&2
   targets="next-ssr-page=http://127.0.0.1:3100/ next-api-services=http://127.0.0.1:3100/api/services
@@ -34,8 +35,21 @@ for t in $targets; do
   "$PEERS/bench.sh" "${t#*=}" "${t%%=*}" || echo "${t%%=*}: skipped (see above)"
 done
 
-echo "# client payload of the home page (gzip -9 bytes)"
-for f in $(curl -s "http://127.0.0.1:$PORT/" | grep -oE '(href|src)="/pkg/[^"]+"' | cut -d'"' -f2 | sort -u) /pkg/fluxorae.wasm; do
-  printf '%s\t%s\n' "$f" "$(curl -s "http://127.0.0.1:$PORT$f" | gzip -9 | wc -c)"
-done
-printf '/ (html)\t%s\n' "$(curl -s "http://127.0.0.1:$PORT/" | gzip -9 | wc -c)"
+# What a visitor downloads for a page: its HTML and every script, style and wasm it loads
+# (gzip -9 bytes). A page that loads /pkg/fluxorae.js also loads /pkg/fluxorae.wasm.
+payload() {
+  local path=$1 html total=0 n
+  html=$(curl -s "http://127.0.0.1:$PORT$path")
+  n=$(printf '%s' "$html" | gzip -9 | wc -c); total=$((total + n))
+  printf '  %s (html)\t%s\n' "$path" "$n"
+  local files
+  files=$(printf '%s' "$html" | grep -oE '(href|src|import\()="?/(pkg/[^"]+|site\.js)"' | grep -oE '/(pkg/[^"]+|site\.js)' | sort -u)
+  if printf '%s\n' "$files" | grep -q '^/pkg/fluxorae.js$'; then files=$(printf '%s\n/pkg/fluxorae.wasm\n' "$files" | sort -u); fi
+  for f in $files; do
+    n=$(curl -s "http://127.0.0.1:$PORT$f" | gzip -9 | wc -c); total=$((total + n))
+    printf '  %s\t%s\n' "$f" "$n"
+  done
+  printf '# %s: %s bytes in all\n' "$path" "$total"
+}
+echo "# client payload (gzip -9 bytes)"
+for path in / "$case_study" /pricing /signin; do payload "$path"; done

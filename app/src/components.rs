@@ -110,6 +110,16 @@ pub fn use_session() -> SessionCtx {
     expect_context::<SessionCtx>()
 }
 
+/// The marketing site's sections, in the header and the footer.
+const SITE_LINKS: &[(&str, &str)] = &[
+    ("/services", "Services"),
+    ("/solutions", "Solutions"),
+    ("/case-studies", "Case studies"),
+    ("/pricing", "Pricing"),
+    ("/insights", "Insights"),
+    ("/about", "About"),
+];
+
 const NAV_LINK: &str = "rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 hover:text-slate-950 aria-[current=page]:bg-slate-100 aria-[current=page]:text-slate-950 dark:text-slate-300 dark:hover:bg-slate-800 dark:hover:text-white dark:aria-[current=page]:bg-slate-800 dark:aria-[current=page]:text-white";
 
 /// The site header with navigation for the signed-in role.
@@ -123,6 +133,15 @@ pub fn Header() -> impl IntoView {
                     <span aria-hidden="true" class="inline-block h-6 w-6 rounded-md bg-gradient-to-br from-indigo-500 to-emerald-400"></span>
                     "Fluxorae"
                 </A>
+                <ul class="hidden items-center gap-1 lg:flex">
+                    {SITE_LINKS.iter().map(|(href, label)| view! { <li><A href=*href attr:class=NAV_LINK>{*label}</A></li> }).collect_view()}
+                </ul>
+                <details class="relative lg:hidden">
+                    <summary class="cursor-pointer list-none rounded-md px-3 py-2 text-sm font-medium text-slate-700 hover:bg-slate-100 dark:text-slate-300 dark:hover:bg-slate-800">"Menu"</summary>
+                    <ul class="absolute right-0 z-20 mt-2 w-56 rounded-md border border-slate-200 bg-white p-2 shadow-lg dark:border-slate-800 dark:bg-slate-900">
+                        {SITE_LINKS.iter().map(|(href, label)| view! { <li><A href=*href attr:class="block rounded px-3 py-2 text-sm hover:bg-slate-100 dark:hover:bg-slate-800">{*label}</A></li> }).collect_view()}
+                    </ul>
+                </details>
                 <Transition fallback=|| ()>
                     {move || Suspend::new(async move {
                         match session.user.await.ok().flatten() {
@@ -145,7 +164,13 @@ fn SignedInNav(user: SessionUser) -> impl IntoView {
     let session = use_session();
     // Until a required second factor is set up, only the account page leads anywhere.
     let is_admin = user.is_admin() && !user.must_set_up_two_factor;
+    let edits_site = !user.must_set_up_two_factor
+        && matches!(
+            user.role,
+            domain::roles::PlatformRole::Admin | domain::roles::PlatformRole::ContentEditor
+        );
     view! {
+        {edits_site.then(|| view! { <A href="/editor" attr:class=NAV_LINK>"Site editor"</A> })}
         {is_admin.then(|| view! { <A href="/admin" attr:class=NAV_LINK>"Admin"</A> })}
         <A href="/account" attr:class=NAV_LINK>"Account"</A>
         <ActionForm action=session.sign_out attr:class="inline">
@@ -168,6 +193,7 @@ pub fn ThemeToggle() -> impl IntoView {
     view! {
         <button
             type="button"
+            data-theme-toggle=""
             on:click=toggle
             aria-pressed=move || if dark.get() { "true" } else { "false" }
             aria-label="Dark theme"
@@ -184,10 +210,24 @@ pub fn ThemeToggle() -> impl IntoView {
 /// The site footer.
 #[component]
 pub fn Footer() -> impl IntoView {
+    const FOOTER_LINKS: &[(&str, &str)] = &[
+        ("/contact", "Contact"),
+        ("/book-a-call", "Book a call"),
+        ("/request-proposal", "Request a proposal"),
+        ("/careers", "Careers"),
+        ("/sitemap.xml", "Sitemap"),
+    ];
     view! {
-        <footer class="mt-16 border-t border-slate-200 py-8 text-sm text-slate-600 dark:border-slate-800 dark:text-slate-400">
-            <div class="mx-auto max-w-6xl px-4 sm:px-6">
+        <footer class="mt-16 border-t border-slate-200 py-10 text-sm text-slate-700 dark:border-slate-800 dark:text-slate-300">
+            <div class="mx-auto flex max-w-6xl flex-col gap-6 px-4 sm:px-6 md:flex-row md:justify-between">
                 <p>"Fluxorae — AI drafts, people decide. Built in Rust."</p>
+                <nav aria-label="Footer">
+                    <ul class="flex flex-wrap gap-x-6 gap-y-2">
+                        {SITE_LINKS.iter().chain(FOOTER_LINKS.iter()).map(|(href, label)| view! {
+                            <li><a href=*href class="hover:underline">{*label}</a></li>
+                        }).collect_view()}
+                    </ul>
+                </nav>
             </div>
         </footer>
     }

@@ -9,6 +9,7 @@ pub mod ai;
 pub mod api;
 pub mod components;
 pub mod pages;
+pub mod site;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 pub mod theme;
@@ -23,8 +24,12 @@ use crate::pages::*;
 
 /// The HTML document around the app. The theme class comes from the `fx_theme` cookie, so the
 /// server renders the right theme and nothing flashes.
+///
+/// The marketing site's pages are complete HTML and load no wasm: instead of the hydration
+/// scripts they get the small first-party `/site.js`. Every other page hydrates.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     let dark = theme::initial_dark();
+    let site_page = request_path().is_some_and(|p| site::is_site_path(&p));
     #[cfg(feature = "ssr")]
     set_content_security_policy();
     view! {
@@ -36,13 +41,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="stylesheet" href="/pkg/fluxorae.css" />
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
-                <HydrationScripts options />
+                {if site_page { view! { <script src="/site.js" defer></script> }.into_any() } else { view! { <HydrationScripts options /> }.into_any() }}
                 <MetaTags />
             </head>
             <body class="min-h-screen bg-white text-slate-900 antialiased dark:bg-slate-950 dark:text-slate-100">
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The path of the request being rendered (on the server), or of the page (in the browser).
+fn request_path() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    {
+        use_context::<http::request::Parts>().map(|p| p.uri.path().to_owned())
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        None
     }
 }
 
@@ -56,9 +73,11 @@ fn set_content_security_policy() {
     ) {
         let csp = format!(
             "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
-             img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; \
-             base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
-            &*nonce
+             img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; \
+             base-uri 'self'; form-action 'self'; frame-ancestors {}",
+            &*nonce,
+            // Draft previews are shown in the editor's frame.
+            if request_path().is_some_and(|p| p.starts_with("/preview/")) { "'self'" } else { "'none'" }
         );
         if let Ok(v) = http::HeaderValue::from_str(&csp) {
             res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
@@ -72,15 +91,34 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     components::provide_session();
     view! {
-        <Title formatter=|t: String| if t.is_empty() { "Fluxorae".to_owned() } else { format!("{t} · Fluxorae") } />
         <Router>
+            <Shell />
+        </Router>
+    }
+}
+
+/// Site pages lay out their own full-width bands; the application's pages sit in a column.
+fn main_class(path: &str) -> &'static str {
+    if site::is_site_path(path) {
+        "pb-8"
+    } else {
+        "mx-auto w-full max-w-6xl px-4 py-8 sm:px-6"
+    }
+}
+
+/// Everything inside the router.
+#[component]
+fn Shell() -> impl IntoView {
+    let location = leptos_router::hooks::use_location();
+    view! {
+        <Title formatter=|t: String| if t.is_empty() { "Fluxorae".to_owned() } else { format!("{t} · Fluxorae") } />
             <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-2 focus:top-2 focus:z-50 focus:rounded focus:bg-indigo-600 focus:px-3 focus:py-2 focus:text-white">
                 "Skip to content"
             </a>
             <Header />
-            <main id="main" class="mx-auto w-full max-w-6xl px-4 py-8 sm:px-6">
+            <main id="main" class=move || main_class(&location.pathname.get())>
                 <Routes fallback=not_found_page>
-                    <Route path=path!("") view=HomePage ssr=SsrMode::Async />
+                    <Route path=path!("") view=crate::site::SitePage ssr=SsrMode::Async />
                     <Route path=path!("/signin") view=SignInPage ssr=SsrMode::Async />
                     <Route path=path!("/signin/two-factor") view=TwoFactorSignInPage ssr=SsrMode::Async />
                     <Route path=path!("/signup") view=SignUpPage ssr=SsrMode::Async />
@@ -90,11 +128,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/two-factor") view=TwoFactorPage ssr=SsrMode::Async />
                     <Route path=path!("/admin") view=AdminPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/ai") view=crate::ai::AiConsolePage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/site") view=crate::site::report::SiteReportPage ssr=SsrMode::Async />
+                    <Route path=path!("/editor") view=crate::site::editor::EditorListPage ssr=SsrMode::Async />
+                    <Route path=path!("/editor/pages/:id") view=crate::site::editor::PageEditorPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/ai/runs/:id") view=crate::ai::AiRunPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::Async />
+                    // The site's own addresses come last: a fixed route above always wins.
+                    <Route path=path!("/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
+                    <Route path=path!("/case-studies/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
+                    <Route path=path!("/insights/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
+                    <Route path=path!("/preview/:token") view=crate::site::PreviewPage ssr=SsrMode::Async />
                 </Routes>
             </main>
             <Footer />
-        </Router>
     }
 }

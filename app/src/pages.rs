@@ -3,7 +3,7 @@
 use domain::permissions::{allowed, Access, Resource as Res};
 use domain::roles::{PlatformRole, TenantRole};
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Title;
 use leptos_router::components::{Redirect, A};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -16,59 +16,6 @@ const CARD: &str = "rounded-xl border border-slate-200 p-6 dark:border-slate-800
 const LINK: &str =
     "font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400";
 const TABLE: &str = "min-w-full divide-y divide-slate-200 text-left text-sm dark:divide-slate-800";
-
-/// The home page.
-#[component]
-pub fn HomePage() -> impl IntoView {
-    let session = use_session();
-    let features = [
-        ("Project wizard", "Describe what you need in your own words. AI drafts the scope, milestones and budget; you edit and confirm."),
-        ("Held funds", "Each milestone is funded up front and released only when you approve the delivered work."),
-        ("Realtime workspace", "Chat, files, tasks, approvals and a full audit trail for customers, freelancers and our team."),
-        ("Experts on call", "Book a vetted expert by the hour. Payment is authorised at booking and captured after the session."),
-        ("Unified inbox", "WhatsApp, Instagram, Messenger and email in one place, with leads scored and routed to your SDRs."),
-        ("People decide", "AI suggests everywhere and every run is logged. A person approves money, scope and escalation."),
-    ];
-    view! {
-        <Title text="" />
-        <Meta name="description" content="Fluxorae: AI-plus-human services. Briefs become scoped projects, delivered by vetted freelancers with milestone held funds." />
-        <section class="py-10 sm:py-16">
-            <p class="text-sm font-semibold uppercase tracking-wide text-indigo-700 dark:text-indigo-400">"AI-plus-human services"</p>
-            <h1 class="mt-3 max-w-3xl text-4xl font-bold tracking-tight sm:text-5xl">"AI drafts. People decide. Projects get delivered."</h1>
-            <p class="mt-6 max-w-2xl text-lg text-slate-700 dark:text-slate-300">
-                "Fluxorae turns a plain-language brief into a scoped project, matches it with vetted freelancers and experts, and holds each milestone's funds until you approve the work."
-            </p>
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match session.user.await.ok().flatten() {
-                        Some(user) => view! {
-                            <p class="mt-8 text-lg">"Welcome back, " {user.display_name} ". "
-                                <A href="/account" attr:class=LINK>"Go to your account"</A>
-                            </p>
-                        }.into_any(),
-                        None => view! {
-                            <div class="mt-8 flex flex-wrap gap-3">
-                                <A href="/signup" attr:class=BUTTON>"Create a free account"</A>
-                                <A href="/signin" attr:class="inline-flex items-center rounded-md border border-slate-300 px-4 py-2 text-sm font-semibold hover:bg-slate-50 dark:border-slate-700 dark:hover:bg-slate-900">"Sign in"</A>
-                            </div>
-                        }.into_any(),
-                    }
-                })}
-            </Transition>
-        </section>
-        <section aria-labelledby="what-we-do" class="py-8">
-            <h2 id="what-we-do" class=H2>"What you can do here"</h2>
-            <ul class="mt-6 grid gap-6 sm:grid-cols-2 lg:grid-cols-3">
-                {features.into_iter().map(|(title, body)| view! {
-                    <li class=CARD>
-                        <h3 class="font-semibold">{title}</h3>
-                        <p class="mt-2 text-sm text-slate-700 dark:text-slate-300">{body}</p>
-                    </li>
-                }).collect_view()}
-            </ul>
-        </section>
-    }
-}
 
 /// Sign in.
 #[component]
@@ -227,6 +174,7 @@ pub fn AccountPage() -> impl IntoView {
                 };
                 let teams = teams.await;
                 view! {
+                    <p class="text-lg">{format!("Welcome back, {}.", user.display_name)}</p>
                     <h1 class=H1>"Your account"</h1>
                     <dl class="mt-6 grid max-w-xl grid-cols-[8rem_1fr] gap-y-2 text-sm">
                         <dt class="font-medium">"Name"</dt><dd>{user.display_name.clone()}</dd>
@@ -421,6 +369,7 @@ pub fn AdminPage() -> impl IntoView {
                 view! {
                     <h1 class=H1>"Admin"</h1>
                     <p class="mt-2"><A href="/admin/ai" attr:class=LINK>"AI console: analyzers, runs and decisions"</A></p>
+                    <p class="mt-2"><A href="/admin/site" attr:class=LINK>"Site conversions and leads"</A></p>
                     <section aria-labelledby="users" class="mt-8">
                         <h2 id="users" class=H2>"Users"</h2>
                         <FormAlert error=role_error />

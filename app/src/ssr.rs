@@ -167,10 +167,11 @@ pub fn fail(err: AppError) -> AppError {
     err
 }
 
-/// Only same-site relative paths are followed after sign-in, so `next` cannot send people away.
+/// Only same-site relative paths are followed after sign-in, so `next` cannot send people away;
+/// without one, people land on their account.
 pub fn safe_next(next: Option<String>) -> String {
     next.filter(|n| crate::components::is_safe_next(n))
-        .unwrap_or_else(|| "/".to_owned())
+        .unwrap_or_else(|| "/account".to_owned())
 }
 
 /// Where a fresh sign-in goes: to `next`, or first to set up two-factor sign-in when the
@@ -201,9 +202,9 @@ mod tests {
     #[test]
     fn next_is_kept_on_site() {
         assert_eq!(safe_next(Some("/admin".into())), "/admin");
-        assert_eq!(safe_next(Some("//evil.example".into())), "/");
-        assert_eq!(safe_next(Some("https://evil.example".into())), "/");
-        assert_eq!(safe_next(Some("/\\evil.example".into())), "/");
-        assert_eq!(safe_next(None), "/");
+        assert_eq!(safe_next(Some("//evil.example".into())), "/account");
+        assert_eq!(safe_next(Some("https://evil.example".into())), "/account");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/account");
+        assert_eq!(safe_next(None), "/account");
     }
 }

@@ -680,3 +680,62 @@ async fn leads_are_checked_stored_and_reported(owner: PgPool) {
     assert_eq!(report.total_leads, 6);
     assert_eq!(leads::recent_leads(&svc.db, 10).await.unwrap().len(), 6);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn old_documents_render_and_the_batch_migration_rewrites_them(owner: PgPool) {
+    let (svc, editor) = seeded(&owner).await;
+    let id = editor::create_page(
+        &svc,
+        &editor,
+        "page",
+        "legacy",
+        "Legacy",
+        "blank",
+        &meta("203.0.113.11"),
+    )
+    .await
+    .unwrap();
+    let page = editor::load_page(&svc.db, &id).await.unwrap();
+    editor::publish(&svc, &editor, &id, page.version, &meta("203.0.113.11"))
+        .await
+        .unwrap();
+    // Write the page as an old version of the software did: hero v1.
+    let old = json!({"id": "h", "type": "hero", "v": 1, "props": {"headline": "Built before v2", "tagline": "Old but gold", "cta_text": "Book a Call", "cta_url": "/book-a-call"}});
+    let uid = uuid::Uuid::parse_str(&id).unwrap();
+    sqlx::query!("UPDATE site_pages SET draft = jsonb_set(draft, '{blocks}', jsonb_build_array($1::jsonb)) WHERE id = $2", old, uid)
+        .execute(&owner)
+        .await
+        .unwrap();
+    sqlx::query!("UPDATE site_revisions SET content = jsonb_set(content, '{blocks}', jsonb_build_array($1::jsonb)) WHERE page_id = $2", old, uid)
+        .execute(&owner)
+        .await
+        .unwrap();
+    svc.site.invalidate();
+    let live = public::published(&svc, "/legacy").await.unwrap().unwrap();
+    assert_eq!(live.content.blocks[0].v, 2, "migrated on read");
+    assert_eq!(hero_title(&live.content), "Built before v2");
+    assert_eq!(
+        live.content.blocks[0].p().link("primary").unwrap().href,
+        "/book-a-call"
+    );
+    assert_eq!(
+        hero_title(&editor::load_page(&svc.db, &id).await.unwrap().content),
+        "Built before v2"
+    );
+
+    let done = editor::migrate_stored(&svc.db).await.unwrap();
+    assert_eq!((done.drafts, done.revisions), (1, 1));
+    let stored = sqlx::query_scalar!(
+        "SELECT draft->'blocks'->0->>'v' FROM site_pages WHERE id = $1",
+        uid
+    )
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    assert_eq!(stored.as_deref(), Some("2"));
+    assert_eq!(
+        editor::migrate_stored(&svc.db).await.unwrap(),
+        editor::Migrated::default(),
+        "nothing left to do"
+    );
+}

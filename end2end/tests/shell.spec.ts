@@ -5,8 +5,7 @@ test('the home page HTML has its content before any script runs', async ({ reque
   const res = await request.get('/');
   expect(res.status()).toBe(200);
   const html = await res.text();
-  expect(html).toContain('AI drafts. People decide. Projects get delivered.');
-  expect(html).toContain('What you can do here');
+  expect(html).toContain('From a plain-language brief to delivered work');
   expect(html).toMatch(/<a[^>]*href="\/signin"[^>]*>Sign in(<!>)?<\/a>/);
   // Security headers.
   const csp = res.headers()['content-security-policy'];
@@ -20,13 +19,13 @@ test('the home page reads complete with JavaScript disabled', async ({ browser }
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
   await page.goto('/');
-  await expect(page.getByRole('heading', { level: 1 })).toHaveText('AI drafts. People decide. Projects get delivered.');
+  await expect(page.getByRole('heading', { level: 1 })).toHaveText(/From a plain-language brief to delivered work/);
   await expect(page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Sign up' })).toBeVisible();
   await context.close();
 });
 
 test('after hydration the theme toggle switches the page to dark, and the server remembers it', async ({ page }) => {
-  await page.goto('/');
+  await page.goto('/signin');
   await hydrated(page);
   const html = page.locator('html');
   await expect(html).not.toHaveClass(/dark/);
@@ -39,7 +38,7 @@ test('after hydration the theme toggle switches the page to dark, and the server
   const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   expect(darkBg).not.toBe(lightBg);
   // A new request is rendered dark by the server, before any script runs.
-  const res = await page.request.get('/');
+  const res = await page.request.get('/signin');
   expect(await res.text()).toMatch(/<html[^>]*class="dark"/);
   await page.reload();
   await expect(html).toHaveClass(/dark/);

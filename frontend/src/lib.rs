@@ -1,5 +1,7 @@
 //! Hydrates the server-rendered page in the browser.
 
+#![recursion_limit = "256"]
+
 /// Called by the generated JavaScript once the wasm is loaded.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {

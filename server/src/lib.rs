@@ -1,6 +1,8 @@
 //! The Fluxorae server: builds the services and the axum router. `main.rs` runs it; the
 //! integration tests build it against a fresh database and serve it on a random port.
 
+#![recursion_limit = "256"]
+
 pub mod api_v1;
 pub mod config;
 pub mod events;
@@ -8,6 +10,7 @@ pub mod health;
 pub mod middleware;
 pub mod page_cache;
 pub mod session_store;
+pub mod site;
 pub mod telemetry;
 
 use app::ssr::CurrentUserCell;
@@ -29,10 +32,11 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
 use std::str::FromStr;
 use std::sync::Arc;
+use tower::Layer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
 use tower_http::trace::TraceLayer;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer};
@@ -154,6 +158,8 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         cfg.session_idle.as_secs() as i64,
     )));
 
+    site::listen_for_changes(services.clone(), cfg.redis_url.clone());
+    site::start_scheduler(services.clone(), std::time::Duration::from_secs(15));
     let hub = events::Hub::start(
         &cfg.redis_url,
         domain::server::events::user_channel(&cfg.redis_prefix),
@@ -164,21 +170,24 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(render_metrics))
         .route("/events", get(events::stream).with_state((services.clone(), hub)))
+        .route("/forms/lead", axum::routing::post(site::lead).with_state(services.clone()))
+        .route("/site/events", axum::routing::post(site::events).with_state(services.clone()))
+        .route("/sitemap.xml", get(site::sitemap).with_state(services.clone()))
+        .route("/robots.txt", get(site::robots).with_state(services.clone()))
         .nest("/api/v1", api_v1::router().with_state(services.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
             move || shell(leptos.clone())
         })
-        .nest_service(
-            "/pkg",
-            tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300")))
-                .service(pkg),
-        )
+        // Files from public/ that a site route (`/{slug}`) would otherwise catch.
+        .route_service("/site.js", cached(ServeFile::new(format!("{}/site.js", cfg.site_root))))
+        .route_service("/favicon.svg", cached(ServeFile::new(format!("{}/favicon.svg", cfg.site_root))))
+        .nest_service("/downloads", cached(ServeDir::new(format!("{}/downloads", cfg.site_root))))
+        .nest_service("/pkg", cached(pkg))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .with_state(state)
         .layer(axum::middleware::from_fn_with_state(
-            page_cache::PageCache::new(cfg.page_cache),
+            page_cache::PageCache::new(cfg.page_cache, services.site.clone()),
             page_cache::layer,
         ))
         // leptos_routes_with_context also serves every server function under /api/.
@@ -205,6 +214,15 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
     app.layer(TraceLayer::new_for_http().make_span_with(telemetry::make_span))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Static files, kept by browsers for five minutes.
+fn cached<S>(service: S) -> SetResponseHeader<S, HeaderValue> {
+    SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    )
+    .layer(service)
 }
 
 async fn render_metrics(State(handle): State<Option<PrometheusHandle>>) -> impl IntoResponse {

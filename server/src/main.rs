@@ -15,11 +15,39 @@ async fn main() -> ExitCode {
         }
     };
     server::telemetry::init(cfg.log_json);
+    if std::env::args().nth(1).as_deref() == Some("migrate-blocks") {
+        return migrate_blocks(cfg).await;
+    }
     match run(cfg).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "server stopped");
             eprintln!("fluxorae: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `fluxorae migrate-blocks`: rewrites stored page documents to the current block versions.
+#[allow(clippy::print_stdout)]
+async fn migrate_blocks(cfg: Config) -> ExitCode {
+    let services = match server::connect(&cfg).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("fluxorae: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match domain::server::site::editor::migrate_stored(&services.db).await {
+        Ok(m) => {
+            println!(
+                "Migrated block documents: {} drafts, {} revisions, {} reusable blocks.",
+                m.drafts, m.revisions, m.globals
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("fluxorae: the block migration failed: {e}");
             ExitCode::FAILURE
         }
     }

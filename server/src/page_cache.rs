@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use domain::server::site::cache::SiteCache;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ const MAX_PAGE_BYTES: usize = 512 * 1024;
 /// One rendered page.
 #[derive(Clone)]
 struct Page {
+    /// The site content generation it was rendered in; a publish makes it stale.
+    generation: u64,
     headers: HeaderMap,
     body: Arc<str>,
     nonce: Option<Arc<str>>,
@@ -29,17 +32,24 @@ struct Page {
 
 /// The cache; cheap to clone. A zero lifetime turns it off.
 #[derive(Clone)]
-pub struct PageCache(Option<moka::sync::Cache<String, Page>>);
+pub struct PageCache {
+    store: Option<moka::sync::Cache<String, Page>>,
+    site: Arc<SiteCache>,
+}
 
 impl PageCache {
-    /// A cache keeping pages for `ttl` (none when zero).
-    pub fn new(ttl: Duration) -> Self {
-        Self((!ttl.is_zero()).then(|| {
-            moka::sync::Cache::builder()
-                .max_capacity(1024)
-                .time_to_live(ttl)
-                .build()
-        }))
+    /// A cache keeping pages for `ttl` (none when zero); a page rendered before the site's
+    /// content last changed is never served.
+    pub fn new(ttl: Duration, site: Arc<SiteCache>) -> Self {
+        Self {
+            store: (!ttl.is_zero()).then(|| {
+                moka::sync::Cache::builder()
+                    .max_capacity(1024)
+                    .time_to_live(ttl)
+                    .build()
+            }),
+            site,
+        }
     }
 }
 
@@ -50,7 +60,13 @@ fn key(req: &Request) -> Option<String> {
     }
     let path = req.uri().path();
     if [
-        "/api/", "/pkg/", "/events", "/healthz", "/readyz", "/metrics",
+        "/api/",
+        "/pkg/",
+        "/events",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/preview/",
     ]
     .iter()
     .any(|p| path.starts_with(p))
@@ -113,10 +129,11 @@ fn serve(page: &Page) -> Response {
 
 /// The middleware.
 pub async fn layer(State(cache): State<PageCache>, req: Request, next: Next) -> Response {
-    let (Some(store), Some(key)) = (&cache.0, key(&req)) else {
+    let (Some(store), Some(key)) = (&cache.store, key(&req)) else {
         return next.run(req).await;
     };
-    if let Some(page) = store.get(&key) {
+    let generation = cache.site.generation();
+    if let Some(page) = store.get(&key).filter(|p| p.generation == generation) {
         metrics::counter!("page_cache_total", "result" => "hit").increment(1);
         return serve(&page);
     }
@@ -141,6 +158,7 @@ pub async fn layer(State(cache): State<PageCache>, req: Request, next: Next) -> 
         return Response::from_parts(parts, Body::from(bytes));
     };
     let page = Page {
+        generation,
         nonce: csp_nonce(&parts.headers),
         headers: parts.headers.clone(),
         body: Arc::from(text),
@@ -190,6 +208,7 @@ mod tests {
         let nonce = csp_nonce(&headers);
         assert_eq!(nonce.as_deref(), Some("OLDNONCE"));
         let page = Page {
+            generation: 1,
             headers,
             body: Arc::from(r#"<script nonce="OLDNONCE">x</script>"#),
             nonce,

@@ -325,14 +325,14 @@ async fn visitors_pages_are_served_again_with_a_fresh_nonce_each_time(owner: PgP
     };
     let mut seen = Vec::new();
     for _ in 0..3 {
-        let res = c.get(app.url("/")).send().await.unwrap();
+        let res = c.get(app.url("/signin")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK);
         assert!(res.headers().contains_key("x-request-id"));
         let nonce = nonce_of(&res);
         let html = res.text().await.unwrap();
         // The hydration script carries the same nonce as the header allows.
         assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{nonce}");
-        assert!(html.contains("AI drafts. People decide."));
+        assert!(html.contains("Forgot your password?"));
         seen.push(nonce);
     }
     seen.sort();
@@ -349,7 +349,195 @@ async fn visitors_pages_are_served_again_with_a_fresh_nonce_each_time(owner: PgP
         .text()
         .await
         .unwrap();
-    assert!(html.contains("Cai Customer") && html.contains("Go to your account"));
+    assert!(
+        html.contains("Sign out") && !html.contains(">Sign up<"),
+        "the signed-in header"
+    );
+}
+
+/// A visitor's cached copy of a site page is never served after a publish.
+#[sqlx::test(migrations = "../migrations")]
+async fn publishing_replaces_the_visitors_cached_copy(owner: PgPool) {
+    use domain::server::site::editor;
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    let before = c
+        .get(app.url("/about"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!before.contains("fluxorae.wasm"), "site pages load no wasm");
+    assert!(before.contains("/site.js"));
+    let again = c
+        .get(app.url("/about"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains("A page changed in between"));
+    let pages = editor::list_pages(&app.services.db).await.unwrap();
+    let about = pages.iter().find(|p| p.path == "/about").unwrap();
+    let page = editor::load_page(&app.services.db, &about.id)
+        .await
+        .unwrap();
+    let mut content = page.content.clone();
+    content.blocks[0].props.insert(
+        "title".into(),
+        serde_json::json!("A page changed in between"),
+    );
+    let id: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'editor@demo.fluxorae.test'")
+            .fetch_one(&app.services.db)
+            .await
+            .unwrap();
+    let editor_user =
+        domain::server::accounts::user_by_id(&app.services.db, domain::types::UserId(id))
+            .await
+            .unwrap()
+            .unwrap();
+    let saved = editor::save_draft(
+        &app.services,
+        &editor_user,
+        &about.id,
+        page.version,
+        content,
+    )
+    .await
+    .unwrap();
+    editor::publish(
+        &app.services,
+        &editor_user,
+        &about.id,
+        saved.version,
+        &Default::default(),
+    )
+    .await
+    .unwrap();
+    let after = c
+        .get(app.url("/about"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        after.contains("A page changed in between"),
+        "the cached copy was dropped"
+    );
+
+    // The sitemap and robots.txt.
+    let sitemap = c.get(app.url("/sitemap.xml")).send().await.unwrap();
+    assert_eq!(
+        sitemap.headers()[header::CONTENT_TYPE],
+        "application/xml; charset=utf-8"
+    );
+    assert!(sitemap.text().await.unwrap().contains("/about</loc>"));
+    let robots = c
+        .get(app.url("/robots.txt"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(robots.contains("Sitemap: "));
+}
+
+/// A lead form posted without JavaScript: refused ones come back with what was typed, good
+/// ones are stored and thanked.
+#[sqlx::test(migrations = "../migrations")]
+async fn lead_forms_work_without_javascript(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    let page = c
+        .get(app.url("/contact"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = page
+        .split("name=\"token\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let post = |fields: Vec<(&'static str, String)>| {
+        let c = c.clone();
+        let url = app.url("/forms/lead");
+        async move { c.post(url).form(&fields).send().await.unwrap() }
+    };
+    let fields = |message: &str, consent: bool| {
+        let mut f = vec![
+            ("form", "contact".to_owned()),
+            ("token", token.clone()),
+            ("source_page", "/contact".to_owned()),
+            ("name", "Ana Silva".to_owned()),
+            ("email", "ana@meridian.example".to_owned()),
+            ("message", message.to_owned()),
+            ("website", String::new()),
+        ];
+        if consent {
+            f.push(("consent", "on".to_owned()));
+        }
+        f
+    };
+    // Too quick for a person.
+    let res = post(fields("We need a booking app for our clinics.", true)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert!(back.starts_with("/contact?form="), "{back}");
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
+    let res = post(fields("short", false)).await;
+    let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    let shown = c
+        .get(app.url(&back))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        shown.contains("Tell us a little more"),
+        "the message is at its field"
+    );
+    assert!(
+        shown.contains("value=\"Ana Silva\""),
+        "what was typed is kept"
+    );
+    assert!(shown.contains("Please tick the box"));
+    let res = post(fields(
+        "We need a booking app for our 12 clinics, with reminders.",
+        true,
+    ))
+    .await;
+    let back = res.headers()[header::LOCATION].to_str().unwrap().to_owned();
+    assert_eq!(back, "/contact?sent=contact#lead-contact");
+    let thanks = c
+        .get(app.url(&back))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(thanks.contains("your message is with our team"));
+    let stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM site_leads WHERE email = 'ana@meridian.example'")
+            .fetch_one(&app.services.db)
+            .await
+            .unwrap();
+    assert_eq!(stored, 1);
 }
 
 /// Every demo account calls every guarded server function; the answer must match its role.

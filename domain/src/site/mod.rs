@@ -10,7 +10,9 @@ pub mod diff;
 pub mod lead;
 pub mod migrate;
 pub mod registry;
+pub mod seo;
 pub mod templates;
+pub mod tree;
 pub mod validate;
 pub mod views;
 

@@ -841,3 +841,74 @@ pub async fn save_global(
     changed(svc).await;
     Ok(new_version)
 }
+
+/// What the batch migration rewrote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Migrated {
+    /// Page drafts.
+    pub drafts: usize,
+    /// Revisions.
+    pub revisions: usize,
+    /// Reusable blocks.
+    pub globals: usize,
+}
+
+/// Rewrites every stored document whose blocks are older than the registry
+/// (`fluxorae migrate-blocks`). Reading migrates anyway; this makes the stored JSON current so
+/// old versions can eventually be retired. Drafts keep their version (the content means the same).
+pub async fn migrate_stored(db: &PgPool) -> Result<Migrated, AppError> {
+    let mut out = Migrated::default();
+    let mut tx = db.begin().await?;
+    for r in sqlx::query!("SELECT id, draft FROM site_pages FOR UPDATE")
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        let mut c: PageContent = serde_json::from_value(r.draft).map_err(|_| AppError::Internal)?;
+        if migrate_content(&mut c) {
+            sqlx::query!(
+                "UPDATE site_pages SET draft = $1 WHERE id = $2",
+                to_json(&c)?,
+                r.id
+            )
+            .execute(&mut *tx)
+            .await?;
+            out.drafts += 1;
+        }
+    }
+    for r in sqlx::query!("SELECT id, content FROM site_revisions FOR UPDATE")
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        let mut c: PageContent =
+            serde_json::from_value(r.content).map_err(|_| AppError::Internal)?;
+        if migrate_content(&mut c) {
+            sqlx::query!(
+                "UPDATE site_revisions SET content = $1 WHERE id = $2",
+                to_json(&c)?,
+                r.id
+            )
+            .execute(&mut *tx)
+            .await?;
+            out.revisions += 1;
+        }
+    }
+    for r in sqlx::query!("SELECT id, blocks FROM site_globals FOR UPDATE")
+        .fetch_all(&mut *tx)
+        .await?
+    {
+        let mut blocks: Vec<Block> =
+            serde_json::from_value(r.blocks).map_err(|_| AppError::Internal)?;
+        if migrate_blocks(&mut blocks) {
+            sqlx::query!(
+                "UPDATE site_globals SET blocks = $1 WHERE id = $2",
+                to_json(&blocks)?,
+                r.id
+            )
+            .execute(&mut *tx)
+            .await?;
+            out.globals += 1;
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}

@@ -157,7 +157,7 @@ pub async fn submit(
         None => {
             return Ok(refuse(kept, vec![FieldError::new("form", "This form had expired. Your details are below: please check them and send again.")]));
         }
-        Some(age) if age > MAX_FORM_AGE_MS || age < -60_000 => {
+        Some(age) if !(-60_000..=MAX_FORM_AGE_MS).contains(&age) => {
             return Ok(refuse(kept, vec![FieldError::new("form", "This form had expired. Your details are below: please check them and send again.")]));
         }
         Some(age) if age < MIN_FILL_MS => {

@@ -1,0 +1,197 @@
+//! Server functions of the block editor and the site reports. Each checks that a
+//! CONTENT_EDITOR or ADMIN is asking (leads and the conversion report: ADMIN), then calls one
+//! `domain::server::site` function.
+
+use domain::site::views::{
+    ConversionReport, EditorPage, GlobalBlock, LeadRow, PageSummary, RevisionDiff, RevisionSummary,
+    Saved,
+};
+use domain::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{current_user, fail, request_meta, services};
+#[cfg(feature = "ssr")]
+use domain::roles::PlatformRole;
+#[cfg(feature = "ssr")]
+use domain::server::guard;
+#[cfg(feature = "ssr")]
+use domain::server::site::{editor, leads};
+
+/// Who may edit the site.
+#[cfg(feature = "ssr")]
+const EDITORS: &[PlatformRole] = &[PlatformRole::ContentEditor, PlatformRole::Admin];
+
+#[cfg(feature = "ssr")]
+async fn editor_user() -> Result<domain::user::SessionUser, AppError> {
+    let user = current_user().await.map_err(fail)?;
+    guard::platform(user.as_ref(), EDITORS)
+        .map_err(fail)
+        .cloned()
+}
+
+/// Every page of the site.
+#[server(endpoint = "editor/pages")]
+pub async fn list_site_pages() -> Result<Vec<PageSummary>, AppError> {
+    editor_user().await?;
+    editor::list_pages(&services()?.db).await.map_err(fail)
+}
+
+/// Creates a page from a template and opens it in the editor.
+#[server(endpoint = "editor/pages/create")]
+pub async fn create_site_page(
+    kind: String,
+    slug: String,
+    title: String,
+    template: String,
+) -> Result<String, AppError> {
+    let user = editor_user().await?;
+    let svc = services()?;
+    let id = editor::create_page(
+        &svc,
+        &user,
+        &kind,
+        &slug,
+        &title,
+        &template,
+        &request_meta(),
+    )
+    .await
+    .map_err(fail)?;
+    leptos_axum::redirect(&format!("/editor/pages/{id}"));
+    Ok(id)
+}
+
+/// A page's draft.
+#[server(endpoint = "editor/page")]
+pub async fn load_site_page(id: String) -> Result<EditorPage, AppError> {
+    editor_user().await?;
+    editor::load_page(&services()?.db, &id).await.map_err(fail)
+}
+
+/// Saves a draft (`content` is the page document as JSON) if nobody saved since `version`.
+#[server(endpoint = "editor/page/save")]
+pub async fn save_site_page(id: String, version: i32, content: String) -> Result<Saved, AppError> {
+    let user = editor_user().await?;
+    let content: domain::site::PageContent = serde_json::from_str(&content).map_err(|e| {
+        fail(AppError::BadRequest(format!(
+            "The page could not be read: {e}"
+        )))
+    })?;
+    editor::save_draft(&services()?, &user, &id, version, content)
+        .await
+        .map_err(fail)
+}
+
+/// Publishes the draft at `version`.
+#[server(endpoint = "editor/page/publish")]
+pub async fn publish_site_page(id: String, version: i32) -> Result<i32, AppError> {
+    let user = editor_user().await?;
+    editor::publish(&services()?, &user, &id, version, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Schedules the draft at `version` for `at` (RFC 3339, or `YYYY-MM-DDTHH:MM` with the
+/// browser's offset in minutes east of UTC).
+#[server(endpoint = "editor/page/schedule")]
+pub async fn schedule_site_page(
+    id: String,
+    version: i32,
+    at: String,
+    offset_minutes: i32,
+) -> Result<i32, AppError> {
+    let user = editor_user().await?;
+    let when = parse_local_time(&at, offset_minutes).map_err(fail)?;
+    editor::schedule(&services()?, &user, &id, version, when, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+#[cfg(feature = "ssr")]
+fn parse_local_time(at: &str, offset_minutes: i32) -> Result<time::OffsetDateTime, AppError> {
+    use time::format_description::well_known::Rfc3339;
+    if let Ok(t) = time::OffsetDateTime::parse(at, &Rfc3339) {
+        return Ok(t);
+    }
+    let format = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
+    let local = time::PrimitiveDateTime::parse(at.trim(), &format)
+        .map_err(|_| AppError::field("publish_at", "Choose a date and time."))?;
+    let offset = time::UtcOffset::from_whole_seconds(offset_minutes.clamp(-18 * 60, 18 * 60) * 60)
+        .map_err(|_| AppError::field("publish_at", "Choose a date and time."))?;
+    Ok(local.assume_offset(offset))
+}
+
+/// Cancels a scheduled publish.
+#[server(endpoint = "editor/page/unschedule")]
+pub async fn cancel_site_schedule(id: String) -> Result<(), AppError> {
+    let user = editor_user().await?;
+    editor::cancel_schedule(&services()?, &user, &id, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// A page's revisions, newest first.
+#[server(endpoint = "editor/page/revisions")]
+pub async fn site_page_revisions(id: String) -> Result<Vec<RevisionSummary>, AppError> {
+    editor_user().await?;
+    editor::revisions(&services()?.db, &id).await.map_err(fail)
+}
+
+/// What changed from revision `from` to revision `to` (none: the draft).
+#[server(endpoint = "editor/page/diff")]
+pub async fn site_page_diff(
+    id: String,
+    from: Option<i32>,
+    to: Option<i32>,
+) -> Result<RevisionDiff, AppError> {
+    editor_user().await?;
+    editor::revision_diff(&services()?.db, &id, from, to)
+        .await
+        .map_err(fail)
+}
+
+/// Puts revision `number` live again.
+#[server(endpoint = "editor/page/rollback")]
+pub async fn rollback_site_page(id: String, number: i32) -> Result<i32, AppError> {
+    let user = editor_user().await?;
+    editor::rollback(&services()?, &user, &id, number, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// A new shareable preview link to the draft.
+#[server(endpoint = "editor/page/preview-link")]
+pub async fn site_preview_link(id: String) -> Result<String, AppError> {
+    let user = editor_user().await?;
+    editor::create_preview_link(&services()?, &user, &id)
+        .await
+        .map_err(fail)
+}
+
+/// The reusable blocks.
+#[server(endpoint = "editor/globals")]
+pub async fn list_global_blocks() -> Result<Vec<GlobalBlock>, AppError> {
+    editor_user().await?;
+    editor::list_globals(&services()?.db).await.map_err(fail)
+}
+
+/// Views, clicks and leads per page and per call to action (ADMIN).
+#[server(endpoint = "admin/site/report")]
+pub async fn site_conversion_report(days: i32) -> Result<ConversionReport, AppError> {
+    let user = current_user().await.map_err(fail)?;
+    guard::platform(user.as_ref(), &[PlatformRole::Admin]).map_err(fail)?;
+    leads::conversion_report(&services()?.db, days)
+        .await
+        .map_err(fail)
+}
+
+/// The newest leads from the site's forms (ADMIN).
+#[server(endpoint = "admin/site/leads")]
+pub async fn recent_site_leads() -> Result<Vec<LeadRow>, AppError> {
+    let user = current_user().await.map_err(fail)?;
+    guard::platform(user.as_ref(), &[PlatformRole::Admin]).map_err(fail)?;
+    leads::recent_leads(&services()?.db, 100)
+        .await
+        .map_err(fail)
+}
