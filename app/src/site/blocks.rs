@@ -298,6 +298,11 @@ fn logo_wall(p: Props<'_>, level: u8) -> AnyView {
 fn cards(view: &Arc<SiteView>, b: &Block, level: u8, case_studies: bool) -> AnyView {
     let p = b.p();
     let heading_text = p.text("heading").map(str::to_owned);
+    let item_level = if heading_text.is_some() {
+        level + 1
+    } else {
+        level
+    };
     let list: Vec<PageCard> = view.page.listings.get(&b.id).cloned().unwrap_or_default();
     let empty = if case_studies {
         "Case studies are on their way."
@@ -312,7 +317,7 @@ fn cards(view: &Arc<SiteView>, b: &Block, level: u8, case_studies: bool) -> AnyV
             } else {
                 view! {
                     <ul class="mt-6 grid gap-6 md:grid-cols-2 lg:grid-cols-3">
-                        {list.into_iter().map(|c| card(c, level + 1, case_studies)).collect_view()}
+                        {list.into_iter().map(|c| card(c, item_level, case_studies)).collect_view()}
                     </ul>
                 }.into_any()
             }}
@@ -342,7 +347,8 @@ fn card(c: PageCard, level: u8, case_study: bool) -> AnyView {
         .then(|| (c.headline_value.clone(), c.headline_label.clone()));
     let title = c.title.clone();
     let title_view = match level {
-        0..=3 => view! { <h3 class="text-lg font-semibold"><a href=c.path.clone() class="hover:underline">{title}</a></h3> }.into_any(),
+        0..=2 => view! { <h2 class="text-lg font-semibold"><a href=c.path.clone() class="hover:underline">{title}</a></h2> }.into_any(),
+        3 => view! { <h3 class="text-lg font-semibold"><a href=c.path.clone() class="hover:underline">{title}</a></h3> }.into_any(),
         _ => view! { <h4 class="text-lg font-semibold"><a href=c.path.clone() class="hover:underline">{title}</a></h4> }.into_any(),
     };
     view! {
@@ -533,7 +539,7 @@ fn pricing(p: Props<'_>, level: u8) -> AnyView {
                 let currency = currency.clone();
                 view! {
                     <div class="mt-10 rounded-xl border border-slate-200 p-6 dark:border-slate-800" data-calculator="" data-rate=rate data-base=base data-currency=currency>
-                        {heading(level + 1, "text-lg font-semibold", None, "Cost calculator preview".to_owned())}
+                        {heading(plan_level, "text-lg font-semibold", None, "Cost calculator preview".to_owned())}
                         <p class=format!("mt-1 text-sm {MUTED}")>{format!("{} per {}, plus {} fixed.", money(rate, p.str("currency")), unit, money(base, p.str("currency")))}</p>
                         <table class="mt-4 w-full max-w-md text-left text-sm">
                             <caption class="sr-only">"Estimated cost by amount"</caption>

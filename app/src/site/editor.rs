@@ -780,14 +780,20 @@ fn outline_item(ed: Ed, b: Block) -> AnyView {
                 class=move || format!("flex items-center gap-1 rounded border px-2 py-1 text-sm {} {}",
                     if selected.get() { "border-indigo-500 bg-indigo-50 dark:bg-indigo-950" } else { "border-slate-200 dark:border-slate-800" },
                     if has_error.get() { "border-l-4 border-l-red-600" } else { "" })
-                draggable="true"
                 data-block=id.clone()
-                on:dragstart=move |ev: web_sys::DragEvent| {
-                    if let Some(dt) = ev.data_transfer() { let _ = dt.set_data("text/plain", &i1); }
-                    ed.dragging.set(Some(i1.clone()));
-                }
-                on:dragend=move |_| ed.dragging.set(None)
             >
+                <span
+                    aria-hidden="true"
+                    class="cursor-grab select-none px-1 text-slate-500"
+                    title="Drag to move"
+                    draggable="true"
+                    data-drag=""
+                    on:dragstart=move |ev: web_sys::DragEvent| {
+                        if let Some(dt) = ev.data_transfer() { let _ = dt.set_data("text/plain", &i1); }
+                        ed.dragging.set(Some(i1.clone()));
+                    }
+                    on:dragend=move |_| ed.dragging.set(None)
+                >"⠿"</span>
                 <button
                     type="button"
                     id=format!("outline-{i2}")
@@ -796,7 +802,6 @@ fn outline_item(ed: Ed, b: Block) -> AnyView {
                     on:click=move |_| ed.selected.set(Some(i2.clone()))
                     on:keydown=keydown
                 >
-                    <span aria-hidden="true" class="mr-1 cursor-grab text-slate-400">"⠿"</span>
                     {name.clone()}
                     {move || has_error.get().then(|| view! { <span class="sr-only">" (has problems)"</span> })}
                 </button>
@@ -1309,10 +1314,12 @@ fn Preview(ed: Ed) -> impl IntoView {
             }
         });
     });
-    let width = move || match device.get() {
-        "mobile" => "max-width: 390px",
-        "tablet" => "max-width: 820px",
-        _ => "max-width: 100%",
+    let frame_class = move || {
+        match device.get() {
+        "mobile" => "mt-3 max-w-[390px] overflow-hidden rounded border border-slate-200 dark:border-slate-800",
+        "tablet" => "mt-3 max-w-[820px] overflow-hidden rounded border border-slate-200 dark:border-slate-800",
+        _ => "mt-3 max-w-full overflow-hidden rounded border border-slate-200 dark:border-slate-800",
+    }
     };
     view! {
         <section aria-labelledby="preview-h" class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
@@ -1328,7 +1335,7 @@ fn Preview(ed: Ed) -> impl IntoView {
                 let shared = t.clone();
                 view! {
                     <p class="mt-2 text-xs">"Share this draft: " <a class=LINK href=shared.clone() target="_blank" rel="noopener" data-test="preview-link">{shared.clone()}</a> " (works for 7 days, no sign-in)"</p>
-                    <div class="mt-3 overflow-hidden rounded border border-slate-200 dark:border-slate-800" style=width>
+                    <div class=frame_class data-test="preview-frame">
                         <iframe title="Preview of the draft" class="h-[36rem] w-full bg-white" src=move || format!("{t}?r={}", ed.preview_rev.get())></iframe>
                     </div>
                 }
