@@ -9,13 +9,14 @@ db_name="fluxorae_e2e_$$"
 base=${DATABASE_URL%/*}
 psql -q "$base/postgres" -c "CREATE DATABASE $db_name" >/dev/null
 log=$(mktemp)
+media=$(mktemp -d)
 cleanup() {
   [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -f "$log"
+  rm -f "$log"; rm -rf "$media"
 }
 trap cleanup EXIT
-DATABASE_URL="$base/$db_name" PORT=$port REDIS_PREFIX="e2e$$" LEPTOS_SITE_ROOT=target/site \
+DATABASE_URL="$base/$db_name" PORT=$port REDIS_PREFIX="e2e$$" LEPTOS_SITE_ROOT=target/site MEDIA_DIR="$media" \
   BASE_URL="http://127.0.0.1:$port" RUST_LOG=warn target/release/fluxorae > "$log" 2>&1 &
 pid=$!
 for _ in $(seq 1 100); do

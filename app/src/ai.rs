@@ -169,16 +169,11 @@ pub async fn ai_decide(
     Ok(run.to_string())
 }
 
-const H1: &str = "text-3xl font-bold tracking-tight sm:text-4xl";
-const H2: &str = "text-xl font-semibold tracking-tight";
-const TABLE: &str = "min-w-full divide-y divide-slate-200 text-left text-sm dark:divide-slate-800";
 const TH: &str = "py-2 pr-4";
 const TD: &str = "py-2 pr-4 align-top";
 const SMALL_BUTTON: &str =
     "rounded-md border border-slate-300 px-2 py-1 text-xs dark:border-slate-700";
 const SELECT: &str = "mt-1 block rounded-md border border-slate-300 bg-white px-2 py-1 dark:border-slate-700 dark:bg-slate-900";
-const LINK: &str =
-    "font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400";
 const PRE: &str = "mt-2 max-h-96 overflow-auto whitespace-pre-wrap break-words rounded-md bg-slate-50 p-3 text-xs dark:bg-slate-900";
 
 fn percent(x: Option<f64>) -> String {

@@ -235,6 +235,24 @@ pub fn Footer() -> impl IntoView {
 
 /// Shared input styles.
 pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
+/// A page's main heading.
+pub const H1: &str = "text-3xl font-bold tracking-tight sm:text-4xl";
+/// A section heading on a page.
+pub const H2: &str = "text-xl font-semibold tracking-tight";
+/// An inline link.
+pub const LINK: &str =
+    "font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400";
+/// A data table.
+pub const TABLE: &str =
+    "min-w-full divide-y divide-slate-200 text-left text-sm dark:divide-slate-800";
+/// A small secondary button (toolbars, rows).
+pub const SMALL_BTN: &str = "inline-flex items-center rounded border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 disabled:opacity-40 dark:border-slate-700 dark:hover:bg-slate-800";
+
+/// A timestamp (RFC 3339) as `2026-12-01 14:05`, for tables.
+pub fn short_time(rfc3339: &str) -> String {
+    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
+}
+
 /// Shared primary button styles.
 pub const BUTTON: &str = "inline-flex items-center justify-center rounded-md bg-indigo-600 px-4 py-2 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 focus:ring-offset-2 disabled:opacity-60 dark:focus:ring-offset-slate-950";
 
@@ -296,10 +314,26 @@ pub fn Field(
                 aria-invalid=move || message().map(|_| "true")
                 aria-describedby=described
             />
-            {move || message().map(|m| view! {
-                <p id=err_id.clone() class="mt-1 text-sm text-red-700 dark:text-red-400">{m}</p>
-            })}
+            <FieldMessage id=err_id message=Signal::derive(message) />
         </div>
+    }
+}
+
+/// The message under a field (its `id` is what the field's `aria-describedby` names), or
+/// nothing while there is none.
+#[component]
+pub fn FieldMessage(
+    /// The element id.
+    #[prop(optional, into)]
+    id: Option<String>,
+    /// The message.
+    #[prop(into)]
+    message: Signal<Option<String>>,
+) -> impl IntoView {
+    move || {
+        message.get().map(|m| {
+            view! { <p id=id.clone() class="mt-1 text-sm text-red-700 dark:text-red-400">{m}</p> }
+        })
     }
 }
 

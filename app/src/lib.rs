@@ -63,21 +63,33 @@ fn request_path() -> Option<String> {
     }
 }
 
-/// Scripts only from this origin (plus the per-response nonce Leptos puts on its own inline
-/// hydration script), wasm allowed, no framing.
+/// Scripts only from this origin (plus, on hydrated pages, the per-response nonce Leptos puts on
+/// its own inline hydration script, and wasm), no framing.
 #[cfg(feature = "ssr")]
 fn set_content_security_policy() {
     if let (Some(res), Some(nonce)) = (
         use_context::<leptos_axum::ResponseOptions>(),
         leptos::nonce::use_nonce(),
     ) {
+        // Site pages run no inline script (only `/site.js`) and no wasm, so they need neither a
+        // nonce nor wasm: their HTML is the same for every visitor, and the visitor cache serves
+        // it without rewriting a byte.
+        let site_page = request_path().is_some_and(|p| site::is_site_path(&p));
+        let scripts = if site_page {
+            "'self'".to_owned()
+        } else {
+            format!("'self' 'nonce-{}' 'wasm-unsafe-eval'", &*nonce)
+        };
         let csp = format!(
-            "default-src 'self'; script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'; style-src 'self'; \
+            "default-src 'self'; script-src {scripts}; style-src 'self'; \
              img-src 'self' data: https:; connect-src 'self'; font-src 'self'; object-src 'none'; \
              base-uri 'self'; form-action 'self'; frame-ancestors {}",
-            &*nonce,
             // Draft previews are shown in the editor's frame.
-            if request_path().is_some_and(|p| p.starts_with("/preview/")) { "'self'" } else { "'none'" }
+            if request_path().is_some_and(|p| p.starts_with("/preview/")) {
+                "'self'"
+            } else {
+                "'none'"
+            }
         );
         if let Ok(v) = http::HeaderValue::from_str(&csp) {
             res.insert_header(http::header::CONTENT_SECURITY_POLICY, v);
@@ -131,6 +143,9 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/admin/site") view=crate::site::report::SiteReportPage ssr=SsrMode::Async />
                     <Route path=path!("/editor") view=crate::site::editor::EditorListPage ssr=SsrMode::Async />
                     <Route path=path!("/editor/pages/:id") view=crate::site::editor::PageEditorPage ssr=SsrMode::Async />
+                    <Route path=path!("/editor/media") view=crate::site::media::MediaLibraryPage ssr=SsrMode::Async />
+                    <Route path=path!("/editor/blocks") view=crate::site::globals::GlobalBlocksPage ssr=SsrMode::Async />
+                    <Route path=path!("/editor/blocks/:id") view=crate::site::globals::GlobalEditorPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/ai/runs/:id") view=crate::ai::AiRunPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::Async />
                     // The site's own addresses come last: a fixed route above always wins.

@@ -10,12 +10,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use crate::api::*;
 use crate::components::*;
 
-const H1: &str = "text-3xl font-bold tracking-tight sm:text-4xl";
-const H2: &str = "text-xl font-semibold tracking-tight";
 const CARD: &str = "rounded-xl border border-slate-200 p-6 dark:border-slate-800";
-const LINK: &str =
-    "font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400";
-const TABLE: &str = "min-w-full divide-y divide-slate-200 text-left text-sm dark:divide-slate-800";
 
 /// Sign in.
 #[component]

@@ -16,4 +16,4 @@ pub mod user;
 #[cfg(feature = "server")]
 pub mod server;
 
-pub use error::{AppError, FieldError};
+pub use error::{AppError, FieldError, Validator};

@@ -31,7 +31,14 @@ pub async fn services(owner: &PgPool) -> Services {
         settings: Arc::new(settings),
         ai: Arc::new(domain::server::ai::Ai::builtin_only()),
         site: Arc::default(),
+        media: Arc::new(media_store()),
     }
+}
+
+/// A media library in a folder of its own under the system's temporary directory.
+pub fn media_store() -> domain::server::site::media::MediaStore {
+    let dir = std::env::temp_dir().join(format!("fluxorae-media-{}", uuid::Uuid::new_v4()));
+    domain::server::site::media::MediaStore::local(dir).expect("media folder")
 }
 
 /// Request metadata for a client at `ip`.

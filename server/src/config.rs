@@ -64,6 +64,11 @@ pub struct Config {
     pub ai_engine: EngineChoice,
     /// The OpenAI-compatible model, when `AI_BASE_URL` is set.
     pub ai_model: Option<ModelConfig>,
+    /// The media library's folder (`MEDIA_DIR`, default `.data/media`) when no bucket is set.
+    pub media_dir: String,
+    /// The S3-compatible bucket for the media library (`MEDIA_S3_BUCKET`; credentials and
+    /// endpoint from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`).
+    pub media_bucket: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -214,6 +219,8 @@ impl Config {
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             ai_engine,
             ai_model,
+            media_dir: var("MEDIA_DIR").unwrap_or_else(|| ".data/media".into()),
+            media_bucket: var("MEDIA_S3_BUCKET"),
         })
     }
 }

@@ -23,6 +23,7 @@ use axum::Router;
 use domain::server::ai::provider::{ChatModel, OpenAiCompatible};
 use domain::server::ai::Ai;
 use domain::server::mail::{Mailer, OutboxMailer, SmtpMailer};
+use domain::server::site::media::MediaStore;
 use domain::server::{db, Services, Settings};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
@@ -33,7 +34,6 @@ use sqlx::PgPool;
 use std::str::FromStr;
 use std::sync::Arc;
 use tower::Layer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::{SetResponseHeader, SetResponseHeaderLayer};
@@ -116,7 +116,20 @@ pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
         settings: Arc::new(settings),
         ai: Arc::new(Ai::new(cfg.ai_engine.clone(), model)),
         site: Arc::default(),
+        media: Arc::new(media_store(cfg)?),
     })
+}
+
+/// The media library's store: the S3-compatible bucket when `MEDIA_S3_BUCKET` is set, else
+/// the local folder `MEDIA_DIR`.
+fn media_store(cfg: &Config) -> Result<MediaStore, StartError> {
+    let store = match &cfg.media_bucket {
+        Some(bucket) => MediaStore::s3(bucket),
+        None => MediaStore::local(&cfg.media_dir),
+    }
+    .map_err(|e| StartError::Config(format!("the media store cannot be opened: {e}")))?;
+    tracing::info!(store = store.describe(), "media library");
+    Ok(store)
 }
 
 /// Leptos' options for this build: output name `fluxorae`, files under `site_root`.
@@ -174,6 +187,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/site/events", axum::routing::post(site::events).with_state(services.clone()))
         .route("/sitemap.xml", get(site::sitemap).with_state(services.clone()))
         .route("/robots.txt", get(site::robots).with_state(services.clone()))
+        .route("/media/{key}", get(site::media).with_state(services.clone()))
         .nest("/api/v1", api_v1::router().with_state(services.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();
@@ -186,6 +200,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .nest_service("/pkg", cached(pkg))
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(context, shell))
         .with_state(state)
+        .layer(axum::middleware::from_fn(page_cache::without_hydration_data))
         .layer(axum::middleware::from_fn_with_state(
             page_cache::PageCache::new(cfg.page_cache, services.site.clone()),
             page_cache::layer,
@@ -196,7 +211,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .layer(axum::middleware::from_fn(middleware::csrf))
         .layer(axum::middleware::from_fn_with_state(TrustProxy(cfg.trust_proxy), middleware::request_meta))
         .layer(axum::middleware::from_fn(middleware::metrics))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(middleware::body_limit))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("strict-origin-when-cross-origin")))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))

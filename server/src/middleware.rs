@@ -95,6 +95,37 @@ pub async fn metrics(req: Request, next: Next) -> Response {
     res
 }
 
+/// The largest media upload request: the largest image and room for the form around it.
+pub const UPLOAD_LIMIT: usize = domain::site::media::MAX_BYTES + 64 * 1024;
+
+/// Limits request bodies: [`crate::BODY_LIMIT`] everywhere but the media upload, which may carry
+/// an image of up to [`domain::site::media::MAX_BYTES`]. A body declared too large gets 413 at
+/// once (for the upload, with the editor's message at the file field); one that turns out too
+/// large while it is read fails its reader the same way.
+pub async fn body_limit(req: Request, next: Next) -> Response {
+    let upload = req.uri().path() == app::site::edit_api::MEDIA_UPLOAD_PATH;
+    let limit = if upload {
+        UPLOAD_LIMIT
+    } else {
+        crate::BODY_LIMIT
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if let Some(n) = declared.filter(|&n| n > limit) {
+        if upload {
+            let message = domain::site::media::size_error(n)
+                .unwrap_or_else(|| "This file is too large.".into());
+            let err = domain::AppError::field("file", message);
+            return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(err)).into_response();
+        }
+        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+    }
+    next.run(req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, limit))))
+        .await
+}
+
 /// Gives server-function errors their real status. Errors raised inside a server function set
 /// it themselves; errors raised before it runs (arguments that cannot be read) arrive here as 500
 /// with an `AppError` body, which names the right status.

@@ -7,7 +7,7 @@
 //! requests for pages (not the API, assets or health checks) without a session cookie or an
 //! `Authorization` header are cached, and only `200 text/html` answers that set no cookie.
 
-use axum::body::{to_bytes, Body};
+use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
@@ -26,7 +26,7 @@ struct Page {
     /// The site content generation it was rendered in; a publish makes it stale.
     generation: u64,
     headers: HeaderMap,
-    body: Arc<str>,
+    body: Bytes,
     nonce: Option<Arc<str>>,
 }
 
@@ -118,13 +118,51 @@ fn serve(page: &Page) -> Response {
             {
                 headers.insert(header::CONTENT_SECURITY_POLICY, csp);
             }
-            page.body.replace(&**old, &new)
+            // The body is UTF-8: it was checked when it was cached.
+            Bytes::from(String::from_utf8_lossy(&page.body).replace(&**old, &new))
         }
-        None => page.body.to_string(),
+        // No nonce (site pages): the same bytes for everyone, shared, not copied.
+        None => page.body.clone(),
     };
     let mut res = (StatusCode::OK, body).into_response();
     *res.headers_mut() = headers;
     res
+}
+
+/// For pages that load no scripts of their own (the site's, whose CSP has no nonce): drops what
+/// Leptos appends after `</html>` for hydration (the serialised resources, an inline script that
+/// nothing reads there and the CSP would refuse). Other answers pass untouched.
+pub async fn without_hydration_data(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let static_page = res.status() == StatusCode::OK
+        && is_html(res.headers())
+        && res
+            .headers()
+            .get(header::CONTENT_SECURITY_POLICY)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|csp| !csp.contains("'nonce-"));
+    if !static_page {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_PAGE_BYTES).await else {
+        tracing::warn!("a page could not be buffered");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
+    };
+    let end = memchr_last(&bytes, b"</html>").map_or(bytes.len(), |i| i + "</html>".len());
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(bytes.slice(..end)))
+}
+
+fn memchr_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).rposition(|w| w == needle)
+}
+
+fn is_html(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
 }
 
 /// The middleware.
@@ -141,11 +179,7 @@ pub async fn layer(State(cache): State<PageCache>, req: Request, next: Next) -> 
     let res = next.run(req).await;
     let cacheable = res.status() == StatusCode::OK
         && !res.headers().contains_key(header::SET_COOKIE)
-        && res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/html"));
+        && is_html(res.headers());
     if !cacheable {
         return res;
     }
@@ -154,14 +188,14 @@ pub async fn layer(State(cache): State<PageCache>, req: Request, next: Next) -> 
         tracing::warn!("a page could not be buffered for the cache");
         return (StatusCode::INTERNAL_SERVER_ERROR, "").into_response();
     };
-    let Ok(text) = std::str::from_utf8(&bytes) else {
+    if std::str::from_utf8(&bytes).is_err() {
         return Response::from_parts(parts, Body::from(bytes));
-    };
+    }
     let page = Page {
         generation,
         nonce: csp_nonce(&parts.headers),
         headers: parts.headers.clone(),
-        body: Arc::from(text),
+        body: bytes.clone(),
     };
     store.insert(key, page);
     Response::from_parts(parts, Body::from(bytes))
@@ -210,7 +244,7 @@ mod tests {
         let page = Page {
             generation: 1,
             headers,
-            body: Arc::from(r#"<script nonce="OLDNONCE">x</script>"#),
+            body: Bytes::from_static(br#"<script nonce="OLDNONCE">x</script>"#),
             nonce,
         };
         let a = serve(&page);

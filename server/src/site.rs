@@ -147,3 +147,23 @@ pub fn listen_for_changes(svc: Services, redis_url: String) {
         }
     });
 }
+
+/// `GET /media/{key}`: an image from the media library. Keys name their content, so a served
+/// file never changes and is cached for a year.
+pub async fn media(
+    State(svc): State<Services>,
+    axum::extract::Path(key): axum::extract::Path<String>,
+) -> Result<Response, ApiError> {
+    match domain::server::site::media::fetch(&svc, &key).await? {
+        None => Ok((StatusCode::NOT_FOUND, "No such image.").into_response()),
+        Some((format, bytes)) => Ok((
+            [
+                (header::CONTENT_TYPE, format.content_type()),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+                (header::CONTENT_DISPOSITION, "inline"),
+            ],
+            bytes,
+        )
+            .into_response()),
+    }
+}

@@ -136,6 +136,8 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         site_root: "target/site".into(),
         ai_engine: Default::default(),
         ai_model: None,
+        media_dir: String::new(),
+        media_bucket: None,
     };
     let mut settings = Settings::new(
         cfg.base_url.clone(),
@@ -150,6 +152,13 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         settings: Arc::new(settings),
         ai: Arc::new(domain::server::ai::Ai::builtin_only()),
         site: Arc::default(),
+        // The router reads the store from the services, not from `cfg.media_dir`.
+        media: Arc::new(
+            domain::server::site::media::MediaStore::local(
+                std::env::temp_dir().join(format!("fluxorae-media-{}", uuid::Uuid::new_v4())),
+            )
+            .unwrap(),
+        ),
     };
     seed::seed_demo(&services).await.unwrap();
     let app = server::router(&cfg, services.clone(), Some(metrics_handle()));
@@ -338,6 +347,32 @@ async fn visitors_pages_are_served_again_with_a_fresh_nonce_each_time(owner: PgP
     seen.sort();
     seen.dedup();
     assert_eq!(seen.len(), 3, "every copy has its own nonce");
+
+    // Site pages run no inline script and no wasm: no nonce, the same bytes for everyone.
+    let first = c.get(app.url("/")).send().await.unwrap();
+    let csp = first.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'self';") && !csp.contains("nonce") && !csp.contains("wasm"),
+        "{csp}"
+    );
+    let first = first.text().await.unwrap();
+    assert!(
+        !first.contains("nonce="),
+        "{}",
+        &first[first.find("nonce=").unwrap_or(0).saturating_sub(200)..][..300.min(first.len())]
+    );
+    let second = c
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(first, second);
 
     // A signed-in person never gets a visitor's copy.
     let signed_in = app.signed_in("customer@demo.fluxorae.test").await;
@@ -795,9 +830,14 @@ async fn health_readiness_headers_and_request_ids(owner: PgPool) {
         "no HSTS on plain http"
     );
     let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("script-src 'self';"), "site pages: {csp}");
+    let signin = c.get(app.url("/signin")).send().await.unwrap();
+    let csp = signin.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
     assert!(
         csp.contains("script-src 'self' 'nonce-") && csp.contains("'wasm-unsafe-eval'"),
-        "{csp}"
+        "hydrated pages: {csp}"
     );
     assert!(h.get("x-request-id").is_some());
 
@@ -917,4 +957,117 @@ async fn a_persons_open_pages_hear_when_their_role_changes(owner: PgPool) {
         heard.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(heard.contains("event: session"), "{heard}");
+}
+
+/// A PNG header of `w`×`h` followed by `pad` bytes (the library reads the header only).
+fn png(w: u32, h: u32, pad: usize) -> Vec<u8> {
+    let mut b = vec![
+        0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D,
+    ];
+    b.extend_from_slice(b"IHDR");
+    b.extend_from_slice(&w.to_be_bytes());
+    b.extend_from_slice(&h.to_be_bytes());
+    b.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    b.resize(b.len() + pad, 0);
+    b
+}
+
+fn upload_form(bytes: Vec<u8>, alt: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name("diagram.png")
+                .mime_str("image/png")
+                .unwrap(),
+        )
+        .text("alt", alt.to_owned())
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn editors_upload_images_that_are_served_for_good(owner: PgPool) {
+    let app = spawn_app(owner).await;
+    let path = app::site::edit_api::MEDIA_UPLOAD_PATH;
+    let visitor = app.client();
+    let res = visitor
+        .post(app.url(path))
+        .header(header::ACCEPT, "application/json")
+        .multipart(upload_form(png(10, 10, 0), "A diagram"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    let editor = app.signed_in("editor@demo.fluxorae.test").await;
+    // Larger than any other request may be (1 MiB), within the image limit (5 MiB).
+    let bytes = png(1200, 800, 2 * 1024 * 1024);
+    let res = editor
+        .post(app.url(path))
+        .header(header::ACCEPT, "application/json")
+        .multipart(upload_form(
+            bytes.clone(),
+            "How an order flows through the platform",
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let up: domain::site::media::Uploaded = res.json().await.unwrap();
+    assert!(up.new);
+    assert_eq!((up.item.width, up.item.height), (1200, 800));
+
+    let res = visitor.get(app.url(&up.item.url)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "image/png");
+    assert_eq!(res.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert!(res.headers()[header::CACHE_CONTROL]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
+    let missing = visitor
+        .get(app.url("/media/00000000000000000000000000000000.png"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    // Too large: refused before it is read, with the message for the file field.
+    let res = editor
+        .post(app.url(path))
+        .header(header::ACCEPT, "application/json")
+        .multipart(upload_form(png(10, 10, 6 * 1024 * 1024), "A diagram"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let err: domain::AppError = res.json().await.unwrap();
+    assert!(
+        err.message_for("file")
+            .is_some_and(|m| m.contains("up to 5 MB")),
+        "{err:?}"
+    );
+    // Not a picture, and no description: both named.
+    let res = editor
+        .post(app.url(path))
+        .header(header::ACCEPT, "application/json")
+        .multipart(upload_form(b"%PDF-1.7 not an image".to_vec(), ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let err: domain::AppError = res.json().await.unwrap();
+    assert!(
+        err.message_for("file").is_some() && err.message_for("alt").is_some(),
+        "{err:?}"
+    );
+    // Elsewhere the ordinary limit stands.
+    let res = editor
+        .post(app.url("/api/editor/media/describe"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body("x".repeat(server::BODY_LIMIT + 1))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
 }

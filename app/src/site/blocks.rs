@@ -9,6 +9,7 @@ use domain::site::{Block, Link, PageCard, Props};
 use leptos::prelude::*;
 
 use super::SiteView;
+use crate::components::INPUT;
 
 const CONTAINER: &str = "mx-auto w-full max-w-6xl px-4 sm:px-6";
 const BTN_PRIMARY: &str = "inline-flex items-center justify-center rounded-md bg-indigo-600 px-5 py-3 text-sm font-semibold text-white shadow-sm hover:bg-indigo-500 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-600";
@@ -598,8 +599,6 @@ fn image(p: Props<'_>) -> AnyView {
     }
     .into_any()
 }
-
-const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
 
 fn lead_form(view: &Arc<SiteView>, p: Props<'_>, level: u8) -> AnyView {
     let Some(form) = LeadForm::parse(p.str("form")) else {

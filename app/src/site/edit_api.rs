@@ -2,6 +2,7 @@
 //! CONTENT_EDITOR or ADMIN is asking (leads and the conversion report: ADMIN), then calls one
 //! `domain::server::site` function.
 
+use domain::site::media::{MediaItem, Uploaded};
 use domain::site::views::{
     ConversionReport, EditorPage, GlobalBlock, LeadRow, PageSummary, RevisionDiff, RevisionSummary,
     Saved,
@@ -16,7 +17,7 @@ use domain::roles::PlatformRole;
 #[cfg(feature = "ssr")]
 use domain::server::guard;
 #[cfg(feature = "ssr")]
-use domain::server::site::{editor, leads};
+use domain::server::site::{editor, leads, media};
 
 /// Who may edit the site.
 #[cfg(feature = "ssr")]
@@ -174,6 +175,121 @@ pub async fn site_preview_link(id: String) -> Result<String, AppError> {
 pub async fn list_global_blocks() -> Result<Vec<GlobalBlock>, AppError> {
     editor_user().await?;
     editor::list_globals(&services()?.db).await.map_err(fail)
+}
+
+/// Creates a reusable block from blocks (JSON) and answers its id.
+#[server(endpoint = "editor/globals/create")]
+pub async fn create_global_block(name: String, blocks: String) -> Result<String, AppError> {
+    let user = editor_user().await?;
+    let blocks = read_blocks(&blocks)?;
+    editor::create_global(&services()?, &user, &name, blocks, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Saves a reusable block (every page that shows it changes) and answers its new version.
+#[server(endpoint = "editor/globals/save")]
+pub async fn save_global_block(
+    id: String,
+    version: i32,
+    name: String,
+    blocks: String,
+) -> Result<i32, AppError> {
+    let user = editor_user().await?;
+    let blocks = read_blocks(&blocks)?;
+    editor::save_global(
+        &services()?,
+        &user,
+        &id,
+        version,
+        &name,
+        blocks,
+        &request_meta(),
+    )
+    .await
+    .map_err(fail)
+}
+
+#[cfg(feature = "ssr")]
+fn read_blocks(json: &str) -> Result<Vec<domain::site::Block>, AppError> {
+    serde_json::from_str(json).map_err(|e| {
+        fail(AppError::BadRequest(format!(
+            "The blocks could not be read: {e}"
+        )))
+    })
+}
+
+/// Where images are uploaded (the server allows this path a larger body).
+pub const MEDIA_UPLOAD_PATH: &str = "/api/editor/media/upload";
+
+/// The media library, newest first.
+#[server(endpoint = "editor/media")]
+pub async fn list_media() -> Result<Vec<MediaItem>, AppError> {
+    editor_user().await?;
+    media::list(&services()?.db).await.map_err(fail)
+}
+
+/// Uploads an image: a form with `file` and `alt` (its description).
+#[server(endpoint = "editor/media/upload", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn upload_media(
+    data: leptos::server_fn::codec::MultipartData,
+) -> Result<Uploaded, AppError> {
+    let user = editor_user().await?;
+    let unreadable = |e: String| {
+        fail(AppError::BadRequest(format!(
+            "The upload could not be read: {e}"
+        )))
+    };
+    let mut form = data
+        .into_inner()
+        .ok_or_else(|| unreadable("no form data".into()))?;
+    let (mut alt, mut file) = (String::new(), None);
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.to_string()))?
+    {
+        match field.name() {
+            Some("alt") => alt = field.text().await.map_err(|e| unreadable(e.to_string()))?,
+            Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let mut bytes = Vec::new();
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|e| unreadable(e.to_string()))?
+                {
+                    bytes.extend_from_slice(&chunk);
+                    // One byte past the limit is enough for the size message.
+                    if bytes.len() > domain::site::media::MAX_BYTES {
+                        break;
+                    }
+                }
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    let (name, bytes) = file.unwrap_or_default();
+    media::upload(&services()?, &user, &name, bytes, &alt, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Changes an image's description.
+#[server(endpoint = "editor/media/describe")]
+pub async fn describe_media(id: String, alt: String) -> Result<MediaItem, AppError> {
+    let user = editor_user().await?;
+    media::describe(&services()?, &user, &id, &alt, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Deletes an image that nothing shows.
+#[server(endpoint = "editor/media/delete")]
+pub async fn delete_media(id: String) -> Result<(), AppError> {
+    let user = editor_user().await?;
+    media::delete(&services()?, &user, &id, &request_meta())
+        .await
+        .map_err(fail)
 }
 
 /// Views, clicks and leads per page and per call to action (ADMIN).

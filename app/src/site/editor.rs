@@ -5,12 +5,13 @@
 //! revision history with diffs and rollback.
 
 use domain::site::diff::ChangeKind;
+use domain::site::media::MediaItem;
 use domain::site::registry::{block_type, Category, Field, FieldKind, REGISTRY};
 use domain::site::templates::TEMPLATES;
 use domain::site::tree::{self, Slot};
-use domain::site::validate::page_errors;
+use domain::site::validate::{global_errors, page_errors, GLOBAL_NAME_MAX};
 use domain::site::views::{EditorPage, GlobalBlock, PageStatus, RevisionDiff};
-use domain::site::{Block, PageContent, PageKind};
+use domain::site::{is_safe_media, Block, PageContent, PageKind};
 use domain::{AppError, FieldError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -19,13 +20,13 @@ use leptos_router::hooks::use_params_map;
 use serde_json::{json, Value};
 
 use super::edit_api::*;
-use crate::components::{action_error, ErrorView, Field as TextField, FormAlert, BUTTON, INPUT};
+use super::media::MediaPicker;
+use crate::components::{
+    action_error, short_time, ErrorView, Field as TextField, FieldMessage, FormAlert, BUTTON, H1,
+    INPUT, LINK, SMALL_BTN,
+};
 
-const H1: &str = "text-3xl font-bold tracking-tight";
 const H2: &str = "text-lg font-semibold";
-const SMALL_BTN: &str = "inline-flex items-center rounded border border-slate-300 px-2 py-1 text-xs font-medium hover:bg-slate-100 disabled:opacity-40 dark:border-slate-700 dark:hover:bg-slate-800";
-const LINK: &str =
-    "font-medium text-indigo-700 underline-offset-2 hover:underline dark:text-indigo-400";
 
 /// `/editor`: every page, and a new one from a template.
 #[component]
@@ -36,6 +37,10 @@ pub fn EditorListPage() -> impl IntoView {
     view! {
         <Title text="Site editor" />
         <h1 class=H1>"Site editor"</h1>
+        <nav aria-label="Site content" class="mt-2 flex gap-4 text-sm">
+            <A href="/editor/media" attr:class=LINK>"Media library"</A>
+            <A href="/editor/blocks" attr:class=LINK>"Reusable blocks"</A>
+        </nav>
         <Suspense fallback=|| view! { <p class="mt-6">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match pages.await {
@@ -84,16 +89,12 @@ pub fn EditorListPage() -> impl IntoView {
                     <select id="field-template" name="template" class=INPUT>
                         {TEMPLATES.iter().map(|t| view! { <option value=t.name>{format!("{} — {}", t.label, t.description)}</option> }).collect_view()}
                     </select>
-                    {move || error.get().and_then(|e| e.message_for("template").map(str::to_owned)).map(|m| view! { <p class="mt-1 text-sm text-red-700 dark:text-red-400">{m}</p> })}
+                    <FieldMessage message=Signal::derive(move || error.get().and_then(|e| e.message_for("template").map(str::to_owned))) />
                 </div>
                 <button type="submit" class=BUTTON>"Create page"</button>
             </ActionForm>
         </section>
     }
-}
-
-fn short_time(rfc3339: &str) -> String {
-    rfc3339.get(..16).unwrap_or(rfc3339).replace('T', " ")
 }
 
 /// `/editor/pages/:id`.
@@ -209,9 +210,20 @@ fn block_name(b: &Block) -> String {
     }
 }
 
+/// What the editor is editing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A page: autosaved drafts, published when the editor says so.
+    Page,
+    /// A reusable block: saved when the editor says so, and live at once on every page that
+    /// shows it. Its name is kept in the document's title.
+    Global,
+}
+
 /// The editor's state, shared by its parts.
 #[derive(Clone, Copy)]
 struct Ed {
+    target: Target,
     id: StoredValue<String>,
     kind: PageKind,
     doc: RwSignal<PageContent>,
@@ -364,33 +376,87 @@ impl Ed {
     }
 }
 
+impl Ed {
+    fn new(
+        target: Target,
+        id: String,
+        kind: PageKind,
+        content: PageContent,
+        version: i32,
+        status: PageStatus,
+        live_path: String,
+    ) -> Self {
+        let doc = RwSignal::new(content.clone());
+        let errors = Memo::new(move |_| {
+            doc.with(|d| match target {
+                Target::Page => page_errors(d, kind),
+                Target::Global => global_errors(&d.title, &d.blocks),
+            })
+        });
+        Ed {
+            target,
+            id: StoredValue::new(id),
+            kind,
+            doc,
+            saved: RwSignal::new(content.clone()),
+            version: RwSignal::new(version),
+            selected: RwSignal::new(content.blocks.first().map(|b| b.id.clone())),
+            undo: RwSignal::new(Vec::new()),
+            redo: RwSignal::new(Vec::new()),
+            last_key: StoredValue::new(None),
+            state: RwSignal::new(SaveState::Saved),
+            conflict: RwSignal::new(None),
+            server_errors: RwSignal::new(Vec::new()),
+            errors,
+            dragging: RwSignal::new(None),
+            preview_rev: RwSignal::new(0),
+            notice: RwSignal::new(None),
+            history_rev: RwSignal::new(0),
+            summary_status: RwSignal::new(status),
+            live_path: StoredValue::new(live_path),
+        }
+    }
+}
+
 #[component]
 fn Editor(initial: EditorPage, globals: Vec<GlobalBlock>) -> impl IntoView {
-    let kind = initial.summary.kind;
-    let doc = RwSignal::new(initial.content.clone());
-    let errors = Memo::new(move |_| doc.with(|d| page_errors(d, kind)));
-    let ed = Ed {
-        id: StoredValue::new(initial.summary.id.clone()),
-        kind,
-        doc,
-        saved: RwSignal::new(initial.content.clone()),
-        version: RwSignal::new(initial.version),
-        selected: RwSignal::new(initial.content.blocks.first().map(|b| b.id.clone())),
-        undo: RwSignal::new(Vec::new()),
-        redo: RwSignal::new(Vec::new()),
-        last_key: StoredValue::new(None),
-        state: RwSignal::new(SaveState::Saved),
-        conflict: RwSignal::new(None),
-        server_errors: RwSignal::new(Vec::new()),
-        errors,
-        dragging: RwSignal::new(None),
-        preview_rev: RwSignal::new(0),
-        notice: RwSignal::new(None),
-        history_rev: RwSignal::new(0),
-        summary_status: RwSignal::new(initial.summary.status),
-        live_path: StoredValue::new(initial.summary.path.clone()),
-    };
+    let ed = Ed::new(
+        Target::Page,
+        initial.summary.id.clone(),
+        initial.summary.kind,
+        initial.content,
+        initial.version,
+        initial.summary.status,
+        initial.summary.path,
+    );
     autosave(ed);
+    view! { <EditorBody ed globals /> }
+}
+
+/// The editor of one reusable block (`/editor/blocks/:id`).
+#[component]
+pub(super) fn GlobalEditor(global: GlobalBlock, globals: Vec<GlobalBlock>) -> impl IntoView {
+    let mut content = PageContent::titled(global.name);
+    content.blocks = global.blocks;
+    let ed = Ed::new(
+        Target::Global,
+        global.id,
+        PageKind::Page,
+        content,
+        global.version,
+        PageStatus::Published,
+        String::new(),
+    );
+    track_changes(ed);
+    let others: Vec<GlobalBlock> = globals
+        .into_iter()
+        .filter(|g| g.id != ed.id.get_value())
+        .collect();
+    view! { <EditorBody ed globals=others /> }
+}
+
+#[component]
+fn EditorBody(ed: Ed, globals: Vec<GlobalBlock>) -> impl IntoView {
     let globals = StoredValue::new(globals);
     let on_keydown = move |ev: web_sys::KeyboardEvent| {
         let typing = ev
@@ -412,9 +478,10 @@ fn Editor(initial: EditorPage, globals: Vec<GlobalBlock>) -> impl IntoView {
             _ => {}
         }
     };
+    let page = ed.target == Target::Page;
     view! {
         <div class="space-y-4" on:keydown=on_keydown data-test="editor">
-            {view! { <Toolbar ed /> }.into_any()}
+            {if page { view! { <Toolbar ed /> }.into_any() } else { view! { <GlobalToolbar ed /> }.into_any() }}
             <div class="grid gap-6 xl:grid-cols-[20rem_1fr]">
                 <div class="space-y-6">
                     {view! { <Outline ed /> }.into_any()}
@@ -422,14 +489,134 @@ fn Editor(initial: EditorPage, globals: Vec<GlobalBlock>) -> impl IntoView {
                 </div>
                 <div class="space-y-6">
                     {view! { <BlockForm ed globals /> }.into_any()}
-                    {view! { <PageSettings ed /> }.into_any()}
-                    {view! { <Preview ed /> }.into_any()}
-                    {view! { <History ed /> }.into_any()}
+                    {if page {
+                        view! {
+                            {view! { <PageSettings ed /> }.into_any()}
+                            {view! { <Preview ed /> }.into_any()}
+                            {view! { <History ed /> }.into_any()}
+                        }.into_any()
+                    } else {
+                        view! { <GlobalSettings ed /> }.into_any()
+                    }}
                 </div>
             </div>
         </div>
     }
     .into_any()
+}
+
+/// For a reusable block: the document's state against what is stored (it is saved by hand).
+fn track_changes(ed: Ed) {
+    Effect::new(move |_| {
+        let changed = ed.doc.with(|d| ed.saved.with(|s| d != s));
+        let problems = ed.errors.with(Vec::len);
+        if !matches!(ed.state.get_untracked(), SaveState::Saving) {
+            ed.state.set(match (changed, problems) {
+                (false, _) => SaveState::Saved,
+                (true, 0) => SaveState::Dirty,
+                (true, n) => SaveState::Invalid(n),
+            });
+        }
+    });
+}
+
+fn state_text(state: SaveState, target: Target) -> String {
+    match state {
+        SaveState::Saved => "All changes saved".to_owned(),
+        SaveState::Dirty if target == Target::Global => "Unsaved changes".to_owned(),
+        SaveState::Dirty => "Unsaved changes…".to_owned(),
+        SaveState::Saving => "Saving…".to_owned(),
+        SaveState::Invalid(n) => format!(
+            "Not saved: fix {n} problem{} first",
+            if n == 1 { "" } else { "s" }
+        ),
+        SaveState::Failed(m) => format!("Not saved: {m}"),
+    }
+}
+
+/// The reusable block's toolbar: save (live at once wherever it is shown), undo and redo.
+#[component]
+fn GlobalToolbar(ed: Ed) -> impl IntoView {
+    let save = Action::new(move |_: &()| {
+        let sent = ed.doc.get_untracked();
+        let (id, version) = (ed.id.get_value(), ed.version.get_untracked());
+        let blocks = serde_json::to_string(&sent.blocks).unwrap_or_default();
+        let name = sent.title.clone();
+        ed.state.set(SaveState::Saving);
+        async move { (sent, save_global_block(id, version, name, blocks).await) }
+    });
+    Effect::new(move |_| {
+        let Some((sent, result)) = save.value().get() else {
+            return;
+        };
+        match result {
+            Ok(v) => {
+                ed.version.set(v);
+                ed.server_errors.set(Vec::new());
+                ed.saved.set(sent.clone());
+                ed.state.set(if ed.doc.get_untracked() == sent {
+                    SaveState::Saved
+                } else {
+                    SaveState::Dirty
+                });
+                ed.notice.set(Some(format!(
+                    "Saved. Every page that shows “{}” shows it now.",
+                    sent.title.trim()
+                )));
+            }
+            Err(AppError::Conflict(m)) => {
+                ed.conflict.set(Some(m));
+                ed.state.set(SaveState::Dirty);
+            }
+            Err(AppError::Validation(errs)) => {
+                ed.state.set(SaveState::Invalid(errs.len()));
+                ed.server_errors.set(errs);
+            }
+            Err(e) => ed.state.set(SaveState::Failed(e.to_string())),
+        }
+    });
+    let can_save = move || {
+        ed.state.get() == SaveState::Dirty && ed.conflict.get().is_none() && !save.pending().get()
+    };
+    view! {
+        <div class="sticky top-0 z-10 flex flex-wrap items-center gap-3 border-b border-slate-200 bg-white/95 py-3 dark:border-slate-800 dark:bg-slate-950/95">
+            <h1 class="mr-auto text-xl font-bold">{move || format!("Reusable block: {}", ed.doc.with(|d| d.title.clone()))}</h1>
+            <span class="text-sm" role="status" data-test="save-state">{move || state_text(ed.state.get(), Target::Global)}</span>
+            <button type="button" class=SMALL_BTN on:click=move |_| ed.undo() disabled=move || ed.undo.with(Vec::is_empty)>"Undo"</button>
+            <button type="button" class=SMALL_BTN on:click=move |_| ed.redo() disabled=move || ed.redo.with(Vec::is_empty)>"Redo"</button>
+            <button type="button" class=BUTTON disabled=move || !can_save() on:click=move |_| { save.dispatch(()); }>
+                {move || if save.pending().get() { "Saving…" } else { "Save for every page" }}
+            </button>
+        </div>
+        <p class="text-sm text-slate-700 dark:text-slate-300">"Saving changes this block on every page that shows it, live pages included."</p>
+        {move || ed.conflict.get().map(|m| view! {
+            <div role="alert" class="rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100" data-test="conflict">
+                <p>{m}</p>
+                <button type="button" class=format!("{SMALL_BTN} mt-2") on:click=move |_| { let _ = window().location().reload(); }>"Reload the page"</button>
+            </div>
+        })}
+        {move || ed.notice.get().map(|m| view! {
+            <p role="status" class="rounded-md border border-emerald-300 bg-emerald-50 px-4 py-2 text-sm text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-100" data-test="notice">{m}</p>
+        })}
+    }
+}
+
+/// The reusable block's name.
+#[component]
+fn GlobalSettings(ed: Ed) -> impl IntoView {
+    let error = Signal::derive(move || ed.error("name"));
+    view! {
+        <section aria-labelledby="global-settings-h" class="rounded-xl border border-slate-200 p-4 dark:border-slate-800">
+            <h2 id="global-settings-h" class=H2>"Reusable block"</h2>
+            <label for="global-name" class="mt-3 block text-sm font-medium">"Name (for editors) *"</label>
+            <input id="global-name" type="text" maxlength=GLOBAL_NAME_MAX class=INPUT
+                prop:value=move || ed.doc.with(|d| d.title.clone())
+                on:input=move |ev| { let v = event_target_value(&ev); ed.edit(Some("name".into()), move |d| d.title = v); }
+                aria-invalid=move || error.get().map(|_| "true")
+                aria-describedby=move || error.get().map(|_| "global-name-error") />
+            <FieldMessage id="global-name-error" message=error />
+        </section>
+    }
 }
 
 /// Saves the draft 1.2 s after the last change when it validates; one save at a time.
@@ -576,16 +763,7 @@ fn Toolbar(ed: Ed) -> impl IntoView {
             && ed.conflict.get().is_none()
             && !publish.pending().get()
     };
-    let state_text = move || match ed.state.get() {
-        SaveState::Saved => "All changes saved".to_owned(),
-        SaveState::Dirty => "Unsaved changes…".to_owned(),
-        SaveState::Saving => "Saving…".to_owned(),
-        SaveState::Invalid(n) => format!(
-            "Not saved: fix {n} problem{} first",
-            if n == 1 { "" } else { "s" }
-        ),
-        SaveState::Failed(m) => format!("Not saved: {m}"),
-    };
+    let state_text = move || state_text(ed.state.get(), Target::Page);
     view! {
         <div class="sticky top-0 z-10 flex flex-wrap items-center gap-3 border-b border-slate-200 bg-white/95 py-3 dark:border-slate-800 dark:bg-slate-950/95">
             <h1 class="mr-auto text-xl font-bold">{move || ed.doc.with(|d| d.title.clone())}</h1>
@@ -887,7 +1065,7 @@ fn BlockForm(ed: Ed, globals: StoredValue<Vec<GlobalBlock>>) -> impl IntoView {
                     };
                     view! {
                         <h2 id="form-h" class=H2>{label}</h2>
-                        {move || block_error().map(|m| view! { <p class="mt-1 text-sm text-red-700 dark:text-red-400">{m}</p> })}
+                        <FieldMessage message=Signal::derive(block_error) />
                         <div class="mt-3 grid gap-3">
                             {fields.iter().map(|f| field_input(ed, id.clone(), vec![Seg::Key(f.name)], f, globals)).collect_view()}
                         </div>
@@ -952,16 +1130,23 @@ fn field_input(
         let (error, err_id) = (error.clone(), err_id.clone());
         move || error().map(|_| err_id.clone())
     };
-    let message = {
-        let (error, err_id) = (error.clone(), err_id.clone());
-        move || {
-            error().map(|m| view! { <p id=err_id.clone() class="mt-1 text-sm text-red-700 dark:text-red-400">{m}</p> })
-        }
-    };
+    let message =
+        view! { <FieldMessage id=err_id.clone() message=Signal::derive(error.clone()) /> };
     let help = (!field.help.is_empty())
         .then(|| view! { <p class="text-xs text-slate-600 dark:text-slate-400">{field.help}</p> });
     let control = match field.kind {
-        FieldKind::Text { .. } | FieldKind::Url | FieldKind::Media => {
+        FieldKind::Media => media_input(
+            ed,
+            &block,
+            &path,
+            field,
+            &dom_id,
+            read.clone(),
+            write.clone(),
+            invalid.clone(),
+            described.clone(),
+        ),
+        FieldKind::Text { .. } | FieldKind::Url => {
             let max = if let FieldKind::Text { max } = field.kind {
                 max
             } else {
@@ -1076,7 +1261,7 @@ fn field_input(
                         <label for=id.clone() class="block text-xs font-medium">{text}</label>
                         <input id=id type="text" class=INPUT aria-invalid=move || e().map(|_| "true")
                             prop:value=move || text_of(r().as_ref()) on:input=move |ev| w(event_target_value(&ev)) />
-                        {move || e2().map(|m| view! { <p class="mt-1 text-sm text-red-700 dark:text-red-400">{m}</p> })}
+                        <FieldMessage message=Signal::derive(e2) />
                     </div>
                 }
             };
@@ -1103,6 +1288,93 @@ fn field_input(
             {control}
             {message}
         </div>
+    }
+    .into_any()
+}
+
+/// The description field next to an image field, if its block has one: `alt` beside `src`,
+/// `{name}_alt` beside any other.
+fn alt_sibling(kind: &str, image: &str) -> Option<&'static str> {
+    fn find(fields: &'static [Field], want: &str) -> Option<&'static str> {
+        fields.iter().find_map(|f| match f.kind {
+            _ if f.name == want => Some(f.name),
+            FieldKind::List { fields, .. } => find(fields, want),
+            _ => None,
+        })
+    }
+    let want = if image == "src" {
+        "alt".to_owned()
+    } else {
+        format!("{image}_alt")
+    };
+    find(block_type(kind)?.fields, &want)
+}
+
+/// An image field: an address, a thumbnail of it, and the media library to choose from. Choosing
+/// an image fills an empty description beside it with the library's.
+#[allow(clippy::too_many_arguments)]
+fn media_input(
+    ed: Ed,
+    block: &str,
+    path: &[Seg],
+    field: &'static Field,
+    dom_id: &str,
+    read: impl Fn() -> Option<Value> + Clone + Send + Sync + 'static,
+    write: impl Fn(Value) + Clone + Send + Sync + 'static,
+    invalid: impl Fn() -> Option<&'static str> + Clone + Send + Sync + 'static,
+    described: impl Fn() -> Option<String> + Clone + Send + Sync + 'static,
+) -> AnyView {
+    let open = RwSignal::new(false);
+    let kind = ed
+        .doc
+        .with_untracked(|d| tree::find(&d.blocks, block).map(|b| b.kind.clone()))
+        .unwrap_or_default();
+    let alt_path = alt_sibling(&kind, field.name).map(|alt| {
+        let mut p = path.to_vec();
+        p.pop();
+        p.push(Seg::Key(alt));
+        p
+    });
+    let block = block.to_owned();
+    let on_pick = {
+        let write = write.clone();
+        Callback::new(move |item: MediaItem| {
+            write(json!(item.url));
+            if let Some(p) = alt_path.clone() {
+                let block = block.clone();
+                ed.edit(None, move |d| {
+                    if let Some(b) = tree::find_mut(&mut d.blocks, &block) {
+                        let empty = value_at(&b.props, &p)
+                            .and_then(Value::as_str)
+                            .is_none_or(|s| s.trim().is_empty());
+                        if empty {
+                            set_at(&mut b.props, &p, json!(item.alt));
+                        }
+                    }
+                });
+            }
+            open.set(false);
+        })
+    };
+    let on_close = Callback::new(move |()| open.set(false));
+    let thumb = {
+        let read = read.clone();
+        move || {
+            let src = text_of(read().as_ref());
+            is_safe_media(&src).then(|| view! {
+                <img src=src alt="" class="mt-2 h-20 max-w-full rounded border border-slate-200 object-contain dark:border-slate-800" data-test="media-thumb" />
+            })
+        }
+    };
+    view! {
+        <div class="flex items-start gap-2">
+            <input id=dom_id.to_owned() type="text" maxlength=500 class=INPUT aria-invalid=invalid aria-describedby=described
+                prop:value=move || text_of(read().as_ref()) on:input=move |ev| write(json!(event_target_value(&ev))) />
+            <button type="button" class=format!("{SMALL_BTN} mt-1 shrink-0 py-2") aria-expanded=move || if open.get() { "true" } else { "false" }
+                on:click=move |_| open.update(|o| *o = !*o)>"Media library…"</button>
+        </div>
+        {thumb}
+        {move || open.get().then(|| view! { <MediaPicker on_pick on_close /> })}
     }
     .into_any()
 }
@@ -1288,7 +1560,7 @@ fn PageSettings(ed: Ed) -> impl IntoView {
                             <input id=id type="text" class=INPUT aria-invalid=move || err().map(|_| "true")
                                 prop:value=move || ed.doc.with(get)
                                 on:input=move |ev| { let v = event_target_value(&ev); ed.edit(Some(format!("page.{key}")), move |d| set(d, v)); } />
-                            {move || err2().map(|m| view! { <p class="mt-1 text-sm text-red-700 dark:text-red-400">{m}</p> })}
+                            <FieldMessage message=Signal::derive(err2) />
                         </div>
                     }
                 }).collect_view()}

@@ -6,6 +6,8 @@
 pub mod blocks;
 pub mod edit_api;
 pub mod editor;
+pub mod globals;
+pub mod media;
 pub mod report;
 
 use domain::site::lead::{FormEcho, LeadForm};

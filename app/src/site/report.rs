@@ -5,9 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use super::edit_api::{recent_site_leads, site_conversion_report};
-use crate::components::ErrorView;
-
-const TABLE: &str = "min-w-full divide-y divide-slate-200 text-left text-sm dark:divide-slate-800";
+use crate::components::{short_time, ErrorView, TABLE};
 
 fn rows(
     key_label: &'static str,
@@ -80,7 +78,7 @@ pub fn SiteReportPage() -> impl IntoView {
                                 <tbody>
                                     {leads.into_iter().map(|l| view! {
                                         <tr>
-                                            <td class="py-1 pr-4">{l.created_at.get(..16).unwrap_or_default().replace('T', " ")}</td>
+                                            <td class="py-1 pr-4">{short_time(&l.created_at)}</td>
                                             <td class="py-1 pr-4">{l.form}</td>
                                             <td class="py-1 pr-4">{l.name}</td>
                                             <td class="py-1 pr-4">{l.email}</td>

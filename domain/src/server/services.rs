@@ -71,6 +71,8 @@ pub struct Services {
     pub ai: Arc<super::ai::Ai>,
     /// Published pages this process has rendered, until the next publish.
     pub site: Arc<super::site::cache::SiteCache>,
+    /// Where the media library's images are kept.
+    pub media: Arc<super::site::media::MediaStore>,
 }
 
 impl Services {

@@ -8,6 +8,7 @@
 
 pub mod diff;
 pub mod lead;
+pub mod media;
 pub mod migrate;
 pub mod registry;
 pub mod seo;
@@ -379,10 +380,11 @@ pub fn is_safe_href(href: &str) -> bool {
         .any(|p| lower.starts_with(p) && lower.len() > p.len())
 }
 
-/// Whether `src` is an image source the site accepts: the media library or `https://`.
+/// Whether `src` is an image source the site accepts: an image in the media library
+/// (`/media/{key}`) or an `https://` URL.
 pub fn is_safe_media(src: &str) -> bool {
     let s = src.trim();
-    (s.starts_with("/media/") && !s.contains("..") && s.len() > "/media/".len())
+    media::key_of_url(s).is_some()
         || (s.starts_with("https://") && !s.chars().any(char::is_whitespace))
 }
 
@@ -491,7 +493,8 @@ mod tests {
         ] {
             assert!(!is_safe_href(bad), "{bad}");
         }
-        assert!(is_safe_media("/media/2026/ab.png"));
+        assert!(is_safe_media("/media/0123456789abcdef0123456789abcdef.png"));
+        assert!(!is_safe_media("/media/2026/ab.png"));
         assert!(!is_safe_media("/media/../secret"));
         assert!(!is_safe_media("javascript:x"));
     }

@@ -32,6 +32,29 @@ pub enum Place {
     Global,
 }
 
+/// The longest name of a reusable block.
+pub const GLOBAL_NAME_MAX: usize = 80;
+
+/// Every problem with a reusable block (`name` and `blocks` fields, then each block's).
+pub fn global_errors(name: &str, blocks: &[Block]) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > GLOBAL_NAME_MAX {
+        errs.push(FieldError::new(
+            "name",
+            format!("Give the reusable block a name of up to {GLOBAL_NAME_MAX} characters."),
+        ));
+    }
+    if blocks.is_empty() {
+        errs.push(FieldError::new(
+            "blocks",
+            "A reusable block holds at least one block.",
+        ));
+    }
+    errs.extend(block_errors(blocks, Place::Global));
+    errs
+}
+
 /// Every problem with `content` as a page of `kind`; empty when it may be saved.
 pub fn page_errors(content: &PageContent, kind: PageKind) -> Vec<FieldError> {
     let mut errs = Vec::new();
@@ -542,7 +565,7 @@ mod tests {
     #[test]
     fn unknown_types_and_missing_required_fields_are_named() {
         let p = page(json!([hero(), {"id": "x", "type": "carousel", "props": {}},
-            {"id": "i", "type": "image", "v": 1, "props": {"src": "/media/a.png"}}]));
+            {"id": "i", "type": "image", "v": 1, "props": {"src": "/media/0123456789abcdef0123456789abcdef.png"}}]));
         let errs = page_errors(&p, PageKind::Page);
         assert_eq!(fields(&errs), vec!["block.x", "block.i.alt"]);
         assert_eq!(errs[0].message, "Unknown block type \"carousel\".");
@@ -673,7 +696,7 @@ mod tests {
     #[test]
     fn hero_images_need_a_description() {
         let p = page(
-            json!([{"id": "h", "type": "hero", "v": 2, "props": {"title": "T", "image": "/media/a.png"}}]),
+            json!([{"id": "h", "type": "hero", "v": 2, "props": {"title": "T", "image": "/media/0123456789abcdef0123456789abcdef.png"}}]),
         );
         assert_eq!(
             fields(&page_errors(&p, PageKind::Page)),

@@ -14,7 +14,7 @@ use crate::server::{random_token, rfc3339, sha256_hex, RequestMeta, Services};
 use crate::site::diff::diff;
 use crate::site::migrate::{migrate_blocks, migrate_content};
 use crate::site::templates::template;
-use crate::site::validate::{block_errors, page_errors, Place};
+use crate::site::validate::{global_errors, page_errors};
 use crate::site::views::{
     EditorPage, GlobalBlock, PageStatus, PageSummary, RevisionDiff, RevisionSummary, Saved,
 };
@@ -33,6 +33,16 @@ pub(crate) fn read_content(value: Value) -> Result<PageContent, AppError> {
     })?;
     migrate_content(&mut content);
     Ok(content)
+}
+
+/// A stored reusable block's blocks, migrated to the registry's current versions.
+pub(crate) fn read_blocks(value: Value) -> Result<Vec<Block>, AppError> {
+    let mut blocks: Vec<Block> = serde_json::from_value(value).map_err(|e| {
+        tracing::error!(error = %e, "a stored reusable block does not read");
+        AppError::Internal
+    })?;
+    migrate_blocks(&mut blocks);
+    Ok(blocks)
 }
 
 fn to_json<T: serde::Serialize>(v: &T) -> Result<Value, AppError> {
@@ -703,15 +713,10 @@ pub async fn list_globals(db: &PgPool) -> Result<Vec<GlobalBlock>, AppError> {
     .await?;
     rows.into_iter()
         .map(|r| {
-            let mut blocks: Vec<Block> = serde_json::from_value(r.blocks).map_err(|e| {
-                tracing::error!(error = %e, "a stored reusable block does not read");
-                AppError::Internal
-            })?;
-            migrate_blocks(&mut blocks);
             Ok(GlobalBlock {
                 id: r.id.to_string(),
                 name: r.name,
-                blocks,
+                blocks: read_blocks(r.blocks)?,
                 version: r.version,
                 used_by: r.used_by,
             })
@@ -719,31 +724,15 @@ pub async fn list_globals(db: &PgPool) -> Result<Vec<GlobalBlock>, AppError> {
         .collect()
 }
 
-fn global_name(name: &str) -> Result<&str, AppError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 80 {
-        return Err(AppError::field(
-            "name",
-            "Give the reusable block a name of up to 80 characters.",
-        ));
-    }
-    Ok(name)
-}
-
-fn global_blocks(mut blocks: Vec<Block>) -> Result<Vec<Block>, AppError> {
+/// The name and blocks of a reusable block, checked and cleaned.
+fn checked_global(name: &str, mut blocks: Vec<Block>) -> Result<(&str, Vec<Block>), AppError> {
     migrate_blocks(&mut blocks);
-    let mut errs = block_errors(&blocks, Place::Global);
-    if blocks.is_empty() {
-        errs.push(FieldError::new(
-            "blocks",
-            "A reusable block holds at least one block.",
-        ));
-    }
+    let errs = global_errors(name, &blocks);
     if !errs.is_empty() {
         return Err(AppError::Validation(errs));
     }
     sanitize::clean_blocks(&mut blocks);
-    Ok(blocks)
+    Ok((name.trim(), blocks))
 }
 
 /// Creates a reusable block; answers its id.
@@ -754,8 +743,7 @@ pub async fn create_global(
     blocks: Vec<Block>,
     meta: &RequestMeta,
 ) -> Result<String, AppError> {
-    let name = global_name(name)?;
-    let blocks = global_blocks(blocks)?;
+    let (name, blocks) = checked_global(name, blocks)?;
     let id = Uuid::now_v7();
     let mut tx = svc.db.begin().await?;
     let inserted = sqlx::query!(
@@ -798,8 +786,7 @@ pub async fn save_global(
     meta: &RequestMeta,
 ) -> Result<i32, AppError> {
     let id = page_id(id)?;
-    let name = global_name(name)?;
-    let blocks = global_blocks(blocks)?;
+    let (name, blocks) = checked_global(name, blocks)?;
     let mut tx = svc.db.begin().await?;
     let saved = sqlx::query_scalar!(
         "UPDATE site_globals SET name = $1, blocks = $2, version = version + 1, updated_by = $3

@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod editor;
 pub mod leads;
+pub mod media;
 pub mod public;
 pub mod sanitize;
 pub mod seed;

@@ -8,12 +8,11 @@ use sqlx::PgPool;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::editor::read_content;
+use super::editor::{read_blocks, read_content};
 use super::sanitize;
 use crate::server::{rfc3339, sha256_hex, Services};
-use crate::site::migrate::migrate_blocks;
 use crate::site::views::PublicPage;
-use crate::site::{Block, PageCard, PageContent, PageKind};
+use crate::site::{PageCard, PageContent, PageKind};
 use crate::AppError;
 
 /// The published page at `path`, or `None`. Served from the process cache while nothing was
@@ -108,11 +107,7 @@ async fn resolve(
         .fetch_all(db)
         .await?
         {
-            let mut blocks: Vec<Block> = serde_json::from_value(g.blocks).map_err(|e| {
-                tracing::error!(error = %e, "a stored reusable block does not read");
-                AppError::Internal
-            })?;
-            migrate_blocks(&mut blocks);
+            let mut blocks = read_blocks(g.blocks)?;
             sanitize::clean_blocks(&mut blocks);
             globals.insert(g.id.to_string(), blocks);
         }
