@@ -6,6 +6,8 @@
 
 pub mod ai;
 pub mod error;
+pub mod ledger;
+pub mod money;
 pub mod permissions;
 pub mod roles;
 pub mod site;
