@@ -244,6 +244,22 @@ impl Movement {
         Ok(m)
     }
 
+    /// `amount` from one account to another: a debit of `debit`, a credit of `credit`.
+    fn pair(
+        key: impl Into<String>,
+        kind: MovementKind,
+        amount: Money,
+        debit: Account,
+        credit: Account,
+    ) -> Result<Self, LedgerError> {
+        Self::new(
+            key,
+            kind,
+            amount,
+            &[(debit, amount.minor), (credit, -amount.minor)],
+        )
+    }
+
     /// A customer's captured payment: the provider holds it, the customer is owed it until
     /// it is held for a milestone.
     pub fn capture(
@@ -251,14 +267,12 @@ impl Movement {
         customer: Uuid,
         amount: Money,
     ) -> Result<Self, LedgerError> {
-        Self::new(
+        Self::pair(
             key,
             MovementKind::Capture,
             amount,
-            &[
-                (Account::ProviderClearing, amount.minor),
-                (Account::CustomerFunding(customer), -amount.minor),
-            ],
+            Account::ProviderClearing,
+            Account::CustomerFunding(customer),
         )
     }
 
@@ -269,14 +283,12 @@ impl Movement {
         milestone: Uuid,
         amount: Money,
     ) -> Result<Self, LedgerError> {
-        Self::new(
+        Self::pair(
             key,
             MovementKind::Hold,
             amount,
-            &[
-                (Account::CustomerFunding(customer), amount.minor),
-                (Account::Held(milestone), -amount.minor),
-            ],
+            Account::CustomerFunding(customer),
+            Account::Held(milestone),
         )
     }
 
@@ -311,14 +323,12 @@ impl Movement {
         customer: Uuid,
         amount: Money,
     ) -> Result<Self, LedgerError> {
-        Self::new(
+        Self::pair(
             key,
             MovementKind::Refund,
             amount,
-            &[
-                (Account::Held(milestone), amount.minor),
-                (Account::Refunds(customer), -amount.minor),
-            ],
+            Account::Held(milestone),
+            Account::Refunds(customer),
         )
     }
 
@@ -328,14 +338,12 @@ impl Movement {
         customer: Uuid,
         amount: Money,
     ) -> Result<Self, LedgerError> {
-        Self::new(
+        Self::pair(
             key,
             MovementKind::Refund,
             amount,
-            &[
-                (Account::CustomerFunding(customer), amount.minor),
-                (Account::Refunds(customer), -amount.minor),
-            ],
+            Account::CustomerFunding(customer),
+            Account::Refunds(customer),
         )
     }
 
@@ -345,14 +353,12 @@ impl Movement {
         customer: Uuid,
         amount: Money,
     ) -> Result<Self, LedgerError> {
-        Self::new(
+        Self::pair(
             key,
             MovementKind::RefundSettled,
             amount,
-            &[
-                (Account::Refunds(customer), amount.minor),
-                (Account::ProviderClearing, -amount.minor),
-            ],
+            Account::Refunds(customer),
+            Account::ProviderClearing,
         )
     }
 
@@ -384,14 +390,12 @@ impl Movement {
         freelancer: Uuid,
         amount: Money,
     ) -> Result<Self, LedgerError> {
-        Self::new(
+        Self::pair(
             key,
             MovementKind::Payout,
             amount,
-            &[
-                (Account::FreelancerPayable(freelancer), amount.minor),
-                (Account::ProviderClearing, -amount.minor),
-            ],
+            Account::FreelancerPayable(freelancer),
+            Account::ProviderClearing,
         )
     }
 

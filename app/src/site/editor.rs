@@ -297,6 +297,22 @@ impl Ed {
             })
     }
 
+    /// A refused save: a conflict stops autosave until the editor reloads; field problems are
+    /// shown at their fields.
+    fn save_refused(self, e: AppError) {
+        match e {
+            AppError::Conflict(m) => {
+                self.conflict.set(Some(m));
+                self.state.set(SaveState::Dirty);
+            }
+            AppError::Validation(errs) => {
+                self.state.set(SaveState::Invalid(errs.len()));
+                self.server_errors.set(errs);
+            }
+            e => self.state.set(SaveState::Failed(e.to_string())),
+        }
+    }
+
     fn new_id(self, kind: &str) -> String {
         let taken = tree::ids(&self.doc.get_untracked().blocks);
         tree::fresh_id(kind, &taken)
@@ -564,15 +580,7 @@ fn GlobalToolbar(ed: Ed) -> impl IntoView {
                     sent.title.trim()
                 )));
             }
-            Err(AppError::Conflict(m)) => {
-                ed.conflict.set(Some(m));
-                ed.state.set(SaveState::Dirty);
-            }
-            Err(AppError::Validation(errs)) => {
-                ed.state.set(SaveState::Invalid(errs.len()));
-                ed.server_errors.set(errs);
-            }
-            Err(e) => ed.state.set(SaveState::Failed(e.to_string())),
+            Err(e) => ed.save_refused(e),
         }
     });
     let can_save = move || {
@@ -589,15 +597,7 @@ fn GlobalToolbar(ed: Ed) -> impl IntoView {
             </button>
         </div>
         <p class="text-sm text-slate-700 dark:text-slate-300">"Saving changes this block on every page that shows it, live pages included."</p>
-        {move || ed.conflict.get().map(|m| view! {
-            <div role="alert" class="rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100" data-test="conflict">
-                <p>{m}</p>
-                <button type="button" class=format!("{SMALL_BTN} mt-2") on:click=move |_| { let _ = window().location().reload(); }>"Reload the page"</button>
-            </div>
-        })}
-        {move || ed.notice.get().map(|m| view! {
-            <p role="status" class="rounded-md border border-emerald-300 bg-emerald-50 px-4 py-2 text-sm text-emerald-900 dark:border-emerald-800 dark:bg-emerald-950 dark:text-emerald-100" data-test="notice">{m}</p>
-        })}
+        <Banners ed />
     }
 }
 
@@ -666,15 +666,7 @@ fn autosave(ed: Ed) {
                     });
                     ed.preview_rev.update(|r| *r += 1);
                 }
-                Err(AppError::Conflict(msg)) => {
-                    ed.conflict.set(Some(msg));
-                    ed.state.set(SaveState::Dirty);
-                }
-                Err(AppError::Validation(errs)) => {
-                    ed.state.set(SaveState::Invalid(errs.len()));
-                    ed.server_errors.set(errs);
-                }
-                Err(e) => ed.state.set(SaveState::Failed(e.to_string())),
+                Err(e) => ed.save_refused(e),
             }
             in_flight.set_value(false);
             if again.get_value() {
@@ -795,6 +787,14 @@ fn Toolbar(ed: Ed) -> impl IntoView {
                 </div>
             </details>
         </div>
+        <Banners ed />
+    }
+}
+
+/// Under the toolbar: a stale-save refusal with a way to reload, and the last notice.
+#[component]
+fn Banners(ed: Ed) -> impl IntoView {
+    view! {
         {move || ed.conflict.get().map(|m| view! {
             <div role="alert" class="rounded-md border border-red-300 bg-red-50 px-4 py-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100" data-test="conflict">
                 <p>{m}</p>
