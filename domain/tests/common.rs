@@ -41,6 +41,18 @@ pub fn media_store() -> domain::server::site::media::MediaStore {
     domain::server::site::media::MediaStore::local(dir).expect("media folder")
 }
 
+/// The account with this email, as a signed-in session sees it.
+pub async fn user(svc: &Services, email: &str) -> domain::user::SessionUser {
+    let id = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", email)
+        .fetch_one(&svc.db)
+        .await
+        .unwrap();
+    accounts::user_by_id(&svc.db, domain::types::UserId(id))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 /// Request metadata for a client at `ip`.
 pub fn meta(ip: &str) -> RequestMeta {
     RequestMeta {

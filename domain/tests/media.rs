@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{meta, services};
+use common::{meta, services, user};
 use domain::server::site::{editor, media};
-use domain::server::{accounts, seed, Services};
+use domain::server::{seed, Services};
 use domain::site::media::ImageFormat;
 use domain::site::Block;
 use domain::user::SessionUser;
@@ -31,14 +31,7 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 async fn editor_user(svc: &Services) -> SessionUser {
-    let id = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'editor@demo.fluxorae.test'")
-        .fetch_one(&svc.db)
-        .await
-        .unwrap();
-    accounts::user_by_id(&svc.db, domain::types::UserId(id))
-        .await
-        .unwrap()
-        .unwrap()
+    user(svc, "editor@demo.fluxorae.test").await
 }
 
 async fn media_audit(svc: &Services) -> Vec<(String, serde_json::Value)> {

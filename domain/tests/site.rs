@@ -9,10 +9,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use common::{meta, services};
+use common::{meta, services, user};
 use domain::server::site::leads::{self, ClientEvent, Submission};
 use domain::server::site::{editor, public, seed as site_seed};
-use domain::server::{accounts, seed, Services};
+use domain::server::{seed, Services};
 use domain::site::diff::ChangeKind;
 use domain::site::lead::LeadForm;
 use domain::site::views::PageStatus;
@@ -22,17 +22,6 @@ use domain::AppError;
 use serde_json::json;
 use sqlx::PgPool;
 use time::OffsetDateTime;
-
-async fn user(svc: &Services, email: &str) -> SessionUser {
-    let id = sqlx::query_scalar!("SELECT id FROM users WHERE email = $1", email)
-        .fetch_one(&svc.db)
-        .await
-        .unwrap();
-    accounts::user_by_id(&svc.db, domain::types::UserId(id))
-        .await
-        .unwrap()
-        .unwrap()
-}
 
 async fn seeded(owner: &PgPool) -> (Services, SessionUser) {
     let svc = services(owner).await;

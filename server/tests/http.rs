@@ -361,8 +361,7 @@ async fn visitors_pages_are_served_again_with_a_fresh_nonce_each_time(owner: PgP
     let first = first.text().await.unwrap();
     assert!(
         !first.contains("nonce="),
-        "{}",
-        &first[first.find("nonce=").unwrap_or(0).saturating_sub(200)..][..300.min(first.len())]
+        "no script on a site page needs a nonce"
     );
     let second = c
         .get(app.url("/"))

@@ -9,6 +9,7 @@ use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
+use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -16,7 +17,7 @@ use crate::server::audit::{self, AuditEvent};
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::site::media::{
     alt_error, clean_filename, dimensions_error, key_for, parse_key, size_error, url_of,
-    ImageFormat, MediaItem, Uploaded, ACCEPTED,
+    ImageFormat, MediaItem, Uploaded, ACCEPTED, URL_PREFIX,
 };
 use crate::user::SessionUser;
 use crate::{AppError, FieldError};
@@ -271,7 +272,10 @@ pub async fn delete(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    let used = used_on(&mut tx, &row.key).await?;
+    let used = used_on(&mut tx, &[&row.key])
+        .await?
+        .remove(&row.key)
+        .unwrap_or_default();
     if !used.is_empty() {
         return Err(AppError::Conflict(format!(
             "This image is shown on {}. Take it off there first, then delete it.",
@@ -306,24 +310,35 @@ pub async fn fetch(svc: &Services, key: &str) -> Result<Option<(ImageFormat, Byt
     Ok(svc.media.get(key).await?.map(|b| (format, b)))
 }
 
-/// Pages (drafts, live and scheduled revisions) and reusable blocks that show the image.
-async fn used_on(conn: &mut sqlx::PgConnection, key: &str) -> Result<Vec<String>, AppError> {
-    let url = url_of(key);
-    let names = sqlx::query_scalar!(
-        r#"SELECT name AS "name!" FROM (
+/// For each image key: the pages (drafts, live and scheduled revisions) and reusable blocks that
+/// show it, by name; one query for any number of images.
+async fn used_on(
+    conn: &mut sqlx::PgConnection,
+    keys: &[&str],
+) -> Result<HashMap<String, Vec<String>>, AppError> {
+    let urls: Vec<String> = keys.iter().map(|k| url_of(k)).collect();
+    let rows = sqlx::query!(
+        r#"SELECT k.url AS "url!", u.name AS "name!"
+           FROM UNNEST($1::text[]) AS k(url)
+           CROSS JOIN LATERAL (
              SELECT p.draft->>'title' AS name FROM site_pages p
-              WHERE strpos(p.draft::text, $1) > 0
+              WHERE strpos(p.draft::text, k.url) > 0
                  OR EXISTS (SELECT 1 FROM site_revisions r
                              WHERE r.id IN (p.published_revision, p.scheduled_revision)
-                               AND strpos(r.content::text, $1) > 0)
+                               AND strpos(r.content::text, k.url) > 0)
              UNION
-             SELECT g.name FROM site_globals g WHERE strpos(g.blocks::text, $1) > 0
-           ) u WHERE name IS NOT NULL ORDER BY 1"#,
-        url
+             SELECT g.name FROM site_globals g WHERE strpos(g.blocks::text, k.url) > 0
+           ) u WHERE u.name IS NOT NULL ORDER BY 1, 2"#,
+        &urls
     )
     .fetch_all(&mut *conn)
     .await?;
-    Ok(names)
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for r in rows {
+        let key = r.url.trim_start_matches(URL_PREFIX).to_owned();
+        out.entry(key).or_default().push(r.name);
+    }
+    Ok(out)
 }
 
 struct Row {
@@ -339,12 +354,26 @@ struct Row {
     created_at: time::OffsetDateTime,
 }
 
-async fn to_item(conn: &mut sqlx::PgConnection, r: Row) -> Result<MediaItem, AppError> {
+/// Library rows as the editor shows them, with where each is shown.
+async fn to_items(
+    conn: &mut sqlx::PgConnection,
+    rows: Vec<Row>,
+) -> Result<Vec<MediaItem>, AppError> {
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let mut used = used_on(conn, &keys).await?;
+    rows.into_iter()
+        .map(|r| {
+            let used_on = used.remove(&r.key).unwrap_or_default();
+            to_item(r, used_on)
+        })
+        .collect()
+}
+
+fn to_item(r: Row, used_on: Vec<String>) -> Result<MediaItem, AppError> {
     let format = ImageFormat::ALL
         .into_iter()
         .find(|f| f.content_type() == r.content_type)
         .ok_or(AppError::Internal)?;
-    let used_on = used_on(conn, &r.key).await?;
     Ok(MediaItem {
         id: r.id.to_string(),
         url: url_of(&r.key),
@@ -372,7 +401,10 @@ async fn item(db: &PgPool, id: Uuid) -> Result<MediaItem, AppError> {
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(AppError::NotFound)?;
-    to_item(&mut conn, r).await
+    to_items(&mut conn, vec![r])
+        .await?
+        .pop()
+        .ok_or(AppError::Internal)
 }
 
 async fn find_by_sha(db: &PgPool, sha: &str) -> Result<Option<MediaItem>, AppError> {
@@ -397,11 +429,7 @@ pub async fn list(db: &PgPool) -> Result<Vec<MediaItem>, AppError> {
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        out.push(to_item(&mut conn, r).await?);
-    }
-    Ok(out)
+    to_items(&mut conn, rows).await
 }
 
 #[cfg(test)]
