@@ -9,6 +9,7 @@ pub mod error;
 pub mod ledger;
 pub mod money;
 pub mod permissions;
+pub mod project;
 pub mod roles;
 pub mod site;
 pub mod two_factor;

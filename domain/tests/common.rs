@@ -32,6 +32,7 @@ pub async fn services(owner: &PgPool) -> Services {
         ai: Arc::new(domain::server::ai::Ai::builtin_only()),
         site: Arc::default(),
         media: Arc::new(media_store()),
+        payments: Arc::new(domain::server::payments::provider::BuiltinProvider),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod mail;
 pub mod passwords;
 pub mod payments;
+pub mod projects;
 pub mod seed;
 pub mod services;
 pub mod site;

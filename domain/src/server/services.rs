@@ -73,6 +73,8 @@ pub struct Services {
     pub site: Arc<super::site::cache::SiteCache>,
     /// Where the media library's images are kept.
     pub media: Arc<super::site::media::MediaStore>,
+    /// The payment provider: Stripe when configured, else the built-in one.
+    pub payments: Arc<dyn super::payments::provider::PaymentProvider>,
 }
 
 impl Services {

@@ -1,5 +1,6 @@
-//! Payments: what comes from and goes to the payment provider. So far the check of Stripe's
-//! webhook signatures ([`stripe_signature`]); the provider trait, its built-in and Stripe
-//! clients and the webhook endpoint follow.
+//! Payments: the provider behind one trait ([`provider`]: built-in and Stripe), Stripe's
+//! webhook signatures ([`stripe_signature`]) and its events ([`webhook`]).
 
+pub mod provider;
 pub mod stripe_signature;
+pub mod webhook;

@@ -1,0 +1,767 @@
+//! Projects against real Postgres and Redis: the wizard from brief to funded project, the
+//! milestone flow with its money, who may see and act, one winner when two act at once,
+//! disputes, earnings and payouts, and Stripe's webhook events in any order.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{meta, services, user};
+use domain::ledger::Account;
+use domain::money::{Currency, Money};
+use domain::project::{
+    CheckItem, FundChoice, MilestoneAction as A, MilestoneStatus as S, Party, Resolution, StepInput,
+};
+use domain::server::payments::provider::{ProviderPayment, ProviderStatus};
+use domain::server::payments::webhook::{self, Received};
+use domain::server::projects::flow::{self, Actor};
+use domain::server::projects::{self as projects, earnings, funding, wizard};
+use domain::server::{ledger, seed, Services};
+use domain::user::SessionUser;
+use domain::AppError;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+const BRIEF: &str = "We need an online store for our handmade ceramics with Stripe payments, \
+    product pages, a blog and SEO. Launch in about two months.";
+
+struct Cast {
+    customer: SessionUser,
+    other_customer: SessionUser,
+    freelancer: SessionUser,
+    employee: SessionUser,
+    expert: SessionUser,
+}
+
+async fn cast(svc: &Services) -> Cast {
+    seed::seed_demo(svc).await.unwrap();
+    Cast {
+        customer: user(svc, "customer@demo.fluxorae.test").await,
+        other_customer: user(svc, "owner@acme.fluxorae.test").await,
+        freelancer: user(svc, "freelancer@demo.fluxorae.test").await,
+        employee: user(svc, "employee@demo.fluxorae.test").await,
+        expert: user(svc, "expert@demo.fluxorae.test").await,
+    }
+}
+
+/// A project confirmed from the brief with the first milestone funded on the good test card,
+/// and the demo freelancer assigned.
+async fn funded_project(svc: &Services, c: &Cast) -> (Uuid, Vec<Uuid>) {
+    let draft = wizard::analyze(svc, &c.customer, None, BRIEF, None)
+        .await
+        .unwrap();
+    let out = wizard::confirm(
+        svc,
+        &c.customer,
+        draft.id,
+        draft.version,
+        FundChoice::First,
+        "4242 4242 4242 4242",
+        &meta("203.0.113.60"),
+    )
+    .await
+    .unwrap();
+    assert!(!out.needs_action);
+    flow::assign(
+        svc,
+        &c.employee,
+        out.project_id,
+        c.freelancer.id.0,
+        &meta("203.0.113.61"),
+    )
+    .await
+    .unwrap();
+    let ws = projects::workspace(svc, &c.customer, out.project_id)
+        .await
+        .unwrap();
+    (out.project_id, ws.milestones.iter().map(|m| m.id).collect())
+}
+
+async fn step(
+    svc: &Services,
+    who: &SessionUser,
+    m: Uuid,
+    a: A,
+    input: StepInput,
+) -> Result<S, AppError> {
+    flow::act(svc, Actor::Person(who), m, a, &input, &meta("203.0.113.62")).await
+}
+
+fn delivery() -> StepInput {
+    StepInput {
+        notes: "Mockups for home, product and checkout are in the Figma file.".into(),
+        links: vec!["https://figma.com/file/demo".into()],
+        ..Default::default()
+    }
+}
+
+fn all_met(criteria: &[String]) -> StepInput {
+    StepInput {
+        checklist: criteria
+            .iter()
+            .map(|c| CheckItem {
+                criterion: c.clone(),
+                met: true,
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+async fn balance(svc: &Services, account: Account) -> i64 {
+    let mut conn = svc.db.acquire().await.unwrap();
+    ledger::available(&mut conn, account, Currency::USD)
+        .await
+        .unwrap()
+        .minor
+}
+
+async fn verify(svc: &Services) {
+    let mut conn = svc.db.acquire().await.unwrap();
+    let report = ledger::verify(&mut conn).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_brief_becomes_a_funded_project_delivered_and_paid_minus_the_fee(owner: PgPool) {
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+
+    // Too short a brief: a message, nothing saved.
+    let e = wizard::analyze(&svc, &c.customer, None, "a shop", None)
+        .await
+        .unwrap_err();
+    assert!(e.message_for("brief").is_some());
+
+    let draft = wizard::analyze(&svc, &c.customer, None, BRIEF, None)
+        .await
+        .unwrap();
+    let mut scope = draft.scope.clone().expect("a proposed scope");
+    assert!(!scope.milestones.is_empty());
+    let analysis = draft.analysis.clone().unwrap();
+    assert!(analysis.budget_usd.0 <= analysis.budget_usd.1);
+
+    // The customer edits; a stale tab's save is refused and the edit is kept.
+    scope.title = "Ceramics store".into();
+    scope.milestones[0].amount_minor = 150_000;
+    let v2 = wizard::save(&svc, &c.customer, draft.id, draft.version, &scope)
+        .await
+        .unwrap();
+    let stale = wizard::save(&svc, &c.customer, draft.id, draft.version, &scope).await;
+    assert!(matches!(stale, Err(AppError::Conflict(_))));
+    assert_eq!(
+        wizard::get(&svc, &c.customer, draft.id)
+            .await
+            .unwrap()
+            .scope
+            .unwrap()
+            .title,
+        "Ceramics store"
+    );
+
+    // A bad amount and no card: every problem at once, and no project.
+    let mut bad = scope.clone();
+    bad.milestones[0].amount_minor = 5;
+    let v3 = wizard::save(&svc, &c.customer, draft.id, v2, &bad)
+        .await
+        .unwrap();
+    let e = wizard::confirm(
+        &svc,
+        &c.customer,
+        draft.id,
+        v3,
+        FundChoice::First,
+        " ",
+        &meta("203.0.113.63"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message_for("milestones.0.amount"),
+        Some("At least $10.00.")
+    );
+    assert!(e.message_for("card").is_some());
+    let v4 = wizard::save(&svc, &c.customer, draft.id, v3, &scope)
+        .await
+        .unwrap();
+
+    // A declined card says why; nothing is created.
+    let e = wizard::confirm(
+        &svc,
+        &c.customer,
+        draft.id,
+        v4,
+        FundChoice::First,
+        "4000 0000 0000 0002",
+        &meta("203.0.113.63"),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.message_for("card").unwrap().contains("declined"));
+    assert!(projects::list(&svc.db, &c.customer)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let out = wizard::confirm(
+        &svc,
+        &c.customer,
+        draft.id,
+        v4,
+        FundChoice::First,
+        "4242424242424242",
+        &meta("203.0.113.63"),
+    )
+    .await
+    .unwrap();
+    // Confirming again (a double click) answers the same project.
+    let again = wizard::confirm(
+        &svc,
+        &c.customer,
+        draft.id,
+        v4,
+        FundChoice::First,
+        "4242424242424242",
+        &meta("203.0.113.63"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(again.project_id, out.project_id);
+    let ws = projects::workspace(&svc, &c.customer, out.project_id)
+        .await
+        .unwrap();
+    assert_eq!(ws.title, "Ceramics store");
+    let m = &ws.milestones[0];
+    assert_eq!(m.status, S::Funded);
+    assert_eq!(m.fee_bps, Some(2_000));
+    assert!(ws.milestones[1..].iter().all(|m| m.status == S::Unfunded));
+    assert_eq!(balance(&svc, Account::Held(m.id)).await, 150_000);
+
+    // Nobody can start before a freelancer is assigned.
+    assert!(
+        step(&svc, &c.freelancer, m.id, A::Start, StepInput::default())
+            .await
+            .is_err()
+    );
+    flow::assign(
+        &svc,
+        &c.employee,
+        out.project_id,
+        c.freelancer.id.0,
+        &meta("203.0.113.64"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        step(&svc, &c.freelancer, m.id, A::Start, StepInput::default())
+            .await
+            .unwrap(),
+        S::InProgress
+    );
+
+    // A delivery needs notes; the QA analyzer checks it once and staff see its suggestion.
+    let e = step(&svc, &c.freelancer, m.id, A::Submit, StepInput::default())
+        .await
+        .unwrap_err();
+    assert!(e.message_for("notes").is_some());
+    assert_eq!(
+        step(&svc, &c.freelancer, m.id, A::Submit, delivery())
+            .await
+            .unwrap(),
+        S::Submitted
+    );
+    let staff_view = projects::workspace(&svc, &c.employee, out.project_id)
+        .await
+        .unwrap();
+    assert!(staff_view.milestones[0].qa_suggestion.is_some());
+    assert!(projects::workspace(&svc, &c.customer, out.project_id)
+        .await
+        .unwrap()
+        .milestones[0]
+        .qa_suggestion
+        .is_none());
+
+    // QA must check every criterion.
+    let e = step(&svc, &c.employee, m.id, A::QaPass, StepInput::default())
+        .await
+        .unwrap_err();
+    assert!(e.message_for("checklist").is_some());
+    assert_eq!(
+        step(
+            &svc,
+            &c.employee,
+            m.id,
+            A::QaPass,
+            all_met(&m.acceptance_criteria)
+        )
+        .await
+        .unwrap(),
+        S::AwaitingApproval
+    );
+    assert!(projects::workspace(&svc, &c.customer, out.project_id)
+        .await
+        .unwrap()
+        .milestones[0]
+        .approve_by
+        .is_some());
+
+    // The freelancer cannot approve their own work; the customer can.
+    assert_eq!(
+        step(&svc, &c.freelancer, m.id, A::Approve, StepInput::default()).await,
+        Err(AppError::Forbidden)
+    );
+    assert_eq!(
+        step(&svc, &c.customer, m.id, A::Approve, StepInput::default())
+            .await
+            .unwrap(),
+        S::Released
+    );
+    assert_eq!(balance(&svc, Account::Held(m.id)).await, 0);
+    assert_eq!(
+        balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await,
+        120_000
+    );
+
+    let e = earnings::earnings(&svc, &c.freelancer).await.unwrap();
+    assert_eq!(
+        (e.gross.minor, e.fees.minor, e.net.minor, e.available.minor),
+        (150_000, 30_000, 120_000, 120_000)
+    );
+
+    // Payouts: not above the balance, then paid and booked.
+    let too_much = earnings::request_payout(&svc, &c.freelancer, "1,500", &meta("203.0.113.65"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        too_much.message_for("amount"),
+        Some("You can be paid at most $1,200.00 now.")
+    );
+    let p = earnings::request_payout(&svc, &c.freelancer, "1,000.50", &meta("203.0.113.65"))
+        .await
+        .unwrap();
+    assert_eq!(p.status, "paid");
+    let e = earnings::earnings(&svc, &c.freelancer).await.unwrap();
+    assert_eq!((e.available.minor, e.paid_out.minor), (19_950, 100_050));
+    verify(&svc).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_the_customer_assigned_freelancers_and_staff_see_or_act(owner: PgPool) {
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, ms) = funded_project(&svc, &c).await;
+
+    for (who, party) in [
+        (&c.customer, Some(Party::Customer)),
+        (&c.freelancer, Some(Party::Freelancer)),
+        (&c.employee, Some(Party::Staff)),
+        (&c.other_customer, None),
+        (&c.expert, None),
+    ] {
+        let ws = projects::workspace(&svc, who, project).await;
+        match party {
+            Some(p) => assert_eq!(ws.unwrap().party, p, "{}", who.email),
+            None => {
+                assert_eq!(ws.unwrap_err(), AppError::NotFound, "{}", who.email);
+                assert_eq!(
+                    step(&svc, who, ms[0], A::Start, StepInput::default()).await,
+                    Err(AppError::NotFound),
+                    "{}",
+                    who.email
+                );
+                assert!(
+                    projects::list(&svc.db, who).await.unwrap().is_empty(),
+                    "{}",
+                    who.email
+                );
+            }
+        }
+    }
+    // Staff may not deliver, customers may not pass QA.
+    assert_eq!(
+        step(&svc, &c.employee, ms[0], A::Start, StepInput::default()).await,
+        Err(AppError::Forbidden)
+    );
+    // Assigning is for staff.
+    assert_eq!(
+        flow::assign(
+            &svc,
+            &c.customer,
+            project,
+            c.freelancer.id.0,
+            &meta("203.0.113.66")
+        )
+        .await,
+        Err(AppError::Forbidden)
+    );
+    // Only freelancers can be assigned.
+    let e = flow::assign(
+        &svc,
+        &c.employee,
+        project,
+        c.expert.id.0,
+        &meta("203.0.113.66"),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.message_for("freelancer").is_some());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_approve_and_a_dispute_at_once_have_one_winner(owner: PgPool) {
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (_, ms) = funded_project(&svc, &c).await;
+    let m = ms[0];
+    step(&svc, &c.freelancer, m, A::Start, StepInput::default())
+        .await
+        .unwrap();
+    step(&svc, &c.freelancer, m, A::Submit, delivery())
+        .await
+        .unwrap();
+    let criteria = sqlx::query_scalar!(
+        "SELECT acceptance_criteria FROM milestones WHERE id = $1",
+        m
+    )
+    .fetch_one(&svc.db)
+    .await
+    .unwrap();
+    step(&svc, &c.employee, m, A::QaPass, all_met(&criteria))
+        .await
+        .unwrap();
+
+    let dispute = StepInput {
+        note: "The checkout does not work on phones.".into(),
+        ..Default::default()
+    };
+    let (a, b) = tokio::join!(
+        step(&svc, &c.customer, m, A::Approve, StepInput::default()),
+        step(&svc, &c.freelancer, m, A::Dispute, dispute),
+    );
+    assert!(a.is_ok() != b.is_ok(), "exactly one wins: {a:?} {b:?}");
+    let approved = a.is_ok();
+    let loser = if approved { b } else { a };
+    assert!(matches!(loser, Err(AppError::Conflict(_))), "{loser:?}");
+    let held = balance(&svc, Account::Held(m)).await;
+    let payable = balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await;
+    if approved {
+        assert_eq!((held, payable > 0), (0, true));
+    } else {
+        assert_eq!((held > 0, payable), (true, 0));
+    }
+    verify(&svc).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn ops_resolve_a_dispute_with_a_partial_release_and_a_refund(owner: PgPool) {
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (_, ms) = funded_project(&svc, &c).await;
+    let m = ms[0];
+    let amount = sqlx::query_scalar!("SELECT amount_minor FROM milestones WHERE id = $1", m)
+        .fetch_one(&svc.db)
+        .await
+        .unwrap();
+    step(&svc, &c.freelancer, m, A::Start, StepInput::default())
+        .await
+        .unwrap();
+    let e = step(&svc, &c.customer, m, A::Dispute, StepInput::default())
+        .await
+        .unwrap_err();
+    assert!(e.message_for("note").is_some());
+    step(
+        &svc,
+        &c.customer,
+        m,
+        A::Dispute,
+        StepInput {
+            note: "Nothing was delivered in six weeks.".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    // Only ops resolve; a partial release must leave something for each side.
+    let res = |r| StepInput {
+        note: "Half the work was done.".into(),
+        resolution: Some(r),
+        ..Default::default()
+    };
+    assert_eq!(
+        step(&svc, &c.customer, m, A::Resolve, res(Resolution::Refund)).await,
+        Err(AppError::Forbidden)
+    );
+    let e = step(
+        &svc,
+        &c.employee,
+        m,
+        A::Resolve,
+        res(Resolution::Partial(amount)),
+    )
+    .await
+    .unwrap_err();
+    assert!(e.message_for("release").is_some());
+
+    let half = amount / 2;
+    assert_eq!(
+        step(
+            &svc,
+            &c.employee,
+            m,
+            A::Resolve,
+            res(Resolution::Partial(half))
+        )
+        .await
+        .unwrap(),
+        S::Released
+    );
+    let fee = Money::new(half, Currency::USD).share(2_000).minor;
+    assert_eq!(
+        balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await,
+        half - fee
+    );
+    // The refund went back through the provider: nothing is left owed.
+    assert_eq!(balance(&svc, Account::Refunds(c.customer.id.0)).await, 0);
+    assert_eq!(balance(&svc, Account::Held(m)).await, 0);
+    let ws = projects::workspace(
+        &svc,
+        &c.customer,
+        sqlx::query_scalar!("SELECT project_id FROM milestones WHERE id = $1", m)
+            .fetch_one(&svc.db)
+            .await
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    let mv = &ws.milestones[0];
+    assert_eq!(
+        (mv.released.minor, mv.refunded.minor),
+        (half, amount - half)
+    );
+    assert_eq!(
+        mv.dispute.as_ref().unwrap().outcome.as_deref(),
+        Some("partial")
+    );
+    verify(&svc).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_card_that_needs_the_bank_is_held_once_the_customer_confirms(owner: PgPool) {
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let draft = wizard::analyze(&svc, &c.customer, None, BRIEF, None)
+        .await
+        .unwrap();
+    let out = wizard::confirm(
+        &svc,
+        &c.customer,
+        draft.id,
+        draft.version,
+        FundChoice::All,
+        "4000 0025 0000 3155",
+        &meta("203.0.113.67"),
+    )
+    .await
+    .unwrap();
+    assert!(out.needs_action);
+    let ws = projects::workspace(&svc, &c.customer, out.project_id)
+        .await
+        .unwrap();
+    assert_eq!(ws.pending_payment, Some(out.payment_id));
+    assert!(ws.milestones.iter().all(|m| m.status == S::Unfunded));
+    // Someone else cannot confirm it.
+    assert_eq!(
+        funding::confirm(&svc, &c.other_customer, out.payment_id).await,
+        Err(AppError::NotFound)
+    );
+    let done = funding::confirm(&svc, &c.customer, out.payment_id)
+        .await
+        .unwrap();
+    assert!(!done.needs_action);
+    let ws = projects::workspace(&svc, &c.customer, out.project_id)
+        .await
+        .unwrap();
+    assert!(ws.milestones.iter().all(|m| m.status == S::Funded));
+    assert_eq!(ws.pending_payment, None);
+    // Confirming again changes nothing.
+    funding::confirm(&svc, &c.customer, out.payment_id)
+        .await
+        .unwrap();
+    let total: i64 = ws.milestones.iter().map(|m| m.amount.minor).sum();
+    assert_eq!(
+        balance(&svc, Account::CustomerFunding(c.customer.id.0)).await,
+        0
+    );
+    let mut held = 0;
+    for m in &ws.milestones {
+        held += balance(&svc, Account::Held(m.id)).await;
+    }
+    assert_eq!(held, total);
+    verify(&svc).await;
+}
+
+fn event(id: &str, kind: &str, intent: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "id": id, "type": kind, "data": { "object": { "id": intent, "object": "payment_intent" } }
+    }))
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn stripe_events_apply_once_in_any_order(owner: PgPool) {
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, ms) = funded_project(&svc, &c).await;
+    let unfunded = ms[1];
+
+    // The webhook beats the request: the event waits.
+    let intent = "pi_test_webhook_1";
+    assert_eq!(
+        webhook::receive(&svc, &event("evt_1", "payment_intent.succeeded", intent))
+            .await
+            .unwrap(),
+        Received::Deferred
+    );
+    // Stripe retries it: still one row, still waiting.
+    assert_eq!(
+        webhook::receive(&svc, &event("evt_1", "payment_intent.succeeded", intent))
+            .await
+            .unwrap(),
+        Received::Deferred
+    );
+
+    let amount = sqlx::query_scalar!(
+        "SELECT amount_minor FROM milestones WHERE id = $1",
+        unfunded
+    )
+    .fetch_one(&svc.db)
+    .await
+    .unwrap();
+    let mut tx = svc.db.begin().await.unwrap();
+    let authorized = ProviderPayment {
+        id: intent.into(),
+        status: ProviderStatus::Authorized,
+        decline_reason: None,
+    };
+    let payment = funding::record(
+        &mut tx,
+        &c.customer,
+        project,
+        &[unfunded],
+        Money::new(amount, Currency::USD),
+        &authorized,
+        "stripe",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+
+    // Once the payment is recorded, the waiting event applies.
+    assert_eq!(webhook::retry_deferred(&svc).await.unwrap(), 1);
+    let status = sqlx::query_scalar!("SELECT status FROM milestones WHERE id = $1", unfunded)
+        .fetch_one(&svc.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "funded");
+    assert_eq!(balance(&svc, Account::Held(unfunded)).await, amount);
+
+    // Replays and stale events change nothing.
+    assert_eq!(
+        webhook::receive(&svc, &event("evt_1", "payment_intent.succeeded", intent))
+            .await
+            .unwrap(),
+        Received::Duplicate
+    );
+    assert_eq!(
+        webhook::receive(&svc, &event("evt_2", "payment_intent.succeeded", intent))
+            .await
+            .unwrap(),
+        Received::Applied
+    );
+    assert_eq!(
+        webhook::receive(
+            &svc,
+            &event("evt_3", "payment_intent.payment_failed", intent)
+        )
+        .await
+        .unwrap(),
+        Received::Applied
+    );
+    let p = sqlx::query_scalar!("SELECT status FROM payments WHERE id = $1", payment)
+        .fetch_one(&svc.db)
+        .await
+        .unwrap();
+    assert_eq!(p, "captured");
+    assert_eq!(balance(&svc, Account::Held(unfunded)).await, amount);
+    assert_eq!(
+        webhook::receive(&svc, &event("evt_4", "charge.dispute.created", intent))
+            .await
+            .unwrap(),
+        Received::Ignored
+    );
+    assert!(webhook::receive(&svc, b"not json").await.is_err());
+    verify(&svc).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_approval_window_approves_and_reminds(owner: PgPool) {
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (_, ms) = funded_project(&svc, &c).await;
+    let m = ms[0];
+    step(&svc, &c.freelancer, m, A::Start, StepInput::default())
+        .await
+        .unwrap();
+    step(&svc, &c.freelancer, m, A::Submit, delivery())
+        .await
+        .unwrap();
+    let criteria = sqlx::query_scalar!(
+        "SELECT acceptance_criteria FROM milestones WHERE id = $1",
+        m
+    )
+    .fetch_one(&svc.db)
+    .await
+    .unwrap();
+    step(&svc, &c.employee, m, A::QaPass, all_met(&criteria))
+        .await
+        .unwrap();
+    assert_eq!(
+        flow::remind_due(&svc).await.unwrap(),
+        0,
+        "seven days out: no reminder yet"
+    );
+    assert_eq!(flow::auto_approve_due(&svc).await.unwrap(), 0);
+
+    sqlx::query!(
+        "UPDATE milestones SET approve_by = now() + interval '1 day' WHERE id = $1",
+        m
+    )
+    .execute(&owner)
+    .await
+    .unwrap();
+    assert_eq!(flow::remind_due(&svc).await.unwrap(), 1);
+    assert_eq!(flow::remind_due(&svc).await.unwrap(), 0, "once");
+    let mail =
+        sqlx::query_scalar!("SELECT subject FROM email_outbox ORDER BY created_at DESC LIMIT 1")
+            .fetch_one(&owner)
+            .await
+            .unwrap();
+    assert!(mail.starts_with("Waiting for your approval"), "{mail}");
+
+    sqlx::query!(
+        "UPDATE milestones SET approve_by = now() - interval '1 minute' WHERE id = $1",
+        m
+    )
+    .execute(&owner)
+    .await
+    .unwrap();
+    assert_eq!(flow::auto_approve_due(&svc).await.unwrap(), 1);
+    let status = sqlx::query_scalar!("SELECT status FROM milestones WHERE id = $1", m)
+        .fetch_one(&svc.db)
+        .await
+        .unwrap();
+    assert_eq!(status, "released");
+    assert!(balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await > 0);
+    verify(&svc).await;
+}
