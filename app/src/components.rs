@@ -169,7 +169,19 @@ fn SignedInNav(user: SessionUser) -> impl IntoView {
             user.role,
             domain::roles::PlatformRole::Admin | domain::roles::PlatformRole::ContentEditor
         );
+    let works_on_projects = !user.must_set_up_two_factor
+        && matches!(
+            user.role,
+            domain::roles::PlatformRole::Customer
+                | domain::roles::PlatformRole::Freelancer
+                | domain::roles::PlatformRole::Employee
+                | domain::roles::PlatformRole::Admin
+        );
+    let earns =
+        !user.must_set_up_two_factor && user.role == domain::roles::PlatformRole::Freelancer;
     view! {
+        {works_on_projects.then(|| view! { <A href="/projects" attr:class=NAV_LINK>"Projects"</A> })}
+        {earns.then(|| view! { <A href="/earnings" attr:class=NAV_LINK>"Earnings"</A> })}
         {edits_site.then(|| view! { <A href="/editor" attr:class=NAV_LINK>"Site editor"</A> })}
         {is_admin.then(|| view! { <A href="/admin" attr:class=NAV_LINK>"Admin"</A> })}
         <A href="/account" attr:class=NAV_LINK>"Account"</A>

@@ -9,6 +9,7 @@ pub mod ai;
 pub mod api;
 pub mod components;
 pub mod pages;
+pub mod projects;
 pub mod site;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -148,6 +149,11 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/editor/blocks/:id") view=crate::site::globals::GlobalEditorPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/ai/runs/:id") view=crate::ai::AiRunPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects") view=crate::projects::ProjectsPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/new") view=crate::projects::wizard::NewProjectPage ssr=SsrMode::Async />
+                    <Route path=path!("/projects/:id") view=crate::projects::workspace::WorkspacePage ssr=SsrMode::Async />
+                    <Route path=path!("/earnings") view=crate::projects::EarningsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/pricing") view=crate::projects::PricingPage ssr=SsrMode::Async />
                     // The site's own addresses come last: a fixed route above always wins.
                     <Route path=path!("/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
                     <Route path=path!("/case-studies/:slug") view=crate::site::SitePage ssr=SsrMode::Async />

@@ -522,7 +522,7 @@ impl StepInput {
                 }
                 for (i, l) in self.links.iter().enumerate() {
                     let l = l.trim();
-                    if !l.is_empty() && !(l.starts_with("https://") || l.starts_with("http://")) {
+                    if !(l.is_empty() || l.starts_with("https://") || l.starts_with("http://")) {
                         v.add(
                             &format!("links.{i}"),
                             format!("{l:?} is not a web address (https://…)."),

@@ -69,6 +69,14 @@ pub struct Config {
     /// The S3-compatible bucket for the media library (`MEDIA_S3_BUCKET`; credentials and
     /// endpoint from `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`, `AWS_ENDPOINT`).
     pub media_bucket: Option<String>,
+    /// Stripe's secret key (`STRIPE_SECRET_KEY`); without it payments use the built-in
+    /// provider and its test cards.
+    pub stripe_secret_key: Option<String>,
+    /// The webhook endpoint's signing secret (`STRIPE_WEBHOOK_SECRET`, `whsec_…`); without it
+    /// `/webhooks/stripe` refuses every event.
+    pub stripe_webhook_secret: Option<String>,
+    /// Stripe's API address (`STRIPE_API_BASE`, for a test server).
+    pub stripe_api_base: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -221,6 +229,9 @@ impl Config {
             ai_model,
             media_dir: var("MEDIA_DIR").unwrap_or_else(|| ".data/media".into()),
             media_bucket: var("MEDIA_S3_BUCKET"),
+            stripe_secret_key: var("STRIPE_SECRET_KEY"),
+            stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET"),
+            stripe_api_base: var("STRIPE_API_BASE"),
         })
     }
 }

@@ -8,10 +8,11 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use domain::server::events::{self, UserEvent};
+use domain::server::events::UserEvent;
+use domain::server::projects::ProjectEvent;
 use domain::server::Services;
 use domain::AppError;
 use futures::StreamExt;
@@ -20,13 +21,21 @@ use tower_sessions::Session;
 
 use crate::api_v1::ApiError;
 
-/// The user events this instance hears; cheap to clone.
-#[derive(Clone)]
-pub struct Hub {
-    tx: broadcast::Sender<UserEvent>,
+/// The events of one kind this instance hears on a Redis channel (user events, project
+/// events); cheap to clone.
+pub struct Hub<T = UserEvent> {
+    tx: broadcast::Sender<T>,
 }
 
-impl Hub {
+impl<T> Clone for Hub<T> {
+    fn clone(&self) -> Self {
+        Self {
+            tx: self.tx.clone(),
+        }
+    }
+}
+
+impl<T: Clone + Send + serde::de::DeserializeOwned + 'static> Hub<T> {
     /// Subscribes to `channel` on the Redis at `redis_url`, in a task of its own.
     pub fn start(redis_url: &str, channel: String) -> Self {
         let (tx, _) = broadcast::channel(1024);
@@ -34,14 +43,14 @@ impl Hub {
         let client = match redis::Client::open(redis_url) {
             Ok(c) => c,
             Err(e) => {
-                tracing::error!(error = %e, "user events: bad REDIS_URL; pages will not hear changes");
+                tracing::error!(error = %e, channel, "events: bad REDIS_URL; pages will not hear changes");
                 return hub;
             }
         };
         tokio::spawn(async move {
             loop {
                 if let Err(e) = listen(&client, &channel, &tx).await {
-                    tracing::warn!(error = %e, "user events: subscription lost; retrying");
+                    tracing::warn!(error = %e, channel, "events: subscription lost; retrying");
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -50,26 +59,26 @@ impl Hub {
     }
 
     /// A receiver of every event heard from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<UserEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<T> {
         self.tx.subscribe()
     }
 }
 
-async fn listen(
+async fn listen<T: serde::de::DeserializeOwned>(
     client: &redis::Client,
     channel: &str,
-    tx: &broadcast::Sender<UserEvent>,
+    tx: &broadcast::Sender<T>,
 ) -> Result<(), redis::RedisError> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
-    tracing::debug!(channel, "user events: subscribed");
+    tracing::debug!(channel, "events: subscribed");
     let mut messages = pubsub.on_message();
     while let Some(msg) = messages.next().await {
         let payload: String = msg.get_payload()?;
-        match events::parse(&payload) {
+        match serde_json::from_str::<T>(&payload).ok() {
             // No listener on this instance is fine.
             Some(ev) => drop(tx.send(ev)),
-            None => tracing::warn!(payload, "user events: unreadable message"),
+            None => tracing::warn!(payload, channel, "events: unreadable message"),
         }
     }
     Ok(())
@@ -110,15 +119,49 @@ pub async fn stream(
             }
         }
     });
-    let stop = async move {
-        match shutting_down {
-            Some(axum::Extension(ShuttingDown(mut rx))) => {
-                let _ = rx.wait_for(|down| *down).await;
-            }
-            None => std::future::pending().await,
-        }
-    };
-    Ok(Sse::new(events.take_until(stop))
+    Ok(Sse::new(events.take_until(stopped(shutting_down)))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response())
+}
+
+/// `GET /events/projects/{id}`: `event: project` whenever something in the project changes on
+/// any instance, for the people who may see it.
+pub async fn project_stream(
+    State((svc, hub)): State<(Services, Hub<ProjectEvent>)>,
+    Path(project): Path<uuid::Uuid>,
+    shutting_down: Option<axum::Extension<ShuttingDown>>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    let user = app::ssr::user_of(&session, &svc)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    domain::server::projects::access(&svc.db, &user, project).await?;
+    let rx = hub.subscribe();
+    let events = futures::stream::unfold(rx, move |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(ev) if ev.project == project => {
+                    let event = Event::default().event("project").data(ev.kind);
+                    return Some((Ok::<_, Infallible>(event), rx));
+                }
+                Ok(_) => continue,
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    return Some((Ok(Event::default().event("project").data("lagged")), rx));
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(events.take_until(stopped(shutting_down)))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response())
+}
+
+async fn stopped(shutting_down: Option<axum::Extension<ShuttingDown>>) {
+    match shutting_down {
+        Some(axum::Extension(ShuttingDown(mut rx))) => {
+            let _ = rx.wait_for(|down| *down).await;
+        }
+        None => std::future::pending().await,
+    }
 }

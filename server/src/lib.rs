@@ -9,6 +9,7 @@ pub mod events;
 pub mod health;
 pub mod middleware;
 pub mod page_cache;
+pub mod payments;
 pub mod session_store;
 pub mod site;
 pub mod telemetry;
@@ -23,6 +24,9 @@ use axum::Router;
 use domain::server::ai::provider::{ChatModel, OpenAiCompatible};
 use domain::server::ai::Ai;
 use domain::server::mail::{Mailer, OutboxMailer, SmtpMailer};
+use domain::server::payments::provider::{
+    BuiltinProvider, PaymentProvider, StripeConfig, StripeProvider,
+};
 use domain::server::site::media::MediaStore;
 use domain::server::{db, Services, Settings};
 use leptos::config::LeptosOptions;
@@ -117,6 +121,25 @@ pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
         ai: Arc::new(Ai::new(cfg.ai_engine.clone(), model)),
         site: Arc::default(),
         media: Arc::new(media_store(cfg)?),
+        payments: payment_provider(cfg)?,
+    })
+}
+
+/// Stripe when `STRIPE_SECRET_KEY` is set, else the built-in provider.
+fn payment_provider(cfg: &Config) -> Result<Arc<dyn PaymentProvider>, StartError> {
+    Ok(match &cfg.stripe_secret_key {
+        Some(key) => {
+            let mut c = StripeConfig::new(key.clone());
+            if let Some(base) = &cfg.stripe_api_base {
+                c.base_url = base.clone();
+            }
+            tracing::info!("payments: Stripe");
+            Arc::new(StripeProvider::new(c).map_err(|e| StartError::Config(e.to_string()))?)
+        }
+        None => {
+            tracing::info!("payments: the built-in provider (test cards only)");
+            Arc::new(BuiltinProvider)
+        }
     })
 }
 
@@ -173,9 +196,14 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
 
     site::listen_for_changes(services.clone(), cfg.redis_url.clone());
     site::start_scheduler(services.clone(), std::time::Duration::from_secs(15));
-    let hub = events::Hub::start(
+    payments::start_scheduler(services.clone(), std::time::Duration::from_secs(60));
+    let hub: events::Hub = events::Hub::start(
         &cfg.redis_url,
         domain::server::events::user_channel(&cfg.redis_prefix),
+    );
+    let project_hub: events::Hub<domain::server::projects::ProjectEvent> = events::Hub::start(
+        &cfg.redis_url,
+        domain::server::projects::channel(&cfg.redis_prefix),
     );
     let pkg = ServeDir::new(format!("{}/pkg", cfg.site_root));
     let mut app = Router::new()
@@ -183,11 +211,20 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(render_metrics))
         .route("/events", get(events::stream).with_state((services.clone(), hub)))
+        .route(
+            "/events/projects/{id}",
+            get(events::project_stream).with_state((services.clone(), project_hub)),
+        )
         .route("/forms/lead", axum::routing::post(site::lead).with_state(services.clone()))
         .route("/site/events", axum::routing::post(site::events).with_state(services.clone()))
         .route("/sitemap.xml", get(site::sitemap).with_state(services.clone()))
         .route("/robots.txt", get(site::robots).with_state(services.clone()))
         .route("/media/{key}", get(site::media).with_state(services.clone()))
+        .route(
+            "/webhooks/stripe",
+            axum::routing::post(payments::stripe_webhook)
+                .with_state((services.clone(), cfg.stripe_webhook_secret.clone())),
+        )
         .nest("/api/v1", api_v1::router().with_state(services.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let leptos = leptos.clone();

@@ -12,6 +12,9 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The webhook signing secret the test server is configured with.
+const STRIPE_TEST_SECRET: &str = "whsec_test_secret_for_the_http_tests";
+
 struct TestApp {
     base: String,
     services: Services,
@@ -138,6 +141,9 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         ai_model: None,
         media_dir: String::new(),
         media_bucket: None,
+        stripe_secret_key: None,
+        stripe_webhook_secret: Some(STRIPE_TEST_SECRET.into()),
+        stripe_api_base: None,
     };
     let mut settings = Settings::new(
         cfg.base_url.clone(),
@@ -159,6 +165,7 @@ async fn spawn_app(owner: PgPool) -> TestApp {
             )
             .unwrap(),
         ),
+        payments: Arc::new(domain::server::payments::provider::BuiltinProvider),
     };
     seed::seed_demo(&services).await.unwrap();
     let app = server::router(&cfg, services.clone(), Some(metrics_handle()));
@@ -1069,4 +1076,73 @@ async fn editors_upload_images_that_are_served_for_good(owner: PgPool) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn stripe_webhooks_are_verified_on_the_raw_body_and_stored_once(owner: PgPool) {
+    use domain::server::payments::stripe_signature::sign;
+    let app = spawn_app(owner).await;
+    let body =
+        r#"{"id":"evt_http_1","type":"charge.dispute.created","data":{"object":{"id":"pi_x"}}}"#;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let post = |sig: Option<String>, body: &'static str| {
+        let mut req = reqwest::Client::new()
+            .post(app.url("/webhooks/stripe"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body);
+        if let Some(sig) = sig {
+            req = req.header("Stripe-Signature", sig);
+        }
+        req.send()
+    };
+
+    // No signature, the wrong secret, a stale timestamp, a body changed after signing: 400, nothing stored.
+    assert_eq!(
+        post(None, body).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let wrong = sign(body.as_bytes(), "whsec_other", now);
+    assert_eq!(
+        post(Some(wrong), body).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let stale = sign(body.as_bytes(), STRIPE_TEST_SECRET, now - 301);
+    assert_eq!(
+        post(Some(stale), body).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let good = sign(body.as_bytes(), STRIPE_TEST_SECRET, now);
+    let tampered =
+        r#"{"id":"evt_http_1","type":"charge.dispute.created","data":{"object":{"id":"pi_y"}}}"#;
+    assert_eq!(
+        post(Some(good.clone()), tampered).await.unwrap().status(),
+        StatusCode::BAD_REQUEST
+    );
+    let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM payment_events")
+        .fetch_one(&app.services.db)
+        .await
+        .unwrap();
+    assert_eq!(stored, 0);
+
+    // Several v1 values with one valid: accepted, stored once, a replay answers "duplicate".
+    let valid = good.split("v1=").nth(1).unwrap().to_owned();
+    let several = format!("t={now},v1={},v1={valid}", "00".repeat(32));
+    let res = post(Some(several), body).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["received"],
+        "ignored"
+    );
+    let res = post(Some(good), body).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["received"],
+        "duplicate"
+    );
+    let raw: serde_json::Value =
+        sqlx::query_scalar("SELECT raw FROM payment_events WHERE id = 'evt_http_1'")
+            .fetch_one(&app.services.db)
+            .await
+            .unwrap();
+    assert_eq!(raw["data"]["object"]["id"], "pi_x");
 }

@@ -1,0 +1,253 @@
+//! The projects' server functions: each checks who is asking and calls one `domain` function.
+//! Structured arguments travel as JSON strings, parsed here with a message when they do not
+//! read.
+
+use domain::project::{
+    DraftView, EarningsView, FundOutcome, PayoutView, PricingRule, ProjectSummary, Suggestion,
+    WorkspaceView,
+};
+#[cfg(feature = "ssr")]
+use domain::project::{MilestoneAction, ScopeDraft, StepInput};
+use domain::AppError;
+use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use uuid::Uuid;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{current_user, fail, request_meta, services};
+#[cfg(feature = "ssr")]
+use domain::roles::PlatformRole;
+#[cfg(feature = "ssr")]
+use domain::server::guard;
+#[cfg(feature = "ssr")]
+use domain::server::projects::{self, earnings, flow, funding, wizard};
+
+#[cfg(feature = "ssr")]
+async fn signed_in() -> Result<(domain::server::Services, domain::user::SessionUser), AppError> {
+    let svc = services()?;
+    let user = current_user().await?;
+    let user = guard::signed_in(user.as_ref()).map_err(fail)?.clone();
+    Ok((svc, user))
+}
+
+#[cfg(feature = "ssr")]
+async fn with_role(
+    roles: &[PlatformRole],
+) -> Result<(domain::server::Services, domain::user::SessionUser), AppError> {
+    let svc = services()?;
+    let user = current_user().await?;
+    let user = guard::platform(user.as_ref(), roles).map_err(fail)?.clone();
+    Ok((svc, user))
+}
+
+#[cfg(feature = "ssr")]
+fn id(s: &str) -> Result<Uuid, AppError> {
+    s.parse().map_err(|_| fail(AppError::NotFound))
+}
+
+#[cfg(feature = "ssr")]
+fn json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, AppError> {
+    serde_json::from_str(s).map_err(|e| {
+        fail(AppError::BadRequest(format!(
+            "The {what} could not be read: {e}"
+        )))
+    })
+}
+
+/// The projects the asker may see.
+#[server(endpoint = "projects/list")]
+pub async fn list_projects() -> Result<Vec<ProjectSummary>, AppError> {
+    let (svc, user) = signed_in().await?;
+    projects::list(&svc.db, &user).await.map_err(fail)
+}
+
+/// A customer's open drafts (staff: drafts waiting for a quote).
+#[server(endpoint = "projects/drafts")]
+pub async fn list_drafts() -> Result<Vec<DraftView>, AppError> {
+    let (svc, user) = signed_in().await?;
+    wizard::list(&svc, &user).await.map_err(fail)
+}
+
+/// One draft.
+#[server(endpoint = "projects/draft")]
+pub async fn get_draft(draft: String) -> Result<DraftView, AppError> {
+    let (svc, user) = signed_in().await?;
+    wizard::get(&svc, &user, id(&draft)?).await.map_err(fail)
+}
+
+/// Drafts a scope from a brief (a new draft when `draft` is empty).
+#[server(endpoint = "projects/analyze")]
+pub async fn analyze_brief(
+    draft: String,
+    brief: String,
+    category: String,
+) -> Result<DraftView, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Customer]).await?;
+    let draft = if draft.is_empty() {
+        None
+    } else {
+        Some(id(&draft)?)
+    };
+    let category = domain::ai::Category::parse(&category);
+    wizard::analyze(&svc, &user, draft, &brief, category)
+        .await
+        .map_err(fail)
+}
+
+/// Autosaves the scope as typed; answers the new version.
+#[server(endpoint = "projects/draft/save")]
+pub async fn save_draft(draft: String, version: i32, scope: String) -> Result<i32, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Customer]).await?;
+    let scope: ScopeDraft = json("scope", &scope)?;
+    wizard::save(&svc, &user, id(&draft)?, version, &scope)
+        .await
+        .map_err(fail)
+}
+
+/// Adds to a draft's custom-quote thread.
+#[server(endpoint = "projects/draft/quote")]
+pub async fn quote_message(draft: String, message: String) -> Result<DraftView, AppError> {
+    let (svc, user) = signed_in().await?;
+    wizard::quote_message(&svc, &user, id(&draft)?, &message, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Confirms the draft and funds the first (`first`) or every (`all`) milestone.
+#[server(endpoint = "projects/draft/confirm")]
+pub async fn confirm_draft(
+    draft: String,
+    version: i32,
+    fund: String,
+    card: String,
+) -> Result<FundOutcome, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Customer]).await?;
+    let fund = if fund == "all" {
+        domain::project::FundChoice::All
+    } else {
+        domain::project::FundChoice::First
+    };
+    wizard::confirm(
+        &svc,
+        &user,
+        id(&draft)?,
+        version,
+        fund,
+        &card,
+        &request_meta(),
+    )
+    .await
+    .map_err(fail)
+}
+
+/// A project's workspace.
+#[server(endpoint = "projects/workspace")]
+pub async fn get_workspace(project: String) -> Result<WorkspaceView, AppError> {
+    let (svc, user) = signed_in().await?;
+    projects::workspace(&svc, &user, id(&project)?)
+        .await
+        .map_err(fail)
+}
+
+/// Takes a step on a milestone; `input` is a [`StepInput`] as JSON.
+#[server(endpoint = "projects/milestone/step")]
+pub async fn milestone_step(
+    milestone: String,
+    action: String,
+    input: String,
+) -> Result<domain::project::MilestoneStatus, AppError> {
+    let (svc, user) = signed_in().await?;
+    let action = MilestoneAction::parse(&action)
+        .ok_or_else(|| fail(AppError::BadRequest("Unknown step.".into())))?;
+    let input: StepInput = json("step", &input)?;
+    flow::act(
+        &svc,
+        flow::Actor::Person(&user),
+        id(&milestone)?,
+        action,
+        &input,
+        &request_meta(),
+    )
+    .await
+    .map_err(fail)
+}
+
+/// Funds an unfunded milestone.
+#[server(endpoint = "projects/milestone/fund")]
+pub async fn fund_milestone(
+    project: String,
+    milestone: String,
+    card: String,
+) -> Result<FundOutcome, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Customer]).await?;
+    funding::fund(&svc, &user, id(&project)?, &[id(&milestone)?], &card)
+        .await
+        .map_err(fail)
+}
+
+/// The customer confirmed a payment with their bank.
+#[server(endpoint = "projects/payment/confirm")]
+pub async fn confirm_payment(payment: String) -> Result<FundOutcome, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Customer]).await?;
+    funding::confirm(&svc, &user, id(&payment)?)
+        .await
+        .map_err(fail)
+}
+
+/// Freelancers the matcher suggests for a project (staff).
+#[server(endpoint = "projects/suggest")]
+pub async fn suggest_freelancers(project: String) -> Result<Vec<Suggestion>, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Employee, PlatformRole::Admin]).await?;
+    flow::suggest(&svc, &user, id(&project)?)
+        .await
+        .map_err(fail)
+}
+
+/// Assigns a freelancer to a project (staff).
+#[server(endpoint = "projects/assign")]
+pub async fn assign_freelancer(project: String, freelancer: String) -> Result<(), AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Employee, PlatformRole::Admin]).await?;
+    flow::assign(
+        &svc,
+        &user,
+        id(&project)?,
+        id(&freelancer)?,
+        &request_meta(),
+    )
+    .await
+    .map_err(fail)
+}
+
+/// The asking freelancer's earnings.
+#[server(endpoint = "earnings")]
+pub async fn get_earnings() -> Result<EarningsView, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Freelancer]).await?;
+    earnings::earnings(&svc, &user).await.map_err(fail)
+}
+
+/// The asking freelancer requests a payout.
+#[server(endpoint = "earnings/payout")]
+pub async fn request_payout(amount: String) -> Result<PayoutView, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Freelancer]).await?;
+    earnings::request_payout(&svc, &user, &amount, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// The pricing rule (admins).
+#[server(endpoint = "admin/pricing")]
+pub async fn get_pricing() -> Result<PricingRule, AppError> {
+    let (svc, _) = with_role(&[PlatformRole::Admin]).await?;
+    let mut conn = svc.db.acquire().await.map_err(|e| fail(e.into()))?;
+    earnings::pricing(&mut conn).await.map_err(fail)
+}
+
+/// Sets the pricing rule (admins).
+#[server(endpoint = "admin/pricing/save")]
+pub async fn set_pricing(fee_percent: String, auto_approve_days: String) -> Result<(), AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Admin]).await?;
+    let rule = PricingRule::parse(&fee_percent, &auto_approve_days).map_err(fail)?;
+    earnings::set_pricing(&svc, &user, rule, &request_meta())
+        .await
+        .map_err(fail)
+}

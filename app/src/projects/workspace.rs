@@ -1,0 +1,425 @@
+//! `/projects/:id`: the project's workspace — its milestones with the steps the asker may take,
+//! deliveries, QA with the analyzer's suggestion, disputes, history; who is on it; and, for
+//! staff, the suggested freelancers to assign. It reloads when the project changes on any
+//! server instance (the `/events/projects/{id}` stream).
+
+use domain::money::Money;
+use domain::project::{
+    CheckItem, MilestoneAction as A, MilestoneStatus as S, MilestoneView, Party, Resolution,
+    StepInput, WorkspaceView,
+};
+use domain::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use super::api::*;
+use crate::components::{
+    short_time, ErrorView, FieldMessage, BUTTON, H1, H2, INPUT, LINK, SMALL_BTN,
+};
+
+const TEXTAREA: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
+const CARD: &str = "rounded-lg border border-slate-200 p-4 dark:border-slate-800";
+
+fn badge(s: S) -> &'static str {
+    match s {
+        S::Released => "bg-emerald-100 text-emerald-900 dark:bg-emerald-900 dark:text-emerald-100",
+        S::Refunded | S::Disputed => {
+            "bg-amber-100 text-amber-900 dark:bg-amber-900 dark:text-amber-100"
+        }
+        S::Unfunded => "bg-slate-100 text-slate-800 dark:bg-slate-800 dark:text-slate-100",
+        _ => "bg-indigo-100 text-indigo-900 dark:bg-indigo-900 dark:text-indigo-100",
+    }
+}
+
+/// The workspace page.
+#[component]
+pub fn WorkspacePage() -> impl IntoView {
+    let params = use_params_map();
+    let project = move || params.read().get("id").unwrap_or_default();
+    let changed = RwSignal::new(0u32);
+    let data = Resource::new(
+        move || (project(), changed.get()),
+        |(p, _)| get_workspace(p),
+    );
+    // Live: another participant's step (on any instance) reloads this page's data.
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::closure::Closure;
+        use wasm_bindgen::JsCast;
+        let source = StoredValue::new_local(
+            None::<(web_sys::EventSource, Closure<dyn FnMut(web_sys::Event)>)>,
+        );
+        Effect::new(move |_| {
+            let url = format!("/events/projects/{}", project());
+            source.update_value(|s| {
+                if let Some((es, _)) = s.take() {
+                    es.close();
+                }
+            });
+            if let Ok(es) = web_sys::EventSource::new(&url) {
+                let on =
+                    Closure::<dyn FnMut(web_sys::Event)>::new(move |_| changed.update(|n| *n += 1));
+                let _ = es.add_event_listener_with_callback("project", on.as_ref().unchecked_ref());
+                source.set_value(Some((es, on)));
+            }
+        });
+        on_cleanup(move || {
+            source.update_value(|s| {
+                if let Some((es, _)) = s.take() {
+                    es.close();
+                }
+            })
+        });
+    }
+    let reload = Callback::new(move |()| changed.update(|n| *n += 1));
+    view! {
+        <p><a href="/projects" class=LINK>"← Projects"</a></p>
+        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(ws) => view! { <Workspace ws reload /> }.into_any(),
+                    Err(error) => view! { <ErrorView error /> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Workspace(ws: WorkspaceView, reload: Callback<()>) -> impl IntoView {
+    let party = ws.party;
+    let project = ws.id.to_string();
+    let has_freelancer = ws.members.iter().any(|m| m.role == "freelancer");
+    view! {
+        <Title text=ws.title.clone() />
+        <h1 class=format!("{H1} mt-2")>{ws.title.clone()}</h1>
+        <p class="mt-2 max-w-3xl text-slate-600 dark:text-slate-400">{ws.summary.clone()}</p>
+        <p class="mt-2 text-sm" data-testid="members">
+            {ws.members.iter().map(|m| format!("{} ({})", m.name, m.role)).collect::<Vec<_>>().join(" · ")}
+        </p>
+        {ws.pending_payment.map(|p| view! { <ConfirmPayment payment=p.to_string() reload /> })}
+        {(party == Party::Staff).then(|| view! { <Assign project=project.clone() has_freelancer reload /> })}
+        <h2 class=format!("{H2} mt-8")>"Milestones"</h2>
+        <ol class="mt-3 grid gap-4">
+            {ws.milestones.into_iter().map(|m| view! { <Milestone m party project=project.clone() reload /> }).collect_view()}
+        </ol>
+    }
+}
+
+#[component]
+fn ConfirmPayment(payment: String, reload: Callback<()>) -> impl IntoView {
+    let act = Action::new(move |p: &String| {
+        let p = p.clone();
+        async move { confirm_payment(p).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = act.value().get() {
+            reload.run(());
+        }
+    });
+    let error = Signal::derive(move || {
+        act.value().get().and_then(|r| r.err()).map(|e| {
+            e.message_for("card")
+                .map(str::to_owned)
+                .unwrap_or_else(|| e.to_string())
+        })
+    });
+    view! {
+        <div role="alert" class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+            <p>"Your bank asks you to confirm this payment before the funds are held."</p>
+            <button type="button" class=format!("{BUTTON} mt-2") on:click=move |_| { act.dispatch(payment.clone()); }>"Confirm with my bank"</button>
+            <FieldMessage message=error />
+        </div>
+    }
+}
+
+#[component]
+fn Assign(project: String, has_freelancer: bool, reload: Callback<()>) -> impl IntoView {
+    let p = project.clone();
+    let load = Action::new(move |_: &()| {
+        let p = p.clone();
+        async move { suggest_freelancers(p).await }
+    });
+    let assign = Action::new(move |(p, f): &(String, String)| {
+        let (p, f) = (p.clone(), f.clone());
+        async move { assign_freelancer(p, f).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(())) = assign.value().get() {
+            reload.run(());
+        }
+    });
+    view! {
+        <section class=format!("{CARD} mt-6") aria-labelledby="assign-h">
+            <h2 id="assign-h" class=H2>{if has_freelancer { "Freelancers" } else { "No freelancer assigned yet" }}</h2>
+            <button type="button" class=format!("{SMALL_BTN} mt-2") on:click=move |_| { load.dispatch(()); }>"Suggest freelancers"</button>
+            {move || load.value().get().map(|r| match r {
+                Err(e) => view! { <p class="mt-2 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
+                Ok(list) => view! {
+                    <ul class="mt-3 grid gap-2" aria-label="Suggested freelancers (AI, advisory)">
+                        {list.into_iter().map(|s| {
+                            let (p, id) = (project.clone(), s.user_id.to_string());
+                            view! {
+                                <li class="flex flex-wrap items-center justify-between gap-2 rounded-md bg-slate-50 p-2 text-sm dark:bg-slate-900">
+                                    <span><span class="font-medium">{s.name.clone()}</span>{format!(" — match {:.0}%: ", s.score * 100.0)}{s.reasons.join("; ")}</span>
+                                    <button type="button" class=SMALL_BTN on:click=move |_| { assign.dispatch((p.clone(), id.clone())); }>{format!("Assign {}", s.name)}</button>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any(),
+            })}
+        </section>
+    }
+}
+
+fn doc_value(id: &str) -> String {
+    let doc = leptos::prelude::document();
+    let Some(el) = doc.get_element_by_id(id) else {
+        return String::new();
+    };
+    if let Ok(i) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el.clone()) {
+        return i.value();
+    }
+    if let Ok(t) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlTextAreaElement>(el.clone()) {
+        return t.value();
+    }
+    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(el)
+        .map(|s| s.value())
+        .unwrap_or_default()
+}
+
+fn doc_checked(id: &str) -> bool {
+    leptos::prelude::document()
+        .get_element_by_id(id)
+        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
+        .is_some_and(|i| i.checked())
+}
+
+#[component]
+fn Milestone(
+    m: MilestoneView,
+    party: Party,
+    project: String,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let mid = m.id.to_string();
+    let step = Action::new(move |(id, a, input): &(String, A, StepInput)| {
+        let (id, a, json) = (
+            id.clone(),
+            *a,
+            serde_json::to_string(input).unwrap_or_default(),
+        );
+        async move { milestone_step(id, a.as_str().to_owned(), json).await }
+    });
+    let fund = Action::new(move |(p, id, card): &(String, String, String)| {
+        let (p, id, card) = (p.clone(), id.clone(), card.clone());
+        async move { fund_milestone(p, id, card).await }
+    });
+    Effect::new(move |_| {
+        if matches!(step.value().get(), Some(Ok(_))) || matches!(fund.value().get(), Some(Ok(_))) {
+            reload.run(());
+        }
+    });
+    let error = Signal::derive(move || {
+        step.value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| fund.value().get().and_then(|r| r.err()))
+    });
+    let msg = move |field: &'static str| {
+        Signal::derive(move || {
+            error
+                .get()
+                .and_then(|e| e.message_for(field).map(str::to_owned))
+        })
+    };
+    let general = Signal::derive(move || {
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Validation(_)))
+            .map(|e| e.to_string())
+    });
+    let p = |id: &str| format!("{id}-{}", m.id);
+    let criteria = m.acceptance_criteria.clone();
+    let actions = m.actions.clone();
+    let fee_note = m.fee_bps.map(|f| {
+        let fee = m.amount.share(f);
+        format!(
+            "Platform fee {}%: {}; the freelancer receives {}.",
+            f as f64 / 100.0,
+            fee,
+            Money::new(m.amount.minor - fee.minor, m.amount.currency)
+        )
+    });
+    let suggestion = m.qa_suggestion.clone();
+    let dismissed = RwSignal::new(false);
+    let prefill = RwSignal::new(None::<Vec<bool>>);
+
+    let send = {
+        let mid = mid.clone();
+        let criteria = criteria.clone();
+        let m_id = m.id;
+        move |a: A| {
+            let pid = |id: &str| format!("{id}-{m_id}");
+            let mut input = StepInput {
+                note: doc_value(&pid("note")),
+                notes: doc_value(&pid("notes")),
+                links: doc_value(&pid("links"))
+                    .lines()
+                    .map(str::to_owned)
+                    .collect(),
+                ..Default::default()
+            };
+            if matches!(a, A::QaPass | A::QaFail) {
+                input.checklist = criteria
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| CheckItem {
+                        criterion: c.clone(),
+                        met: doc_checked(&pid(&format!("check{i}"))),
+                    })
+                    .collect();
+            }
+            if a == A::Resolve {
+                input.resolution = match doc_value(&pid("outcome")).as_str() {
+                    "release" => Some(Resolution::Release),
+                    "refund" => Some(Resolution::Refund),
+                    "partial" => {
+                        Money::parse(&doc_value(&pid("release")), domain::money::Currency::USD)
+                            .ok()
+                            .map(|m| Resolution::Partial(m.minor))
+                            .or(Some(Resolution::Partial(0)))
+                    }
+                    _ => None,
+                };
+            }
+            step.dispatch((mid.clone(), a, input));
+        }
+    };
+    let has = |a: A| actions.contains(&a);
+    let needs_note = has(A::RequestChanges) || has(A::Dispute) || has(A::QaFail) || has(A::Resolve);
+
+    view! {
+        <li class=CARD data-testid="milestone" data-status=m.status.as_str()>
+            <div class="flex flex-wrap items-baseline justify-between gap-2">
+                <h3 class="text-lg font-semibold">{format!("{}. {}", m.position, m.title)}</h3>
+                <span class=format!("rounded-full px-2 py-0.5 text-xs font-semibold {}", badge(m.status)) data-testid="milestone-status">{m.status.label()}</span>
+            </div>
+            <p class="mt-1 text-sm">{format!("{} · {} weeks", m.amount, m.weeks)}
+                {m.due_at.clone().map(|d| format!(" · due {}", short_time(&d)))}
+                {m.approve_by.clone().map(|d| format!(" · approved automatically at {}", short_time(&d)))}</p>
+            {(m.released.minor > 0 || m.refunded.minor > 0).then(|| view! {
+                <p class="mt-1 text-sm">{format!("Released {} · refunded {}", m.released, m.refunded)}</p>
+            })}
+            <p class="mt-2 text-sm font-medium">"Acceptance criteria"</p>
+            <ul class="ml-5 list-disc text-sm">{criteria.iter().map(|c| view! { <li>{c.clone()}</li> }).collect_view()}</ul>
+            {m.submission.clone().map(|s| view! {
+                <div class="mt-3 rounded-md bg-slate-50 p-2 text-sm dark:bg-slate-900" data-testid="submission">
+                    <p class="font-medium">{format!("Delivered by {} at {}", s.author, short_time(&s.at))}</p>
+                    <p class="mt-1 whitespace-pre-line">{s.notes}</p>
+                    <ul>{s.links.into_iter().map(|l| view! { <li><a class=LINK href=l.clone() rel="noopener noreferrer nofollow">{l.clone()}</a></li> }).collect_view()}</ul>
+                </div>
+            })}
+            {m.qa.clone().map(|q| view! {
+                <p class="mt-2 text-sm">{format!("QA by {}: {}", q.reviewer, if q.passed { "passed" } else { "sent back" })}{(!q.note.is_empty()).then(|| format!(" — {}", q.note))}</p>
+            })}
+            {m.dispute.clone().map(|d| view! {
+                <p class="mt-2 text-sm">{format!("Dispute opened by {}: {}", d.opened_by, d.reason)}{d.outcome.map(|o| format!(" — resolved: {o}"))}</p>
+            })}
+
+            {(party == Party::Customer && m.status == S::Unfunded).then(|| {
+                let (pid, mid) = (project.clone(), mid.clone());
+                let card_id = p("card");
+                view! {
+                    <form class="mt-3" on:submit=move |ev| { ev.prevent_default(); fund.dispatch((pid.clone(), mid.clone(), doc_value(&card_id))); }>
+                        <label for=p("card") class="block text-sm font-medium">"Card number"</label>
+                        <p class="text-xs text-slate-600 dark:text-slate-400">{domain::project::TEST_CARD_HINT}</p>
+                        <input id=p("card") inputmode="numeric" class=INPUT aria-describedby=p("card-error") />
+                        <FieldMessage id=p("card-error") message=msg("card") />
+                        <button type="submit" class=format!("{BUTTON} mt-2")>{format!("Fund {}", m.amount)}</button>
+                    </form>
+                }
+            })}
+
+            {(!actions.is_empty()).then(|| view! {
+                <div class="mt-4 border-t border-slate-200 pt-3 dark:border-slate-800">
+                    {has(A::Submit).then(|| view! {
+                        <label for=p("notes") class="block text-sm font-medium">"What you delivered"</label>
+                        <textarea id=p("notes") rows="3" class=TEXTAREA aria-describedby=p("notes-error")></textarea>
+                        <FieldMessage id=p("notes-error") message=msg("notes") />
+                        <label for=p("links") class="mt-2 block text-sm font-medium">"Links (one per line)"</label>
+                        <textarea id=p("links") rows="2" class=TEXTAREA></textarea>
+                    })}
+                    {(has(A::QaPass)).then(|| view! {
+                        {suggestion.clone().map(|s| view! {
+                            <Show when=move || !dismissed.get()>
+                                <aside class="mb-3 rounded-md bg-indigo-50 p-2 text-sm dark:bg-indigo-950" aria-label="QA suggestion (AI, advisory)">
+                                    <p class="font-medium">{format!("AI suggests: {}", s.recommendation.as_str().replace('_', " "))}</p>
+                                    <ul class="ml-5 list-disc">{s.criteria.iter().map(|c| view! { <li>{format!("{}: {}", c.criterion, c.status.as_str())}</li> }).collect_view()}</ul>
+                                    {
+                                        let met: Vec<bool> = s.criteria.iter().map(|c| c.status == domain::ai::CriterionStatus::Met).collect();
+                                        view! {
+                                            <button type="button" class=format!("{SMALL_BTN} mt-2 mr-2") on:click=move |_| prefill.set(Some(met.clone()))>"Use this suggestion"</button>
+                                        }
+                                    }
+                                    <button type="button" class=format!("{SMALL_BTN} mt-2") on:click=move |_| dismissed.set(true)>"Dismiss"</button>
+                                </aside>
+                            </Show>
+                        })}
+                        <fieldset>
+                            <legend class="text-sm font-medium">"QA checklist"</legend>
+                            {criteria.iter().enumerate().map(|(i, c)| view! {
+                                <label class="mt-1 flex items-center gap-2 text-sm">
+                                    <input type="checkbox" id=p(&format!("check{i}")) prop:checked=move || prefill.get().and_then(|v| v.get(i).copied()).unwrap_or(false) />
+                                    <span>{c.clone()}</span>
+                                </label>
+                            }).collect_view()}
+                            <FieldMessage message=msg("checklist") />
+                        </fieldset>
+                    })}
+                    {has(A::Resolve).then(|| view! {
+                        <label for=p("outcome") class="block text-sm font-medium">"Outcome"</label>
+                        <select id=p("outcome") class=INPUT>
+                            <option value="">"Choose…"</option>
+                            <option value="release">"Release everything to the freelancer"</option>
+                            <option value="partial">"Release part, refund the rest"</option>
+                            <option value="refund">"Refund everything to the customer"</option>
+                        </select>
+                        <FieldMessage message=msg("resolution") />
+                        <label for=p("release") class="mt-2 block text-sm font-medium">"Amount released (partial)"</label>
+                        <input id=p("release") inputmode="decimal" class=INPUT />
+                        <FieldMessage message=msg("release") />
+                    })}
+                    {needs_note.then(|| view! {
+                        <label for=p("note") class="mt-2 block text-sm font-medium">"Note"</label>
+                        <textarea id=p("note") rows="2" class=TEXTAREA aria-describedby=p("note-error")></textarea>
+                        <FieldMessage id=p("note-error") message=msg("note") />
+                    })}
+                    {(has(A::Approve) && party == Party::Customer).then(|| fee_note.clone().map(|f| view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{f}</p> }))}
+                    <div class="mt-3 flex flex-wrap gap-2">
+                        {actions.iter().map(|a| {
+                            let a = *a;
+                            let send = send.clone();
+                            let primary = matches!(a, A::Approve | A::QaPass | A::Submit | A::Start | A::Resolve);
+                            view! {
+                                <button type="button" class=if primary { BUTTON } else { SMALL_BTN } disabled=move || step.pending().get()
+                                    on:click=move |_| send(a)>{a.label()}</button>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <p role="alert" class="mt-2 text-sm text-red-700 dark:text-red-400">{general}</p>
+                </div>
+            })}
+            <details class="mt-3 text-sm">
+                <summary class="cursor-pointer">"History"</summary>
+                <ol class="mt-1 grid gap-1">
+                    {m.history.into_iter().map(|h| view! {
+                        <li>{format!("{} — {} by {} → {}", short_time(&h.at), h.action, if h.actor.is_empty() { "the scheduler".to_owned() } else { h.actor }, h.to.label())}{(!h.note.is_empty()).then(|| format!(": {}", h.note))}</li>
+                    }).collect_view()}
+                </ol>
+            </details>
+        </li>
+    }
+}

@@ -1,0 +1,136 @@
+import { test, expect, Page, Browser } from '@playwright/test';
+import { hydrated, signIn, DEMO_PASSWORD } from './helpers';
+import { freshCode, DEMO_TOTP_SECRET } from './totp';
+
+// From brief to paid milestone: the customer's wizard (edit, autosave, a declined card, fund),
+// ops assigning the suggested freelancer, the delivery, QA, the customer's approval arriving
+// live, and the freelancer's earnings minus the platform fee.
+
+const BRIEF =
+  'We need an online store for our handmade ceramics with Stripe payments, product pages, a blog and SEO. Launch in about two months.';
+
+/** Signs in, answering the second-factor step when the account has one. */
+async function signInAs(page: Page, email: string, next: string) {
+  await signIn(page, email, DEMO_PASSWORD, next);
+  const code = page.getByLabel('Authentication code');
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin') || u.pathname === '/signin/two-factor');
+  if (new URL(page.url()).pathname === '/signin/two-factor') {
+    await code.fill(await freshCode(DEMO_TOTP_SECRET));
+    await page.getByRole('button', { name: 'Verify' }).click();
+  }
+  await page.waitForURL((u) => u.pathname === next);
+  await hydrated(page);
+}
+
+async function person(browser: Browser, email: string, next: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signInAs(page, email, next);
+  return { context, page };
+}
+
+function milestone(page: Page, n: number) {
+  return page.getByTestId('milestone').nth(n);
+}
+
+test('a brief becomes a funded project, delivered, passed by QA, approved and paid minus the fee', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  await signInAs(page, 'customer@demo.fluxorae.test', '/projects/new');
+
+  // Too short a brief is refused at the field and kept.
+  await page.getByLabel('What do you need?').fill('A shop');
+  await page.getByRole('button', { name: 'Draft the scope' }).click();
+  await expect(page.locator('#field-brief-error')).toContainText('Tell us a little more');
+  await expect(page.getByLabel('What do you need?')).toHaveValue('A shop');
+
+  await page.getByLabel('What do you need?').fill(BRIEF);
+  await page.getByRole('button', { name: 'Draft the scope' }).click();
+  await expect(page.getByTestId('analysis')).toContainText('Suggested by AI');
+  await expect(page).toHaveURL(/\/projects\/new\?draft=/);
+
+  // The customer edits the scope; it autosaves.
+  await page.getByLabel('Project name').fill('Ceramics store');
+  await page.locator('#field-m0-amount').fill('1,500');
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved', { timeout: 15_000 });
+  // A price that does not read is flagged and kept as typed.
+  await page.locator('#field-m0-amount').fill('1.500.00');
+  await expect(page.locator('#field-m0-amount-error')).toBeVisible();
+  await expect(page.locator('#field-m0-amount')).toHaveValue('1.500.00');
+  await page.locator('#field-m0-amount').fill('1,500');
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved', { timeout: 15_000 });
+
+  // The edit survives a reload.
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByLabel('Project name')).toHaveValue('Ceramics store');
+
+  // A declined card says why, and nothing is created.
+  await page.getByLabel('Card number').fill('4000 0000 0000 0002');
+  await page.getByRole('button', { name: 'Confirm and fund' }).click();
+  await expect(page.locator('#field-card-error')).toContainText('declined');
+  await expect(page.getByLabel('Project name')).toHaveValue('Ceramics store');
+
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: 'Confirm and fund' }).click();
+  await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+  const projectUrl = new URL(page.url()).pathname;
+  await hydrated(page);
+  await expect(page.getByRole('heading', { name: 'Ceramics store', level: 1 })).toBeVisible();
+  await expect(milestone(page, 0).getByTestId('milestone-status')).toHaveText('Funded');
+  await expect(milestone(page, 0)).toContainText('$1,500.00');
+
+  // Someone who is not on the project cannot open it.
+  const outsider = await person(browser, 'expert@demo.fluxorae.test', '/account');
+  await outsider.page.goto(projectUrl);
+  await expect(outsider.page.getByText('404')).toBeVisible();
+  await outsider.context.close();
+
+  // Ops assigns the freelancer the matcher suggests.
+  const ops = await person(browser, 'employee@demo.fluxorae.test', projectUrl);
+  await ops.page.getByRole('button', { name: 'Suggest freelancers' }).click();
+  await ops.page.getByRole('button', { name: 'Assign Fern Freelancer' }).click();
+  await expect(ops.page.getByTestId('members')).toContainText('Fern Freelancer (freelancer)');
+
+  // The freelancer starts and delivers.
+  const fern = await person(browser, 'freelancer@demo.fluxorae.test', projectUrl);
+  await milestone(fern.page, 0).getByRole('button', { name: 'Start work' }).click();
+  await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('In progress');
+  await milestone(fern.page, 0).getByRole('button', { name: 'Submit for review' }).click();
+  await expect(milestone(fern.page, 0)).toContainText('Say what you delivered');
+  await milestone(fern.page, 0).getByLabel('What you delivered').fill('Storefront, product pages and checkout are live on the staging site.');
+  await milestone(fern.page, 0).getByLabel('Links (one per line)').fill('https://staging.example.com');
+  await milestone(fern.page, 0).getByRole('button', { name: 'Submit for review' }).click();
+  await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('Submitted for QA');
+
+  // QA: the analyzer's suggestion is shown; the reviewer checks every criterion and passes it.
+  await ops.page.reload();
+  await hydrated(ops.page);
+  const m = milestone(ops.page, 0);
+  await expect(m.getByLabel('QA suggestion (AI, advisory)')).toBeVisible();
+  for (const box of await m.getByRole('checkbox').all()) await box.check();
+  await m.getByRole('button', { name: 'Pass QA' }).click();
+  await expect(m.getByTestId('milestone-status')).toHaveText('Awaiting approval');
+
+  // The customer's open page follows without a reload, and they approve.
+  await expect(milestone(page, 0).getByTestId('milestone-status')).toHaveText('Awaiting approval', { timeout: 15_000 });
+  await expect(milestone(page, 0)).toContainText('Platform fee 20%: $300.00; the freelancer receives $1,200.00.');
+  await milestone(page, 0).getByRole('button', { name: 'Approve and release' }).click();
+  await expect(milestone(page, 0).getByTestId('milestone-status')).toHaveText('Released');
+
+  // The freelancer sees their earnings minus the fee, and is paid out.
+  await fern.page.goto('/earnings');
+  await hydrated(fern.page);
+  await expect(fern.page.getByTestId('gross')).toHaveText('$1,500.00');
+  await expect(fern.page.getByTestId('fees')).toHaveText('$300.00');
+  await expect(fern.page.getByTestId('net')).toHaveText('$1,200.00');
+  await fern.page.getByLabel('Amount to pay out (USD)').fill('2000');
+  await fern.page.getByRole('button', { name: 'Request payout' }).click();
+  await expect(fern.page.locator('#field-amount-error')).toHaveText('You can be paid at most $1,200.00 now.');
+  await fern.page.getByLabel('Amount to pay out (USD)').fill('1200');
+  await fern.page.getByRole('button', { name: 'Request payout' }).click();
+  await expect(fern.page.getByTestId('available')).toHaveText('$0.00');
+  await expect(fern.page.getByTestId('paid-out')).toHaveText('$1,200.00');
+
+  await ops.context.close();
+  await fern.context.close();
+});
