@@ -108,6 +108,26 @@ fn all_met(criteria: &[String]) -> StepInput {
     }
 }
 
+/// Started, delivered and passed by QA: waiting for the customer.
+async fn awaiting_approval(svc: &Services, c: &Cast, m: Uuid) {
+    step(svc, &c.freelancer, m, A::Start, StepInput::default())
+        .await
+        .unwrap();
+    step(svc, &c.freelancer, m, A::Submit, delivery())
+        .await
+        .unwrap();
+    let criteria = sqlx::query_scalar!(
+        "SELECT acceptance_criteria FROM milestones WHERE id = $1",
+        m
+    )
+    .fetch_one(&svc.db)
+    .await
+    .unwrap();
+    step(svc, &c.employee, m, A::QaPass, all_met(&criteria))
+        .await
+        .unwrap();
+}
+
 async fn balance(svc: &Services, account: Account) -> i64 {
     let mut conn = svc.db.acquire().await.unwrap();
     ledger::available(&mut conn, account, Currency::USD)
@@ -413,22 +433,7 @@ async fn an_approve_and_a_dispute_at_once_have_one_winner(owner: PgPool) {
     let c = cast(&svc).await;
     let (_, ms) = funded_project(&svc, &c).await;
     let m = ms[0];
-    step(&svc, &c.freelancer, m, A::Start, StepInput::default())
-        .await
-        .unwrap();
-    step(&svc, &c.freelancer, m, A::Submit, delivery())
-        .await
-        .unwrap();
-    let criteria = sqlx::query_scalar!(
-        "SELECT acceptance_criteria FROM milestones WHERE id = $1",
-        m
-    )
-    .fetch_one(&svc.db)
-    .await
-    .unwrap();
-    step(&svc, &c.employee, m, A::QaPass, all_met(&criteria))
-        .await
-        .unwrap();
+    awaiting_approval(&svc, &c, m).await;
 
     let dispute = StepInput {
         note: "The checkout does not work on phones.".into(),
@@ -710,22 +715,7 @@ async fn the_approval_window_approves_and_reminds(owner: PgPool) {
     let c = cast(&svc).await;
     let (_, ms) = funded_project(&svc, &c).await;
     let m = ms[0];
-    step(&svc, &c.freelancer, m, A::Start, StepInput::default())
-        .await
-        .unwrap();
-    step(&svc, &c.freelancer, m, A::Submit, delivery())
-        .await
-        .unwrap();
-    let criteria = sqlx::query_scalar!(
-        "SELECT acceptance_criteria FROM milestones WHERE id = $1",
-        m
-    )
-    .fetch_one(&svc.db)
-    .await
-    .unwrap();
-    step(&svc, &c.employee, m, A::QaPass, all_met(&criteria))
-        .await
-        .unwrap();
+    awaiting_approval(&svc, &c, m).await;
     assert_eq!(
         flow::remind_due(&svc).await.unwrap(),
         0,

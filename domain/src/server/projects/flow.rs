@@ -40,6 +40,17 @@ impl Actor<'_> {
     }
 }
 
+/// Books a movement built by one of the ledger's constructors, in the step's transaction.
+async fn book(
+    conn: &mut sqlx::PgConnection,
+    movement: Result<Movement, crate::ledger::LedgerError>,
+    memo: serde_json::Value,
+) -> Result<(), AppError> {
+    let mv = movement.map_err(|_| AppError::Internal)?;
+    ledger::apply(conn, &mv, &memo).await?;
+    Ok(())
+}
+
 fn refused(e: StepError) -> AppError {
     match e {
         StepError::NotYours(_) => AppError::Forbidden,
@@ -156,18 +167,16 @@ pub async fn act(
             let freelancer = m.freelancer_id.ok_or_else(|| {
                 AppError::Conflict("No freelancer is assigned to receive this payment.".into())
             })?;
-            let mv = Movement::release(
-                format!("release:{milestone}"),
-                milestone,
-                freelancer,
-                held,
-                fee_bps,
-            )
-            .map_err(|_| AppError::Internal)?;
-            ledger::apply(
+            book(
                 &mut tx,
-                &mv,
-                &json!({ "milestone": milestone, "action": action.as_str() }),
+                Movement::release(
+                    format!("release:{milestone}"),
+                    milestone,
+                    freelancer,
+                    held,
+                    fee_bps,
+                ),
+                json!({ "milestone": milestone, "action": action.as_str() }),
             )
             .await?;
             released = held.minor;
@@ -192,33 +201,29 @@ pub async fn act(
                 let freelancer = m.freelancer_id.ok_or_else(|| {
                     AppError::Conflict("No freelancer is assigned to receive a release.".into())
                 })?;
-                let mv = Movement::release(
-                    format!("release:{milestone}"),
-                    milestone,
-                    freelancer,
-                    to_freelancer,
-                    fee_bps,
-                )
-                .map_err(|_| AppError::Internal)?;
-                ledger::apply(
+                book(
                     &mut tx,
-                    &mv,
-                    &json!({ "milestone": milestone, "dispute": true }),
+                    Movement::release(
+                        format!("release:{milestone}"),
+                        milestone,
+                        freelancer,
+                        to_freelancer,
+                        fee_bps,
+                    ),
+                    json!({ "milestone": milestone, "dispute": true }),
                 )
                 .await?;
             }
             if to_customer.minor > 0 {
-                let mv = Movement::refund(
-                    format!("refund:{milestone}"),
-                    milestone,
-                    m.customer_id,
-                    to_customer,
-                )
-                .map_err(|_| AppError::Internal)?;
-                ledger::apply(
+                book(
                     &mut tx,
-                    &mv,
-                    &json!({ "milestone": milestone, "dispute": true }),
+                    Movement::refund(
+                        format!("refund:{milestone}"),
+                        milestone,
+                        m.customer_id,
+                        to_customer,
+                    ),
+                    json!({ "milestone": milestone, "dispute": true }),
                 )
                 .await?;
             }
