@@ -812,6 +812,74 @@ pub struct WorkspaceView {
     pub pending_payment: Option<uuid::Uuid>,
 }
 
+/// A chat message in a workspace.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    /// Its id (time-ordered).
+    pub id: uuid::Uuid,
+    /// Who wrote it.
+    pub author_id: uuid::Uuid,
+    /// Their name.
+    pub author: String,
+    /// What it says now (empty once deleted).
+    pub body: String,
+    /// When it was written (RFC 3339).
+    pub at: String,
+    /// When it was last edited (RFC 3339).
+    pub edited_at: Option<String>,
+    /// Whether its author deleted it (its earlier text stays in the history).
+    pub deleted: bool,
+}
+
+/// How far someone has read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadMark {
+    /// Who.
+    pub user_id: uuid::Uuid,
+    /// Their name.
+    pub name: String,
+    /// The last message they have seen.
+    pub last_read: uuid::Uuid,
+}
+
+/// A workspace's chat: the latest messages, oldest first, and who has read how far.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatView {
+    /// Oldest first.
+    pub messages: Vec<ChatMessage>,
+    /// One per participant who has read anything.
+    pub reads: Vec<ReadMark>,
+}
+
+/// An earlier text of a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// What it said.
+    pub body: String,
+    /// When it was replaced (RFC 3339).
+    pub at: String,
+}
+
+/// The longest chat message, in characters.
+pub const MAX_MESSAGE: usize = 5_000;
+
+/// Checks a chat message as typed.
+pub fn check_message(body: &str) -> Result<String, AppError> {
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(AppError::field("body", "Write a message first."));
+    }
+    if body.chars().count() > MAX_MESSAGE {
+        return Err(AppError::field(
+            "body",
+            format!(
+                "Keep a message under {MAX_MESSAGE} characters; attach longer documents as files."
+            ),
+        ));
+    }
+    Ok(body.to_owned())
+}
+
 /// A suggested freelancer for a project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suggestion {

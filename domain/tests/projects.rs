@@ -755,3 +755,151 @@ async fn the_approval_window_approves_and_reminds(owner: PgPool) {
     assert!(balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await > 0);
     verify(&svc).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
+    use domain::server::projects::chat;
+    use futures::StreamExt;
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, _) = funded_project(&svc, &c).await;
+    let m = meta("203.0.113.70");
+
+    // Everyone on the project hears a new message through Redis, whichever instance posts it.
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let mut sub = redis::Client::open(url)
+        .unwrap()
+        .get_async_pubsub()
+        .await
+        .unwrap();
+    sub.subscribe(projects::channel(&svc.settings.redis_prefix))
+        .await
+        .unwrap();
+
+    let e = chat::post(&svc, &c.customer, project, "   ", &m)
+        .await
+        .unwrap_err();
+    assert_eq!(e.message_for("body"), Some("Write a message first."));
+    let first = chat::post(
+        &svc,
+        &c.customer,
+        project,
+        "Hi Fern, the logo files are attached.",
+        &m,
+    )
+    .await
+    .unwrap();
+    let heard: String = sub
+        .on_message()
+        .next()
+        .await
+        .unwrap()
+        .get_payload()
+        .unwrap();
+    let ev: projects::ProjectEvent = serde_json::from_str(&heard).unwrap();
+    assert_eq!((ev.project, ev.kind.as_str()), (project, "message"));
+    assert_eq!(ev.data["body"], "Hi Fern, the logo files are attached.");
+
+    let reply = chat::post(&svc, &c.freelancer, project, "Thanks, starting today.", &m)
+        .await
+        .unwrap();
+    let staff = chat::post(
+        &svc,
+        &c.employee,
+        project,
+        "I am your PM for this project.",
+        &m,
+    )
+    .await
+    .unwrap();
+    assert!(first.id < reply.id && reply.id < staff.id);
+
+    // Outsiders can neither read nor post.
+    for who in [&c.other_customer, &c.expert] {
+        assert_eq!(
+            chat::list(&svc, who, project, None).await.unwrap_err(),
+            AppError::NotFound
+        );
+        assert_eq!(
+            chat::post(&svc, who, project, "hello", &m)
+                .await
+                .unwrap_err(),
+            AppError::NotFound
+        );
+    }
+
+    // Only the author edits or deletes; earlier texts stay in the history.
+    assert_eq!(
+        chat::revise(&svc, &c.freelancer, first.id, Some("changed"), &m)
+            .await
+            .unwrap_err(),
+        AppError::Forbidden
+    );
+    let edited = chat::revise(
+        &svc,
+        &c.customer,
+        first.id,
+        Some("Hi Fern, the logo files are in the shared folder."),
+        &m,
+    )
+    .await
+    .unwrap();
+    assert!(edited.edited_at.is_some());
+    let deleted = chat::revise(&svc, &c.freelancer, reply.id, None, &m)
+        .await
+        .unwrap();
+    assert!(deleted.deleted && deleted.body.is_empty());
+    assert!(
+        chat::revise(&svc, &c.freelancer, reply.id, Some("again"), &m)
+            .await
+            .is_err()
+    );
+    let h = chat::history(&svc, &c.employee, first.id).await.unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0].body, "Hi Fern, the logo files are attached.");
+    assert_eq!(
+        chat::history(&svc, &c.freelancer, reply.id).await.unwrap()[0].body,
+        "Thanks, starting today."
+    );
+
+    // Read marks move forward only; writers have read what they wrote.
+    chat::mark_read(&svc, &c.customer, project, staff.id)
+        .await
+        .unwrap();
+    chat::mark_read(&svc, &c.customer, project, first.id)
+        .await
+        .unwrap();
+    let view = chat::list(&svc, &c.customer, project, None).await.unwrap();
+    assert_eq!(
+        view.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
+        vec![first.id, reply.id, staff.id]
+    );
+    let read = |u: uuid::Uuid| {
+        view.reads
+            .iter()
+            .find(|r| r.user_id == u)
+            .map(|r| r.last_read)
+    };
+    assert_eq!(read(c.customer.id.0), Some(staff.id));
+    assert_eq!(read(c.freelancer.id.0), Some(reply.id));
+    assert_eq!(
+        chat::mark_read(&svc, &c.customer, project, Uuid::now_v7()).await,
+        Err(AppError::NotFound)
+    );
+
+    // Presence: who has the workspace open, until they leave.
+    assert_eq!(
+        chat::heartbeat(&svc, &c.customer, project).await.unwrap(),
+        vec!["Cai Customer".to_owned()]
+    );
+    let both = chat::heartbeat(&svc, &c.freelancer, project).await.unwrap();
+    assert_eq!(
+        both,
+        vec!["Cai Customer".to_owned(), "Fern Freelancer".to_owned()]
+    );
+    chat::left(&svc, &c.customer, project).await;
+    assert_eq!(
+        chat::heartbeat(&svc, &c.freelancer, project).await.unwrap(),
+        vec!["Fern Freelancer".to_owned()]
+    );
+}

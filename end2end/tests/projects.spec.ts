@@ -91,8 +91,27 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await ops.page.getByRole('button', { name: 'Assign Fern Freelancer' }).click();
   await expect(ops.page.getByTestId('members')).toContainText('Fern Freelancer (freelancer)');
 
-  // The freelancer starts and delivers.
+  // The freelancer joins; a chat message from the customer appears for them without a reload,
+  // with who is online, who is typing, and who has seen it.
   const fern = await person(browser, 'freelancer@demo.fluxorae.test', projectUrl);
+  await expect(fern.page.locator('html')).toHaveAttribute('data-live', 'open');
+  await expect(page.locator('html')).toHaveAttribute('data-live', 'open');
+  await expect(page.getByTestId('presence')).toContainText('Fern Freelancer');
+  await page.getByLabel('Message', { exact: true }).pressSequentially('Welcome, Fern');
+  await expect(fern.page.getByTestId('typing')).toHaveText('Cai Customer is typing…');
+  await page.getByLabel('Message', { exact: true }).press('Enter');
+  await expect(fern.page.getByTestId('message-body').last()).toHaveText('Welcome, Fern', { timeout: 5_000 });
+  await expect(page.getByLabel('Message', { exact: true })).toHaveValue('');
+  await expect(page.getByTestId('seen-by')).toHaveText('Seen by Fern Freelancer');
+  // The customer corrects it; the freelancer sees the edit live and can read the earlier text.
+  await page.getByTestId('message').last().getByRole('button', { name: 'Edit' }).click();
+  await page.getByLabel('Edit message').fill('Welcome aboard, Fern');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await expect(fern.page.getByTestId('message-body').last()).toHaveText('Welcome aboard, Fern');
+  await fern.page.getByTestId('message').last().getByRole('button', { name: 'History' }).click();
+  await expect(fern.page.getByTestId('message').last()).toContainText('Welcome, Fern');
+
+  // The freelancer starts and delivers.
   await milestone(fern.page, 0).getByRole('button', { name: 'Start work' }).click();
   await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('In progress');
   await milestone(fern.page, 0).getByRole('button', { name: 'Submit for review' }).click();

@@ -8,11 +8,10 @@
 use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use domain::server::events::UserEvent;
-use domain::server::projects::ProjectEvent;
 use domain::server::Services;
 use domain::AppError;
 use futures::StreamExt;
@@ -124,40 +123,8 @@ pub async fn stream(
         .into_response())
 }
 
-/// `GET /events/projects/{id}`: `event: project` whenever something in the project changes on
-/// any instance, for the people who may see it.
-pub async fn project_stream(
-    State((svc, hub)): State<(Services, Hub<ProjectEvent>)>,
-    Path(project): Path<uuid::Uuid>,
-    shutting_down: Option<axum::Extension<ShuttingDown>>,
-    session: Session,
-) -> Result<Response, ApiError> {
-    let user = app::ssr::user_of(&session, &svc)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    domain::server::projects::access(&svc.db, &user, project).await?;
-    let rx = hub.subscribe();
-    let events = futures::stream::unfold(rx, move |mut rx| async move {
-        loop {
-            match rx.recv().await {
-                Ok(ev) if ev.project == project => {
-                    let event = Event::default().event("project").data(ev.kind);
-                    return Some((Ok::<_, Infallible>(event), rx));
-                }
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    return Some((Ok(Event::default().event("project").data("lagged")), rx));
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
-            }
-        }
-    });
-    Ok(Sse::new(events.take_until(stopped(shutting_down)))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
-        .into_response())
-}
-
-async fn stopped(shutting_down: Option<axum::Extension<ShuttingDown>>) {
+/// Resolves when the server begins to shut down (never without the extension).
+pub async fn stopped(shutting_down: Option<axum::Extension<ShuttingDown>>) {
     match shutting_down {
         Some(axum::Extension(ShuttingDown(mut rx))) => {
             let _ = rx.wait_for(|down| *down).await;

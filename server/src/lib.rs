@@ -13,6 +13,7 @@ pub mod payments;
 pub mod session_store;
 pub mod site;
 pub mod telemetry;
+pub mod ws;
 
 use app::ssr::CurrentUserCell;
 use app::{shell, App};
@@ -212,8 +213,8 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/metrics", get(render_metrics))
         .route("/events", get(events::stream).with_state((services.clone(), hub)))
         .route(
-            "/events/projects/{id}",
-            get(events::project_stream).with_state((services.clone(), project_hub)),
+            "/ws/projects/{id}",
+            get(ws::project_socket).with_state((services.clone(), project_hub)),
         )
         .route("/forms/lead", axum::routing::post(site::lead).with_state(services.clone()))
         .route("/site/events", axum::routing::post(site::events).with_state(services.clone()))

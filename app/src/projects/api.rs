@@ -251,3 +251,54 @@ pub async fn set_pricing(fee_percent: String, auto_approve_days: String) -> Resu
         .await
         .map_err(fail)
 }
+
+/// A workspace's chat.
+#[server(endpoint = "projects/chat")]
+pub async fn get_chat(project: String) -> Result<domain::project::ChatView, AppError> {
+    let (svc, user) = signed_in().await?;
+    projects::chat::list(&svc, &user, id(&project)?, None)
+        .await
+        .map_err(fail)
+}
+
+/// Posts a chat message.
+#[server(endpoint = "projects/chat/post")]
+pub async fn post_message(
+    project: String,
+    body: String,
+) -> Result<domain::project::ChatMessage, AppError> {
+    let (svc, user) = signed_in().await?;
+    projects::chat::post(&svc, &user, id(&project)?, &body, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Edits (with `body`) or deletes (without) one's own message.
+#[server(endpoint = "projects/chat/revise")]
+pub async fn revise_message(
+    message: String,
+    body: Option<String>,
+) -> Result<domain::project::ChatMessage, AppError> {
+    let (svc, user) = signed_in().await?;
+    projects::chat::revise(&svc, &user, id(&message)?, body.as_deref(), &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// A message's earlier texts.
+#[server(endpoint = "projects/chat/history")]
+pub async fn message_history(message: String) -> Result<Vec<domain::project::Revision>, AppError> {
+    let (svc, user) = signed_in().await?;
+    projects::chat::history(&svc, &user, id(&message)?)
+        .await
+        .map_err(fail)
+}
+
+/// Marks the chat read up to `message`.
+#[server(endpoint = "projects/chat/read")]
+pub async fn mark_read(project: String, message: String) -> Result<(), AppError> {
+    let (svc, user) = signed_in().await?;
+    projects::chat::mark_read(&svc, &user, id(&project)?, id(&message)?)
+        .await
+        .map_err(fail)
+}

@@ -2,6 +2,7 @@
 //! earnings and the admins' pricing rule.
 
 pub mod api;
+pub mod chat;
 pub mod wizard;
 pub mod workspace;
 

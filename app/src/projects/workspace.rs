@@ -1,7 +1,7 @@
 //! `/projects/:id`: the project's workspace — its milestones with the steps the asker may take,
 //! deliveries, QA with the analyzer's suggestion, disputes, history; who is on it; and, for
 //! staff, the suggested freelancers to assign. It reloads when the project changes on any
-//! server instance (the `/events/projects/{id}` stream).
+//! server instance (the `/ws/projects/{id}` socket).
 
 use domain::money::Money;
 use domain::project::{
@@ -14,6 +14,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use super::api::*;
+use super::chat::Live;
 use crate::components::{
     short_time, ErrorView, FieldMessage, BUTTON, H1, H2, INPUT, LINK, SMALL_BTN,
 };
@@ -42,32 +43,72 @@ pub fn WorkspacePage() -> impl IntoView {
         move || (project(), changed.get()),
         |(p, _)| get_workspace(p),
     );
-    // Live: another participant's step (on any instance) reloads this page's data.
+    let live = Live::new();
+    provide_context(live);
+    // Live: one WebSocket per open workspace carries every change made on any instance.
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::closure::Closure;
         use wasm_bindgen::JsCast;
-        let source = StoredValue::new_local(
-            None::<(web_sys::EventSource, Closure<dyn FnMut(web_sys::Event)>)>,
-        );
+        type OnMessage = Closure<dyn FnMut(web_sys::MessageEvent)>;
+        let socket = live.socket;
+        let handler = StoredValue::new_local(None::<OnMessage>);
         Effect::new(move |_| {
-            let url = format!("/events/projects/{}", project());
-            source.update_value(|s| {
-                if let Some((es, _)) = s.take() {
-                    es.close();
+            let id = project();
+            socket.update_value(|s| {
+                if let Some(ws) = s.take() {
+                    let _ = ws.close();
                 }
             });
-            if let Ok(es) = web_sys::EventSource::new(&url) {
-                let on =
-                    Closure::<dyn FnMut(web_sys::Event)>::new(move |_| changed.update(|n| *n += 1));
-                let _ = es.add_event_listener_with_callback("project", on.as_ref().unchecked_ref());
-                source.set_value(Some((es, on)));
-            }
+            let Some(loc) = web_sys::window().map(|w| w.location()) else {
+                return;
+            };
+            let scheme = if loc.protocol().ok().as_deref() == Some("https:") {
+                "wss"
+            } else {
+                "ws"
+            };
+            let url = format!(
+                "{scheme}://{}/ws/projects/{id}",
+                loc.host().unwrap_or_default()
+            );
+            let Ok(ws) = web_sys::WebSocket::new(&url) else {
+                return;
+            };
+            let on = OnMessage::new(move |ev: web_sys::MessageEvent| {
+                let Some(text) = ev.data().as_string() else {
+                    return;
+                };
+                let Ok(ev) = serde_json::from_str::<super::chat::LiveEvent>(&text) else {
+                    return;
+                };
+                match ev.kind.as_str() {
+                    "milestone" | "members" => changed.update(|n| *n += 1),
+                    "lagged" => {
+                        changed.update(|n| *n += 1);
+                        live.reload_chat.update(|n| *n += 1);
+                    }
+                    other => live.apply(other, ev.data),
+                }
+            });
+            ws.set_onmessage(Some(on.as_ref().unchecked_ref()));
+            let root = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.document_element());
+            let onopen = Closure::<dyn FnMut()>::new(move || {
+                if let Some(r) = &root {
+                    let _ = r.set_attribute("data-live", "open");
+                }
+            });
+            ws.set_onopen(Some(onopen.as_ref().unchecked_ref()));
+            onopen.forget();
+            handler.set_value(Some(on));
+            socket.set_value(Some(ws));
         });
         on_cleanup(move || {
-            source.update_value(|s| {
-                if let Some((es, _)) = s.take() {
-                    es.close();
+            socket.update_value(|s| {
+                if let Some(ws) = s.take() {
+                    let _ = ws.close();
                 }
             })
         });
@@ -75,14 +116,19 @@ pub fn WorkspacePage() -> impl IntoView {
     let reload = Callback::new(move |()| changed.update(|n| *n += 1));
     view! {
         <p><a href="/projects" class=LINK>"← Projects"</a></p>
-        <Suspense fallback=|| view! { <p>"Loading…"</p> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(ws) => view! { <Workspace ws reload /> }.into_any(),
-                    Err(error) => view! { <ErrorView error /> }.into_any(),
-                }
-            })}
-        </Suspense>
+        <div class="lg:grid lg:grid-cols-3 lg:gap-8">
+            <div class="lg:col-span-2">
+                <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match data.await {
+                            Ok(ws) => view! { <Workspace ws reload /> }.into_any(),
+                            Err(error) => view! { <ErrorView error /> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+            <super::chat::Chat project=Signal::derive(project) />
+        </div>
     }
 }
 
