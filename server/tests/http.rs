@@ -1146,3 +1146,131 @@ async fn stripe_webhooks_are_verified_on_the_raw_body_and_stored_once(owner: PgP
             .unwrap();
     assert_eq!(raw["data"]["object"]["id"], "pi_x");
 }
+
+/// The next event of `kind` on a workspace socket (others are skipped), within 5 s.
+async fn next_kind<S>(socket: &mut S, kind: &str) -> serde_json::Value
+where
+    S: futures::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    use futures::StreamExt;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(5), socket.next())
+            .await
+            .expect("an event within 5 s")
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
+            let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+            if v["kind"] == kind {
+                return v;
+            }
+        }
+    }
+}
+
+/// The `fx_session=…` pair of a fresh sign-in, for clients that are not reqwest.
+async fn session_pair(app: &TestApp, email: &str) -> String {
+    let c = Client::builder()
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = app.sign_in_form(&c, email, "/").await;
+    let cookie = session_cookie(&res).expect("a session cookie");
+    cookie.split(';').next().unwrap_or_default().to_owned()
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_workspace_socket_carries_live_messages_to_participants_only(owner: PgPool) {
+    use domain::project::FundChoice;
+    use domain::server::projects::{chat, wizard};
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
+
+    let app = spawn_app(owner).await;
+    let svc = &app.services;
+    let by_email = |e: &'static str| async move {
+        let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(e)
+            .fetch_one(&svc.db)
+            .await
+            .unwrap();
+        domain::server::accounts::user_by_id(&svc.db, domain::types::UserId(id))
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let customer = by_email("customer@demo.fluxorae.test").await;
+    let employee = by_email("employee@demo.fluxorae.test").await;
+    let meta = domain::server::RequestMeta::default();
+    let draft = wizard::analyze(
+        svc,
+        &customer,
+        None,
+        "An online store for handmade ceramics with payments and a blog, in two months.",
+        None,
+    )
+    .await
+    .unwrap();
+    let project = wizard::confirm(
+        svc,
+        &customer,
+        draft.id,
+        draft.version,
+        FundChoice::First,
+        "4242424242424242",
+        &meta,
+    )
+    .await
+    .unwrap()
+    .project_id;
+
+    let ws_url = format!(
+        "{}/ws/projects/{project}",
+        app.base.replace("http://", "ws://")
+    );
+    let connect = |cookie: Option<String>| {
+        let mut req = ws_url.clone().into_client_request().unwrap();
+        if let Some(c) = cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(req)
+    };
+
+    // Nobody signed in, or someone not on the project: no socket.
+    let status = |e: tokio_tungstenite::tungstenite::Error| match e {
+        tokio_tungstenite::tungstenite::Error::Http(res) => res.status().as_u16(),
+        other => panic!("not an HTTP refusal: {other}"),
+    };
+    assert_eq!(status(connect(None).await.unwrap_err()), 401);
+    let outsider = session_pair(&app, "expert@demo.fluxorae.test").await;
+    assert_eq!(status(connect(Some(outsider)).await.unwrap_err()), 404);
+
+    let (mut socket, _) = connect(Some(
+        session_pair(&app, "customer@demo.fluxorae.test").await,
+    ))
+    .await
+    .unwrap();
+    let presence = next_kind(&mut socket, "presence").await;
+    assert_eq!(
+        presence["data"]["present"],
+        serde_json::json!(["Cai Customer"])
+    );
+
+    chat::post(svc, &employee, project, "Welcome! I am your PM.", &meta)
+        .await
+        .unwrap();
+    let heard = next_kind(&mut socket, "message").await;
+    assert_eq!(heard["data"]["body"], "Welcome! I am your PM.");
+    assert_eq!(heard["data"]["author"], "Emil Employee");
+
+    // Typing goes to the others, not back to the typist.
+    socket.send(Message::Text("typing".into())).await.unwrap();
+    chat::typing(svc, &employee, project).await;
+    let typing = next_kind(&mut socket, "typing").await;
+    assert_eq!(typing["data"]["name"], "Emil Employee");
+}
