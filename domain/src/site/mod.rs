@@ -123,6 +123,7 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "account",
     "admin",
     "api",
+    "earnings",
     "editor",
     "events",
     "forgot-password",
@@ -132,6 +133,7 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "metrics",
     "pkg",
     "preview",
+    "projects",
     "readyz",
     "reset-password",
     "robots-txt",
@@ -140,6 +142,7 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "site",
     "teams",
     "webhooks",
+    "ws",
 ];
 
 /// Parses the slug of a new or renamed page of `kind`.
