@@ -5,7 +5,7 @@
 //!
 //! Run against a server with a fresh database: `bench/chat.sh` (which starts one).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
