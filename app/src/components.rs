@@ -248,6 +248,9 @@ pub fn Footer() -> impl IntoView {
 /// Shared input styles.
 pub const INPUT: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
 /// A page's main heading.
+/// A bordered panel.
+pub const CARD: &str = "rounded-lg border border-slate-200 p-4 dark:border-slate-800";
+/// The page title.
 pub const H1: &str = "text-3xl font-bold tracking-tight sm:text-4xl";
 /// A section heading on a page.
 pub const H2: &str = "text-xl font-semibold tracking-tight";
@@ -442,4 +445,31 @@ pub fn ForbiddenView() -> impl IntoView {
             <p class="mt-6"><A href="/" attr:class=BUTTON>"Go to the home page"</A></p>
         </section>
     }
+}
+
+/// What the form control with `id` holds now (an input, a text area or a select), read in an
+/// event handler in the browser; empty when there is none.
+pub fn field_value(id: &str) -> String {
+    use wasm_bindgen::JsCast;
+    let Some(el) = leptos::prelude::document().get_element_by_id(id) else {
+        return String::new();
+    };
+    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        return i.value();
+    }
+    if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        return t.value();
+    }
+    el.dyn_ref::<web_sys::HtmlSelectElement>()
+        .map(|s| s.value())
+        .unwrap_or_default()
+}
+
+/// Whether the checkbox or radio button with `id` is checked now, read in the browser.
+pub fn field_checked(id: &str) -> bool {
+    use wasm_bindgen::JsCast;
+    leptos::prelude::document()
+        .get_element_by_id(id)
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .is_some_and(|i| i.checked())
 }

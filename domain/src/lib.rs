@@ -15,6 +15,7 @@ pub mod site;
 pub mod two_factor;
 pub mod types;
 pub mod user;
+pub mod workspace;
 
 #[cfg(feature = "server")]
 pub mod server;

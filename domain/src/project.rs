@@ -49,6 +49,8 @@ macro_rules! str_enum {
     };
 }
 
+pub(crate) use str_enum;
+
 str_enum!(
     /// Where a milestone is.
     MilestoneStatus {
@@ -201,6 +203,15 @@ fn past(a: MilestoneAction) -> &'static str {
         MilestoneAction::Dispute => "disputed",
         MilestoneAction::Resolve => "resolved",
     }
+}
+
+/// The activity feed's line for a step on the milestone `title`.
+pub fn milestone_activity(a: MilestoneAction, title: &str) -> String {
+    let what = match a {
+        MilestoneAction::AutoApprove => "approved automatically (no answer in time)",
+        a => past(a),
+    };
+    format!("milestone “{title}”: {what}")
 }
 
 fn who_may(a: MilestoneAction) -> &'static str {
@@ -810,6 +821,12 @@ pub struct WorkspaceView {
     pub milestones: Vec<MilestoneView>,
     /// A payment waiting for the customer's confirmation with their bank.
     pub pending_payment: Option<uuid::Uuid>,
+    /// The task board.
+    pub tasks: Vec<crate::workspace::TaskView>,
+    /// Shared files, newest first.
+    pub files: Vec<crate::workspace::FileView>,
+    /// What people did lately, newest first.
+    pub activity: Vec<crate::workspace::ActivityItem>,
 }
 
 /// A chat message in a workspace.

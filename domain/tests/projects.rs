@@ -903,3 +903,294 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
         vec!["Fern Freelancer".to_owned()]
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn tasks_move_on_the_board_and_the_feed_says_who_did_what(owner: PgPool) {
+    use domain::server::projects::workspace::{self as ws, TaskChange};
+    use domain::workspace::{Priority, TaskInput, TaskStatus};
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, _) = funded_project(&svc, &c).await;
+    let m = meta("203.0.113.80");
+
+    // Bad input: every field says what is wrong, nothing is written.
+    let bad = TaskInput {
+        title: " ".into(),
+        due: "next friday".into(),
+        ..TaskInput::default()
+    };
+    let e = ws::add_task(&svc, &c.customer, project, &bad, &m)
+        .await
+        .unwrap_err();
+    assert!(e.message_for("title").is_some() && e.message_for("due").is_some());
+    // Only people on the project may be assigned.
+    let outsider = TaskInput {
+        title: "Review copy".into(),
+        assignee: c.other_customer.id.0.to_string(),
+        ..TaskInput::default()
+    };
+    let e = ws::add_task(&svc, &c.employee, project, &outsider, &m)
+        .await
+        .unwrap_err();
+    assert!(e.message_for("assignee").is_some());
+    assert!(ws::tasks(&svc, &c.customer, project)
+        .await
+        .unwrap()
+        .is_empty());
+
+    let logo = ws::add_task(
+        &svc,
+        &c.customer,
+        project,
+        &TaskInput {
+            title: "Send the logo files".into(),
+            assignee: c.customer.id.0.to_string(),
+            due: "2020-01-31".into(),
+            priority: "high".into(),
+            ..TaskInput::default()
+        },
+        &m,
+    )
+    .await
+    .unwrap();
+    let copy = ws::add_task(
+        &svc,
+        &c.freelancer,
+        project,
+        &TaskInput {
+            title: "Write the product copy".into(),
+            assignee: c.freelancer.id.0.to_string(),
+            ..TaskInput::default()
+        },
+        &m,
+    )
+    .await
+    .unwrap();
+    let tasks = ws::tasks(&svc, &c.customer, project).await.unwrap();
+    assert_eq!(tasks.len(), 2);
+    let t = tasks.iter().find(|t| t.id == logo).unwrap();
+    assert_eq!(
+        (t.priority, t.status, t.overdue, t.assignee.as_deref()),
+        (
+            Priority::High,
+            TaskStatus::Todo,
+            true,
+            Some(c.customer.display_name.as_str())
+        )
+    );
+    // The customer changes their own tasks, not the freelancer's.
+    let theirs = tasks.iter().find(|t| t.id == copy).unwrap();
+    assert!(t.editable && !theirs.editable);
+    assert_eq!(
+        ws::change_task(
+            &svc,
+            &c.customer,
+            copy,
+            theirs.version,
+            TaskChange::Move(TaskStatus::Done),
+            &m
+        )
+        .await,
+        Err(AppError::Forbidden)
+    );
+    // People off the project do not see that it exists.
+    assert_eq!(
+        ws::change_task(&svc, &c.other_customer, copy, 1, TaskChange::Remove, &m).await,
+        Err(AppError::NotFound)
+    );
+    assert_eq!(
+        ws::tasks(&svc, &c.other_customer, project)
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
+
+    // The freelancer moves it; a second move from the same stale view is refused.
+    ws::change_task(
+        &svc,
+        &c.freelancer,
+        copy,
+        1,
+        TaskChange::Move(TaskStatus::Doing),
+        &m,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        ws::change_task(
+            &svc,
+            &c.employee,
+            copy,
+            1,
+            TaskChange::Move(TaskStatus::Done),
+            &m
+        )
+        .await,
+        Err(AppError::Conflict(_))
+    ));
+    ws::change_task(
+        &svc,
+        &c.employee,
+        copy,
+        2,
+        TaskChange::Move(TaskStatus::Done),
+        &m,
+    )
+    .await
+    .unwrap();
+    ws::change_task(&svc, &c.customer, logo, 1, TaskChange::Remove, &m)
+        .await
+        .unwrap();
+    let tasks = ws::tasks(&svc, &c.freelancer, project).await.unwrap();
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(
+        (tasks[0].status, tasks[0].overdue),
+        (TaskStatus::Done, false)
+    );
+
+    let view = projects::workspace(&svc, &c.customer, project)
+        .await
+        .unwrap();
+    let feed: Vec<String> = view
+        .activity
+        .iter()
+        .map(|a| format!("{}: {}", a.actor.clone().unwrap_or_default(), a.summary))
+        .collect();
+    let f = &c.freelancer.display_name;
+    let e = &c.employee.display_name;
+    let cu = &c.customer.display_name;
+    assert_eq!(
+        feed[..5],
+        [
+            format!("{cu}: removed the task “Send the logo files”"),
+            format!("{e}: moved “Write the product copy” to Done"),
+            format!("{f}: moved “Write the product copy” to In progress"),
+            format!("{f}: added the task “Write the product copy”"),
+            format!("{cu}: added the task “Send the logo files”"),
+        ]
+    );
+    // The project's start is in the feed too: created, funded, assigned.
+    assert!(
+        feed.iter()
+            .any(|l| l == &format!("{cu}: created the project")),
+        "{feed:?}"
+    );
+    assert!(
+        feed.iter()
+            .any(|l| l.starts_with(&format!("{cu}: milestone “")) && l.ends_with(": funded")),
+        "{feed:?}"
+    );
+    assert!(
+        feed.iter()
+            .any(|l| l == &format!("{e}: assigned {f} to deliver the project")),
+        "{feed:?}"
+    );
+    verify(&svc).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn files_are_shared_only_with_the_projects_people(owner: PgPool) {
+    use domain::server::projects::workspace as ws;
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, ms) = funded_project(&svc, &c).await;
+    let m = meta("203.0.113.81");
+
+    let pdf = b"%PDF-1.7\n1 0 obj << >> endobj\n".to_vec();
+    let id = ws::upload(
+        &svc,
+        &c.freelancer,
+        project,
+        Some(ms[0]),
+        "Mockups v1.pdf",
+        pdf.clone(),
+        &m,
+    )
+    .await
+    .unwrap();
+    // A program renamed as a picture is refused with a message, and nothing is listed.
+    let e = ws::upload(
+        &svc,
+        &c.customer,
+        project,
+        None,
+        "photo.png",
+        b"MZ\x90\x00\x03".to_vec(),
+        &m,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.message_for("file").unwrap().contains("photo.png"));
+    // A milestone of another project is refused.
+    let e = ws::upload(
+        &svc,
+        &c.customer,
+        project,
+        Some(Uuid::now_v7()),
+        "a.txt",
+        b"hi".to_vec(),
+        &m,
+    )
+    .await
+    .unwrap_err();
+    assert!(e.message_for("milestone").is_some());
+    // Outsiders can neither share nor fetch.
+    assert_eq!(
+        ws::upload(
+            &svc,
+            &c.other_customer,
+            project,
+            None,
+            "a.txt",
+            b"hi".to_vec(),
+            &m
+        )
+        .await,
+        Err(AppError::NotFound)
+    );
+    assert!(matches!(
+        ws::download(&svc, &c.other_customer, id).await,
+        Err(AppError::NotFound)
+    ));
+
+    let files = ws::files(&svc, &c.customer, project).await.unwrap();
+    assert_eq!(files.len(), 1);
+    let f = &files[0];
+    assert_eq!(
+        (
+            f.name.as_str(),
+            f.content_type.as_str(),
+            f.bytes,
+            f.removable
+        ),
+        ("Mockups v1.pdf", "application/pdf", pdf.len() as i64, false)
+    );
+    assert!(f.milestone.is_some());
+    let got = ws::download(&svc, &c.employee, id).await.unwrap();
+    assert_eq!(got.bytes.as_ref(), pdf.as_slice());
+    assert_eq!(got.content_type, "application/pdf");
+
+    // Only its uploader or staff remove it; then it is neither listed nor served.
+    assert_eq!(
+        ws::remove_file(&svc, &c.customer, id, &m).await,
+        Err(AppError::Forbidden)
+    );
+    ws::remove_file(&svc, &c.freelancer, id, &m).await.unwrap();
+    assert!(ws::files(&svc, &c.customer, project)
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        ws::download(&svc, &c.customer, id).await,
+        Err(AppError::NotFound)
+    ));
+    let view = projects::workspace(&svc, &c.customer, project)
+        .await
+        .unwrap();
+    assert_eq!(
+        view.activity[0].summary,
+        "removed the file “Mockups v1.pdf”"
+    );
+    assert_eq!(view.activity[1].summary, "shared the file “Mockups v1.pdf”");
+    verify(&svc).await;
+}

@@ -111,6 +111,49 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await fern.page.getByTestId('message').last().getByRole('button', { name: 'History' }).click();
   await expect(fern.page.getByTestId('message').last()).toContainText('Welcome, Fern');
 
+  // Tasks: a task without a title is refused at the field and what was typed stays; a good one
+  // appears on the customer's board live, and so does its move to another column.
+  const tasks = fern.page.getByRole('region', { name: /^Tasks/ });
+  await tasks.getByLabel('Notes (optional)').fill('Home, product and checkout pages');
+  await tasks.getByRole('button', { name: 'Add task' }).click();
+  await expect(fern.page.locator('#task-new-title-error')).toHaveText('Say what is to be done.');
+  await expect(tasks.getByLabel('Notes (optional)')).toHaveValue('Home, product and checkout pages');
+  await tasks.getByLabel('Task', { exact: true }).fill('Build the storefront');
+  await tasks.getByLabel('Assignee').selectOption({ label: 'Fern Freelancer (freelancer)' });
+  await tasks.getByLabel('Due').fill('2030-01-15');
+  await tasks.getByLabel('Priority').selectOption('high');
+  await tasks.getByRole('button', { name: 'Add task' }).click();
+  await expect(tasks.getByLabel('Task', { exact: true })).toHaveValue('');
+  const todo = page.locator('[data-testid="task-column"][data-status="todo"]');
+  await expect(todo.getByTestId('task-title')).toHaveText('Build the storefront');
+  await expect(todo.getByTestId('task')).toContainText('Due 2030-01-15');
+  await tasks.getByRole('button', { name: 'Move to In progress' }).click();
+  const doing = page.locator('[data-testid="task-column"][data-status="doing"]');
+  await expect(doing.getByTestId('task-title')).toHaveText('Build the storefront');
+  await expect(page.getByTestId('activity')).toContainText('Fern Freelancer moved “Build the storefront” to In progress');
+  // The customer may not move the freelancer's task.
+  await expect(doing.getByRole('button', { name: 'Move to Done' })).toHaveCount(0);
+
+  // Files: a program is refused with a message; a PDF is shared and the customer downloads it.
+  const files = fern.page.getByRole('region', { name: /^Files/ });
+  await files.getByLabel('Share a file').setInputFiles({ name: 'setup.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00 not an image') });
+  await files.getByRole('button', { name: 'Share file' }).click();
+  await expect(fern.page.locator('#file-upload-error')).toContainText('setup.png is not a file type the workspace takes');
+  const pdf = '%PDF-1.7\n1 0 obj << >> endobj\n';
+  await files.getByLabel('Share a file').setInputFiles({ name: 'Sitemap.pdf', mimeType: 'application/pdf', buffer: Buffer.from(pdf) });
+  await files.getByRole('button', { name: 'Share file' }).click();
+  const shared = page.getByTestId('file').filter({ hasText: 'Sitemap.pdf' });
+  await expect(shared).toContainText('Fern Freelancer');
+  const href = await shared.getByRole('link', { name: 'Sitemap.pdf' }).getAttribute('href');
+  const download = await page.request.get(href!);
+  expect(download.status()).toBe(200);
+  expect(download.headers()['content-type']).toBe('application/pdf');
+  expect(await download.text()).toBe(pdf);
+  // Nobody off the project can fetch it.
+  const stranger = await person(browser, 'expert@demo.fluxorae.test', '/account');
+  expect((await stranger.page.request.get(href!)).status()).toBe(404);
+  await stranger.context.close();
+
   // The freelancer starts and delivers.
   await milestone(fern.page, 0).getByRole('button', { name: 'Start work' }).click();
   await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('In progress');

@@ -91,22 +91,34 @@ async fn main() {
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
     let connected = Arc::new(tokio::sync::Semaphore::new(0));
+    let unconnected = Arc::new(std::sync::atomic::AtomicU64::new(0));
     for i in 0..clients {
         let project = projects[i % workspaces];
         let url = format!("{ws_base}/ws/projects/{project}");
         let cookie = listener.clone();
         let hist = hist.clone();
         let connected = connected.clone();
+        let unconnected = unconnected.clone();
         tasks.push(tokio::spawn(async move {
             let mut req = url.into_client_request().unwrap();
             req.headers_mut().insert("cookie", cookie.parse().unwrap());
-            let (mut socket, _) = loop {
-                match tokio_tungstenite::connect_async(req.clone()).await {
-                    Ok(s) => break s,
-                    Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            // A few tries, each bounded: a client that cannot connect is counted, not waited for.
+            let mut socket = None;
+            for _ in 0..20 {
+                let attempt = tokio_tungstenite::connect_async(req.clone());
+                match tokio::time::timeout(Duration::from_secs(10), attempt).await {
+                    Ok(Ok((s, _))) => {
+                        socket = Some(s);
+                        break;
+                    }
+                    _ => tokio::time::sleep(Duration::from_millis(100)).await,
                 }
-            };
+            }
             connected.add_permits(1);
+            let Some(mut socket) = socket else {
+                unconnected.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return;
+            };
             while let Some(Ok(frame)) = socket.next().await {
                 let Message::Text(t) = frame else { continue };
                 let v: serde_json::Value = match serde_json::from_str(t.as_str()) {
@@ -131,7 +143,8 @@ async fn main() {
     }
     let _all = connected.acquire_many(clients as u32).await.unwrap();
     println!(
-        "{clients} clients connected to {workspaces} workspaces in {:.1} s",
+        "{} of {clients} clients connected to {workspaces} workspaces in {:.1} s",
+        clients as u64 - unconnected.load(std::sync::atomic::Ordering::Relaxed),
         started.elapsed().as_secs_f64()
     );
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -39,19 +39,11 @@ impl<T: Clone + Send + serde::de::DeserializeOwned + 'static> Hub<T> {
     pub fn start(redis_url: &str, channel: String) -> Self {
         let (tx, _) = broadcast::channel(1024);
         let hub = Self { tx: tx.clone() };
-        let client = match redis::Client::open(redis_url) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!(error = %e, channel, "events: bad REDIS_URL; pages will not hear changes");
-                return hub;
-            }
-        };
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = listen(&client, &channel, &tx).await {
-                    tracing::warn!(error = %e, channel, "events: subscription lost; retrying");
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
+        listen(redis_url, channel, move |channel, payload| {
+            match serde_json::from_str::<T>(payload) {
+                // No listener on this instance is fine.
+                Ok(ev) => drop(tx.send(ev)),
+                Err(_) => tracing::warn!(payload, channel, "events: unreadable message"),
             }
         });
         hub
@@ -63,10 +55,34 @@ impl<T: Clone + Send + serde::de::DeserializeOwned + 'static> Hub<T> {
     }
 }
 
-async fn listen<T: serde::de::DeserializeOwned>(
+/// Hands every message on `channel` to `heard`, in a task of its own that resubscribes (after
+/// a pause) whenever Redis goes away.
+pub fn listen(
+    redis_url: &str,
+    channel: String,
+    mut heard: impl FnMut(&str, &str) + Send + 'static,
+) {
+    let client = match redis::Client::open(redis_url) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!(error = %e, channel, "events: bad REDIS_URL; pages will not hear changes");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = subscribed(&client, &channel, &mut heard).await {
+                tracing::warn!(error = %e, channel, "events: subscription lost; retrying");
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+}
+
+async fn subscribed(
     client: &redis::Client,
     channel: &str,
-    tx: &broadcast::Sender<T>,
+    heard: &mut impl FnMut(&str, &str),
 ) -> Result<(), redis::RedisError> {
     let mut pubsub = client.get_async_pubsub().await?;
     pubsub.subscribe(channel).await?;
@@ -74,11 +90,7 @@ async fn listen<T: serde::de::DeserializeOwned>(
     let mut messages = pubsub.on_message();
     while let Some(msg) = messages.next().await {
         let payload: String = msg.get_payload()?;
-        match serde_json::from_str::<T>(&payload).ok() {
-            // No listener on this instance is fine.
-            Some(ev) => drop(tx.send(ev)),
-            None => tracing::warn!(payload, channel, "events: unreadable message"),
-        }
+        heard(channel, &payload);
     }
     Ok(())
 }

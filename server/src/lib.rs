@@ -6,6 +6,7 @@
 pub mod api_v1;
 pub mod config;
 pub mod events;
+pub mod files;
 pub mod health;
 pub mod middleware;
 pub mod page_cache;
@@ -202,7 +203,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         &cfg.redis_url,
         domain::server::events::user_channel(&cfg.redis_prefix),
     );
-    let project_hub: events::Hub<domain::server::projects::ProjectEvent> = events::Hub::start(
+    let project_hub = ws::ProjectHub::start(
         &cfg.redis_url,
         domain::server::projects::channel(&cfg.redis_prefix),
     );
@@ -221,6 +222,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/sitemap.xml", get(site::sitemap).with_state(services.clone()))
         .route("/robots.txt", get(site::robots).with_state(services.clone()))
         .route("/media/{key}", get(site::media).with_state(services.clone()))
+        .route("/files/{id}", get(files::download).with_state(services.clone()))
         .route(
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)

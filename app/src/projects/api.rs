@@ -302,3 +302,109 @@ pub async fn mark_read(project: String, message: String) -> Result<(), AppError>
         .await
         .map_err(fail)
 }
+
+/// Adds a task; `task` is a [`domain::workspace::TaskInput`] as JSON.
+#[server(endpoint = "projects/tasks/add")]
+pub async fn add_task(project: String, task: String) -> Result<String, AppError> {
+    let (svc, user) = signed_in().await?;
+    let input: domain::workspace::TaskInput = json("task", &task)?;
+    projects::workspace::add_task(&svc, &user, id(&project)?, &input, &request_meta())
+        .await
+        .map(|id| id.to_string())
+        .map_err(fail)
+}
+
+/// Changes a task seen at `version`: `change` is `edit` (with `task` as JSON), `move` (with
+/// `status`: `todo`, `doing` or `done`) or `remove`.
+#[server(endpoint = "projects/tasks/change")]
+pub async fn change_task(
+    task: String,
+    version: i32,
+    change: String,
+    input: String,
+) -> Result<(), AppError> {
+    use domain::server::projects::workspace::TaskChange;
+    use domain::workspace::TaskStatus;
+    let (svc, user) = signed_in().await?;
+    let change = match change.as_str() {
+        "edit" => TaskChange::Edit(json("task", &input)?),
+        "move" => TaskChange::Move(
+            TaskStatus::parse(&input)
+                .ok_or_else(|| fail(AppError::BadRequest("Unknown column.".into())))?,
+        ),
+        "remove" => TaskChange::Remove,
+        _ => return Err(fail(AppError::BadRequest("Unknown change.".into()))),
+    };
+    projects::workspace::change_task(&svc, &user, id(&task)?, version, change, &request_meta())
+        .await
+        .map_err(fail)
+}
+
+/// Shares a file: a form with `project`, `file` and, for a delivery, `milestone`.
+#[server(endpoint = "projects/files/upload", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn upload_file(
+    data: leptos::server_fn::codec::MultipartData,
+) -> Result<String, AppError> {
+    use domain::server::projects::workspace::unreadable_upload;
+    let (svc, user) = signed_in().await?;
+    let unreadable = |e: String| fail(unreadable_upload(e));
+    let mut form = data
+        .into_inner()
+        .ok_or_else(|| unreadable("no form data".into()))?;
+    let (mut project, mut milestone, mut file) = (String::new(), String::new(), None);
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| unreadable(e.to_string()))?
+    {
+        match field.name() {
+            Some("project") => {
+                project = field.text().await.map_err(|e| unreadable(e.to_string()))?
+            }
+            Some("milestone") => {
+                milestone = field.text().await.map_err(|e| unreadable(e.to_string()))?
+            }
+            Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_owned();
+                let mut bytes = Vec::new();
+                while let Some(chunk) =
+                    field.chunk().await.map_err(|e| unreadable(e.to_string()))?
+                {
+                    bytes.extend_from_slice(&chunk);
+                    // One byte past the limit is enough for the size message.
+                    if bytes.len() > domain::workspace::MAX_FILE_BYTES {
+                        break;
+                    }
+                }
+                file = Some((name, bytes));
+            }
+            _ => {}
+        }
+    }
+    let (name, bytes) = file.unwrap_or_default();
+    let milestone = match milestone.trim() {
+        "" => None,
+        m => Some(id(m)?),
+    };
+    projects::workspace::upload(
+        &svc,
+        &user,
+        id(&project)?,
+        milestone,
+        &name,
+        bytes,
+        &request_meta(),
+    )
+    .await
+    .map(|id| id.to_string())
+    .map_err(fail)
+}
+
+/// Removes a shared file (its uploader or staff).
+#[server(endpoint = "projects/files/remove")]
+pub async fn remove_file(file: String) -> Result<(), AppError> {
+    let (svc, user) = signed_in().await?;
+    projects::workspace::remove_file(&svc, &user, id(&file)?, &request_meta())
+        .await
+        .map_err(fail)
+}

@@ -3,6 +3,8 @@
 
 pub mod api;
 pub mod chat;
+pub mod files;
+pub mod tasks;
 pub mod wizard;
 pub mod workspace;
 

@@ -10,11 +10,9 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 
 use super::api::*;
 use crate::components::{
-    ErrorView, FieldMessage, FormAlert, BUTTON, H1, H2, INPUT, LINK, SMALL_BTN,
+    field_checked, field_value, ErrorView, FieldMessage, FormAlert, BUTTON, CARD, H1, H2, INPUT,
+    LINK, SMALL_BTN,
 };
-
-const TEXTAREA: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
-const CARD: &str = "rounded-lg border border-slate-200 p-4 dark:border-slate-800";
 
 /// `/projects/new`: a new brief, or (`?draft=…`) a draft being edited.
 #[component]
@@ -91,16 +89,12 @@ fn Wizard(initial: Option<DraftView>) -> impl IntoView {
             <h2 id="brief-h" class=H2>"1. Your brief"</h2>
             <form class="mt-3" on:submit=move |ev| {
                 ev.prevent_default();
-                let category = leptos::prelude::document()
-                    .get_element_by_id("field-category")
-                    .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(e).ok())
-                    .map(|s| s.value())
-                    .unwrap_or_default();
+                let category = field_value("field-category");
                 analyze.dispatch((brief.get_untracked(), category));
             }>
                 <label for="field-brief" class="block text-sm font-medium">"What do you need?"</label>
                 <p id="field-brief-hint" class="text-xs text-slate-600 dark:text-slate-400">"Who it is for, what it must do, and by when. Any language."</p>
-                <textarea id="field-brief" name="brief" rows="6" class=TEXTAREA
+                <textarea id="field-brief" name="brief" rows="6" class=INPUT
                     aria-describedby="field-brief-hint field-brief-error"
                     aria-invalid=move || brief_error.get().map(|_| "true")
                     prop:value=move || brief.get()
@@ -291,7 +285,7 @@ fn ScopeEditor(draft: DraftView, scope: ScopeDraft) -> impl IntoView {
                 </div>
                 <div>
                     <label for="field-summary" class="block text-sm font-medium">"Summary"</label>
-                    <textarea id="field-summary" rows="3" class=TEXTAREA prop:value=move || scope_sig.get().summary
+                    <textarea id="field-summary" rows="3" class=INPUT prop:value=move || scope_sig.get().summary
                         aria-invalid=move || message("summary".into()).get().map(|_| "true")
                         aria-describedby="field-summary-error"
                         on:input=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |s| s.summary = v)) }>{scope.summary.clone()}</textarea>
@@ -299,7 +293,7 @@ fn ScopeEditor(draft: DraftView, scope: ScopeDraft) -> impl IntoView {
                 </div>
                 <div>
                     <label for="field-deliverables" class="block text-sm font-medium">"Deliverables (one per line)"</label>
-                    <textarea id="field-deliverables" rows="4" class=TEXTAREA prop:value=move || scope_sig.get().deliverables.join("\n")
+                    <textarea id="field-deliverables" rows="4" class=INPUT prop:value=move || scope_sig.get().deliverables.join("\n")
                         aria-describedby="field-deliverables-error"
                         on:input=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |s| s.deliverables = v.lines().map(str::to_owned).collect())) }>{scope.deliverables.join("\n")}</textarea>
                     <FieldMessage id="field-deliverables-error" message=message("deliverables".into()) />
@@ -327,7 +321,7 @@ fn ScopeEditor(draft: DraftView, scope: ScopeDraft) -> impl IntoView {
                                 on:input=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |s| if let Some(m) = s.milestones.get_mut(i) { m.title = v })) } />
                             <FieldMessage id=mid("title-error") message=message(f("title")) />
                             <label for=mid("criteria") class="mt-2 block text-sm font-medium">"Acceptance criteria (one per line)"</label>
-                            <textarea id=mid("criteria") rows="3" class=TEXTAREA prop:value=move || scope_sig.with(|s| s.milestones.get(i).map(|m| m.acceptance_criteria.join("\n")).unwrap_or_default())
+                            <textarea id=mid("criteria") rows="3" class=INPUT prop:value=move || scope_sig.with(|s| s.milestones.get(i).map(|m| m.acceptance_criteria.join("\n")).unwrap_or_default())
                                 aria-describedby=mid("criteria-error")
                                 aria-invalid=move || message(f("criteria")).get().map(|_| "true")
                                 on:input=move |ev| { let v = event_target_value(&ev); edit(Box::new(move |s| if let Some(m) = s.milestones.get_mut(i) { m.acceptance_criteria = v.lines().map(str::to_owned).collect() })) }>{scope_sig.with_untracked(|s| s.milestones.get(i).map(|m| m.acceptance_criteria.join("\n")).unwrap_or_default())}</textarea>
@@ -375,9 +369,8 @@ fn ScopeEditor(draft: DraftView, scope: ScopeDraft) -> impl IntoView {
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Funds are held by Fluxorae and released to the freelancer only when you approve a milestone (or after 7 days without an answer). You can ask for changes or open a dispute."</p>
             <form class="mt-3" on:submit=move |ev| {
                 ev.prevent_default();
-                let doc = leptos::prelude::document();
-                let card = doc.get_element_by_id("field-card").and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok()).map(|i| i.value()).unwrap_or_default();
-                let all = doc.get_element_by_id("fund-all").and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok()).is_some_and(|i| i.checked());
+                let card = field_value("field-card");
+                let all = field_checked("fund-all");
                 server_error.set(None);
                 confirm.dispatch((if all { "all" } else { "first" }.to_owned(), card));
             }>
@@ -459,7 +452,7 @@ fn QuoteThread(draft: DraftView) -> impl IntoView {
             <ActionForm action=send attr:class="mt-3">
                 <input type="hidden" name="draft" value=draft.id.to_string() />
                 <label for="field-message" class="block text-sm font-medium">"Message"</label>
-                <textarea id="field-message" name="message" rows="3" class=TEXTAREA aria-describedby="field-message-error"
+                <textarea id="field-message" name="message" rows="3" class=INPUT aria-describedby="field-message-error"
                     aria-invalid=move || msg_error.get().map(|_| "true")></textarea>
                 <FieldMessage id="field-message-error" message=msg_error />
                 <button type="submit" class=format!("{SMALL_BTN} mt-2")>"Ask for a custom quote"</button>

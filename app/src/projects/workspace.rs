@@ -1,7 +1,8 @@
 //! `/projects/:id`: the project's workspace — its milestones with the steps the asker may take,
 //! deliveries, QA with the analyzer's suggestion, disputes, history; who is on it; and, for
-//! staff, the suggested freelancers to assign. It reloads when the project changes on any
-//! server instance (the `/ws/projects/{id}` socket).
+//! staff, the suggested freelancers to assign; its tasks ([`super::tasks`]), files and activity
+//! ([`super::files`]). It reloads when the project changes on any server instance (the
+//! `/ws/projects/{id}` socket).
 
 use domain::money::Money;
 use domain::project::{
@@ -16,11 +17,9 @@ use leptos_router::hooks::use_params_map;
 use super::api::*;
 use super::chat::Live;
 use crate::components::{
-    short_time, ErrorView, FieldMessage, BUTTON, H1, H2, INPUT, LINK, SMALL_BTN,
+    field_checked, field_value, short_time, ErrorView, FieldMessage, BUTTON, CARD, H1, H2, INPUT,
+    LINK, SMALL_BTN,
 };
-
-const TEXTAREA: &str = "mt-1 block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-slate-900 shadow-sm focus:border-indigo-500 focus:outline-none focus:ring-2 focus:ring-indigo-500 aria-[invalid=true]:border-red-600 dark:border-slate-700 dark:bg-slate-900 dark:text-slate-100";
-const CARD: &str = "rounded-lg border border-slate-200 p-4 dark:border-slate-800";
 
 fn badge(s: S) -> &'static str {
     match s {
@@ -45,6 +44,7 @@ pub fn WorkspacePage() -> impl IntoView {
     );
     let live = Live::new();
     provide_context(live);
+    provide_context(super::tasks::TaskForms::new());
     // Live: one WebSocket per open workspace carries every change made on any instance.
     #[cfg(feature = "hydrate")]
     {
@@ -83,7 +83,7 @@ pub fn WorkspacePage() -> impl IntoView {
                     return;
                 };
                 match ev.kind.as_str() {
-                    "milestone" | "members" => changed.update(|n| *n += 1),
+                    "milestone" | "members" | "tasks" | "files" => changed.update(|n| *n += 1),
                     "lagged" => {
                         changed.update(|n| *n += 1);
                         live.reload_chat.update(|n| *n += 1);
@@ -148,8 +148,11 @@ fn Workspace(ws: WorkspaceView, reload: Callback<()>) -> impl IntoView {
         {(party == Party::Staff).then(|| view! { <Assign project=project.clone() has_freelancer reload /> })}
         <h2 class=format!("{H2} mt-8")>"Milestones"</h2>
         <ol class="mt-3 grid gap-4">
-            {ws.milestones.into_iter().map(|m| view! { <Milestone m party project=project.clone() reload /> }).collect_view()}
+            {ws.milestones.clone().into_iter().map(|m| view! { <Milestone m party project=project.clone() reload /> }).collect_view()}
         </ol>
+        <super::tasks::Tasks tasks=ws.tasks members=ws.members project=project.clone() reload />
+        <super::files::Files files=ws.files milestones=ws.milestones project=project.clone() reload />
+        <super::files::Activity items=ws.activity />
     }
 }
 
@@ -220,29 +223,6 @@ fn Assign(project: String, has_freelancer: bool, reload: Callback<()>) -> impl I
     }
 }
 
-fn doc_value(id: &str) -> String {
-    let doc = leptos::prelude::document();
-    let Some(el) = doc.get_element_by_id(id) else {
-        return String::new();
-    };
-    if let Ok(i) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(el.clone()) {
-        return i.value();
-    }
-    if let Ok(t) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlTextAreaElement>(el.clone()) {
-        return t.value();
-    }
-    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlSelectElement>(el)
-        .map(|s| s.value())
-        .unwrap_or_default()
-}
-
-fn doc_checked(id: &str) -> bool {
-    leptos::prelude::document()
-        .get_element_by_id(id)
-        .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok())
-        .is_some_and(|i| i.checked())
-}
-
 #[component]
 fn Milestone(
     m: MilestoneView,
@@ -310,9 +290,9 @@ fn Milestone(
         move |a: A| {
             let pid = |id: &str| format!("{id}-{m_id}");
             let mut input = StepInput {
-                note: doc_value(&pid("note")),
-                notes: doc_value(&pid("notes")),
-                links: doc_value(&pid("links"))
+                note: field_value(&pid("note")),
+                notes: field_value(&pid("notes")),
+                links: field_value(&pid("links"))
                     .lines()
                     .map(str::to_owned)
                     .collect(),
@@ -324,16 +304,16 @@ fn Milestone(
                     .enumerate()
                     .map(|(i, c)| CheckItem {
                         criterion: c.clone(),
-                        met: doc_checked(&pid(&format!("check{i}"))),
+                        met: field_checked(&pid(&format!("check{i}"))),
                     })
                     .collect();
             }
             if a == A::Resolve {
-                input.resolution = match doc_value(&pid("outcome")).as_str() {
+                input.resolution = match field_value(&pid("outcome")).as_str() {
                     "release" => Some(Resolution::Release),
                     "refund" => Some(Resolution::Refund),
                     "partial" => {
-                        Money::parse(&doc_value(&pid("release")), domain::money::Currency::USD)
+                        Money::parse(&field_value(&pid("release")), domain::money::Currency::USD)
                             .ok()
                             .map(|m| Resolution::Partial(m.minor))
                             .or(Some(Resolution::Partial(0)))
@@ -379,7 +359,7 @@ fn Milestone(
                 let (pid, mid) = (project.clone(), mid.clone());
                 let card_id = p("card");
                 view! {
-                    <form class="mt-3" on:submit=move |ev| { ev.prevent_default(); fund.dispatch((pid.clone(), mid.clone(), doc_value(&card_id))); }>
+                    <form class="mt-3" on:submit=move |ev| { ev.prevent_default(); fund.dispatch((pid.clone(), mid.clone(), field_value(&card_id))); }>
                         <label for=p("card") class="block text-sm font-medium">"Card number"</label>
                         <p class="text-xs text-slate-600 dark:text-slate-400">{domain::project::TEST_CARD_HINT}</p>
                         <input id=p("card") inputmode="numeric" class=INPUT aria-describedby=p("card-error") />
@@ -393,10 +373,10 @@ fn Milestone(
                 <div class="mt-4 border-t border-slate-200 pt-3 dark:border-slate-800">
                     {has(A::Submit).then(|| view! {
                         <label for=p("notes") class="block text-sm font-medium">"What you delivered"</label>
-                        <textarea id=p("notes") rows="3" class=TEXTAREA aria-describedby=p("notes-error")></textarea>
+                        <textarea id=p("notes") rows="3" class=INPUT aria-describedby=p("notes-error")></textarea>
                         <FieldMessage id=p("notes-error") message=msg("notes") />
                         <label for=p("links") class="mt-2 block text-sm font-medium">"Links (one per line)"</label>
-                        <textarea id=p("links") rows="2" class=TEXTAREA></textarea>
+                        <textarea id=p("links") rows="2" class=INPUT></textarea>
                     })}
                     {(has(A::QaPass)).then(|| view! {
                         {suggestion.clone().map(|s| view! {
@@ -440,7 +420,7 @@ fn Milestone(
                     })}
                     {needs_note.then(|| view! {
                         <label for=p("note") class="mt-2 block text-sm font-medium">"Note"</label>
-                        <textarea id=p("note") rows="2" class=TEXTAREA aria-describedby=p("note-error")></textarea>
+                        <textarea id=p("note") rows="2" class=INPUT aria-describedby=p("note-error")></textarea>
                         <FieldMessage id=p("note-error") message=msg("note") />
                     })}
                     {(has(A::Approve) && party == Party::Customer).then(|| fee_note.clone().map(|f| view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">{f}</p> }))}

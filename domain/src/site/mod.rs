@@ -126,6 +126,7 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "earnings",
     "editor",
     "events",
+    "files",
     "forgot-password",
     "forms",
     "healthz",

@@ -12,7 +12,8 @@ use crate::ai::{Need, QaInput, TalentKind};
 use crate::ledger::Movement;
 use crate::money::{Currency, Money};
 use crate::project::{
-    step, MilestoneAction, MilestoneStatus, Party, Resolution, StepError, StepInput, Suggestion,
+    milestone_activity, step, MilestoneAction, MilestoneStatus, Party, Resolution, StepError,
+    StepInput, Suggestion,
 };
 use crate::roles::PlatformRole;
 use crate::server::ai::RunContext;
@@ -298,6 +299,8 @@ pub async fn act(
         ev = ev.actor(u.id).email(u.email.clone());
     }
     audit::append(&mut tx, ev, meta).await?;
+    let line = milestone_activity(action, &m.title);
+    super::workspace::record(&mut tx, project, actor.id(), &line).await?;
     tx.commit().await?;
 
     if refunded > 0 {
@@ -323,11 +326,14 @@ pub async fn assign(
     if super::access(&svc.db, staff, project).await?.party != Party::Staff {
         return Err(AppError::Forbidden);
     }
-    let role = sqlx::query_scalar!("SELECT role FROM users WHERE id = $1", freelancer)
-        .fetch_optional(&svc.db)
-        .await?
-        .ok_or_else(|| AppError::field("freelancer", "There is no such person."))?;
-    if role != PlatformRole::Freelancer.as_str() {
+    let who = sqlx::query!(
+        "SELECT role, display_name FROM users WHERE id = $1",
+        freelancer
+    )
+    .fetch_optional(&svc.db)
+    .await?
+    .ok_or_else(|| AppError::field("freelancer", "There is no such person."))?;
+    if who.role != PlatformRole::Freelancer.as_str() {
         return Err(AppError::field(
             "freelancer",
             "Only freelancers can be assigned to deliver a project.",
@@ -359,6 +365,8 @@ pub async fn assign(
         meta,
     )
     .await?;
+    let line = format!("assigned {} to deliver the project", who.display_name);
+    super::workspace::record(&mut tx, project, Some(staff.id.0), &line).await?;
     tx.commit().await?;
     super::publish(svc, project, "members", json!({})).await;
     Ok(())

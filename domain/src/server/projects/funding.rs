@@ -10,8 +10,8 @@ use sqlx::{PgConnection, Postgres, Transaction};
 use uuid::Uuid;
 
 use crate::ledger::Movement;
-use crate::money::{Currency, Money};
-use crate::project::{FundOutcome, MilestoneStatus};
+use crate::money::Money;
+use crate::project::{milestone_activity, FundOutcome, MilestoneAction, MilestoneStatus};
 use crate::server::ledger;
 use crate::server::payments::provider::{
     PaymentError, PaymentMethod, ProviderPayment, ProviderStatus,
@@ -154,7 +154,7 @@ pub async fn settle(svc: &Services, payment: Uuid) -> Result<FundOutcome, AppErr
         needs_action,
     };
     let reference = p.provider_ref.unwrap_or_default();
-    let amount = Money::new(p.amount_minor, currency(&p.currency));
+    let amount = Money::new(p.amount_minor, super::currency(&p.currency));
     match p.status.as_str() {
         "captured" => return Ok(outcome(false)),
         "requires_action" => {
@@ -200,10 +200,6 @@ pub async fn settle(svc: &Services, payment: Uuid) -> Result<FundOutcome, AppErr
     Ok(outcome(false))
 }
 
-fn currency(code: &str) -> Currency {
-    code.parse().unwrap_or(Currency::USD)
-}
-
 /// Books a captured payment and holds it for its milestones, once. Called after capturing and
 /// by the webhook that says the provider captured it.
 pub async fn book_capture(svc: &Services, payment: Uuid) -> Result<(), AppError> {
@@ -218,7 +214,7 @@ pub async fn book_capture(svc: &Services, payment: Uuid) -> Result<(), AppError>
     if p.status == "captured" {
         return Ok(());
     }
-    let c = currency(&p.currency);
+    let c = super::currency(&p.currency);
     let amount = Money::new(p.amount_minor, c);
     let reference = p.provider_ref.unwrap_or_default();
     let capture = Movement::capture(
@@ -231,7 +227,7 @@ pub async fn book_capture(svc: &Services, payment: Uuid) -> Result<(), AppError>
     let rule = super::earnings::pricing(&mut tx).await?;
     let mut due_weeks = 0i64;
     let ms = sqlx::query!(
-        "SELECT id, amount_minor, status, weeks FROM milestones WHERE id = ANY($1) ORDER BY position FOR UPDATE",
+        "SELECT id, title, amount_minor, status, weeks FROM milestones WHERE id = ANY($1) ORDER BY position FOR UPDATE",
         &p.milestone_ids
     )
     .fetch_all(&mut *tx)
@@ -269,6 +265,10 @@ pub async fn book_capture(svc: &Services, payment: Uuid) -> Result<(), AppError>
         )
         .execute(&mut *tx)
         .await?;
+        if let Some(project) = p.project_id {
+            let line = milestone_activity(MilestoneAction::Fund, &m.title);
+            super::workspace::record(&mut tx, project, Some(p.customer_id), &line).await?;
+        }
     }
     sqlx::query!(
         "UPDATE payments SET status = 'captured' WHERE id = $1",
@@ -332,7 +332,7 @@ pub async fn fund(
             "That milestone is already funded.".into(),
         ));
     }
-    let c = currency(&rows[0].currency);
+    let c = super::currency(&rows[0].currency);
     let amount = Money::new(rows.iter().map(|r| r.amount_minor).sum(), c);
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
     let method = PaymentMethod(card.trim().to_owned());

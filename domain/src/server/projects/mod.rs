@@ -11,6 +11,7 @@ pub mod earnings;
 pub mod flow;
 pub mod funding;
 pub mod wizard;
+pub mod workspace;
 
 use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
@@ -312,6 +313,9 @@ pub async fn workspace(
         members,
         milestones,
         pending_payment,
+        tasks: workspace::load_tasks(svc, acc.party, user, project).await?,
+        files: workspace::load_files(svc, acc.party, user, project).await?,
+        activity: workspace::load_activity(svc, project).await?,
     })
 }
 
@@ -320,7 +324,7 @@ pub async fn workspace(
 pub struct ProjectEvent {
     /// The project.
     pub project: Uuid,
-    /// `milestone`, `message`, `typing`, `read`, `presence`, `members`.
+    /// `milestone`, `message`, `typing`, `read`, `presence`, `members`, `tasks`, `files`.
     pub kind: String,
     /// What the event carries (a message, who is typing).
     #[serde(default)]

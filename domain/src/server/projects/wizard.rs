@@ -2,6 +2,8 @@
 //! customer edits it (autosaved, versioned), asks ops for a custom quote, or confirms, which
 //! creates the project and pays the first (or every) milestone into held funds.
 
+use std::collections::HashMap;
+
 use serde_json::json;
 use uuid::Uuid;
 
@@ -169,45 +171,58 @@ async fn owned_draft(svc: &Services, customer: &SessionUser, draft: Uuid) -> Res
 
 /// A draft, for its customer or for staff.
 pub async fn get(svc: &Services, user: &SessionUser, draft: Uuid) -> Result<DraftView, AppError> {
-    let r = sqlx::query!(
-        r#"SELECT d.id, d.customer_id, d.brief, d.scope, d.analysis, d.status, d.version, d.updated_at,
-                  (SELECT p.id FROM projects p WHERE p.draft_id = d.id) AS "project_id?"
-           FROM project_drafts d WHERE d.id = $1"#,
-        draft
-    )
-    .fetch_optional(&svc.db)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if r.customer_id != user.id.0 && !super::is_staff(user) {
+    let (customer, view) = load(svc, &[draft]).await?.pop().ok_or(AppError::NotFound)?;
+    if customer != user.id.0 && !super::is_staff(user) {
         return Err(AppError::NotFound);
     }
-    let quote = sqlx::query!(
-        r#"SELECT q.body, q.created_at, u.display_name, u.role
+    Ok(view)
+}
+
+/// The drafts `ids` with their customers and quote threads, most recently changed first.
+async fn load(svc: &Services, ids: &[Uuid]) -> Result<Vec<(Uuid, DraftView)>, AppError> {
+    let mut threads: HashMap<Uuid, Vec<QuoteMessage>> = HashMap::new();
+    for q in sqlx::query!(
+        r#"SELECT q.draft_id, q.body, q.created_at, u.display_name, u.role
            FROM quote_messages q JOIN users u ON u.id = q.author_id
-           WHERE q.draft_id = $1 ORDER BY q.created_at"#,
-        draft
+           WHERE q.draft_id = ANY($1) ORDER BY q.created_at"#,
+        ids
     )
     .fetch_all(&svc.db)
     .await?
-    .into_iter()
-    .map(|q| QuoteMessage {
-        author: q.display_name,
-        staff: q.role == "EMPLOYEE" || q.role == "ADMIN",
-        body: q.body,
-        at: rfc3339(q.created_at),
-    })
-    .collect();
-    Ok(DraftView {
-        id: r.id,
-        brief: r.brief,
-        scope: r.scope.and_then(|s| serde_json::from_value(s).ok()),
-        analysis: r.analysis.and_then(|a| serde_json::from_value(a).ok()),
-        status: r.status,
-        version: r.version,
-        quote,
-        project_id: r.project_id,
-        updated_at: rfc3339(r.updated_at),
-    })
+    {
+        threads.entry(q.draft_id).or_default().push(QuoteMessage {
+            author: q.display_name,
+            staff: q.role == "EMPLOYEE" || q.role == "ADMIN",
+            body: q.body,
+            at: rfc3339(q.created_at),
+        });
+    }
+    let rows = sqlx::query!(
+        r#"SELECT d.id, d.customer_id, d.brief, d.scope, d.analysis, d.status, d.version, d.updated_at,
+                  p.id AS "project_id?"
+           FROM project_drafts d LEFT JOIN projects p ON p.draft_id = d.id
+           WHERE d.id = ANY($1) ORDER BY d.updated_at DESC"#,
+        ids
+    )
+    .fetch_all(&svc.db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let view = DraftView {
+                id: r.id,
+                brief: r.brief,
+                scope: r.scope.and_then(|s| serde_json::from_value(s).ok()),
+                analysis: r.analysis.and_then(|a| serde_json::from_value(a).ok()),
+                status: r.status,
+                version: r.version,
+                quote: threads.remove(&r.id).unwrap_or_default(),
+                project_id: r.project_id,
+                updated_at: rfc3339(r.updated_at),
+            };
+            (r.customer_id, view)
+        })
+        .collect())
 }
 
 /// A customer's open drafts, newest first (staff: every draft waiting for a quote).
@@ -227,11 +242,7 @@ pub async fn list(svc: &Services, user: &SessionUser) -> Result<Vec<DraftView>, 
         .fetch_all(&svc.db)
         .await?
     };
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        out.push(get(svc, user, id).await?);
-    }
-    Ok(out)
+    Ok(load(svc, &ids).await?.into_iter().map(|(_, v)| v).collect())
 }
 
 /// The most a saved scope may weigh (it is autosaved as typed, so it is not validated yet).
@@ -333,21 +344,15 @@ pub async fn confirm(
     card: &str,
     meta: &RequestMeta,
 ) -> Result<FundOutcome, AppError> {
-    let view = get(svc, customer, draft).await?;
+    // Only the customer confirms (staff may see the draft, not fund it).
+    let view = match load(svc, &[draft]).await?.pop() {
+        Some((owner, view)) if owner == customer.id.0 => view,
+        _ => return Err(AppError::NotFound),
+    };
     if view.status == "confirmed" {
         if let Some(project) = view.project_id {
             return funding::latest_outcome(svc, project).await;
         }
-    }
-    if sqlx::query_scalar!(
-        "SELECT customer_id FROM project_drafts WHERE id = $1",
-        draft
-    )
-    .fetch_one(&svc.db)
-    .await?
-        != customer.id.0
-    {
-        return Err(AppError::NotFound);
     }
     if view.version != version {
         return Err(stale());
@@ -460,6 +465,7 @@ pub async fn confirm(
         meta,
     )
     .await?;
+    super::workspace::record(&mut tx, project, Some(customer.id.0), "created the project").await?;
     tx.commit().await?;
     funding::after_authorize(svc, project, payment, &authorized).await
 }

@@ -83,7 +83,7 @@ impl MediaStore {
         &self.describe
     }
 
-    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), AppError> {
+    pub(crate) async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), AppError> {
         self.store
             .put(&StorePath::from(key), PutPayload::from(bytes))
             .await
@@ -91,7 +91,7 @@ impl MediaStore {
         Ok(())
     }
 
-    async fn get(&self, key: &str) -> Result<Option<Bytes>, AppError> {
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Bytes>, AppError> {
         match self.store.get(&StorePath::from(key)).await {
             Ok(r) => Ok(Some(r.bytes().await.map_err(store_error)?)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),

@@ -1,0 +1,153 @@
+//! The workspace's shared files (upload, download, remove) and its activity feed.
+
+use domain::project::MilestoneView;
+use domain::site::media::human_size;
+use domain::workspace::{ActivityItem, FileView, ACCEPTED_FILES, MAX_FILE_BYTES};
+use domain::AppError;
+use leptos::prelude::*;
+
+use super::api::*;
+use crate::components::{
+    short_time, FieldMessage, FormAlert, BUTTON, CARD, H2, INPUT, LINK, SMALL_BTN,
+};
+
+/// Shared files, newest first, with the form to share one.
+#[component]
+pub fn Files(
+    files: Vec<FileView>,
+    milestones: Vec<MilestoneView>,
+    project: String,
+    reload: Callback<()>,
+) -> impl IntoView {
+    let error = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    let file_ref = NodeRef::<leptos::html::Input>::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Some(form), Some(input)) = (form_ref.get(), file_ref.get()) else {
+            return;
+        };
+        match input.files().and_then(|l| l.get(0)) {
+            None => {
+                error.set(Some(AppError::field("file", "Choose a file to share.")));
+                return;
+            }
+            Some(f) if f.size() as usize > MAX_FILE_BYTES => {
+                error.set(Some(AppError::field(
+                    "file",
+                    format!("This file is over {} MB, the most a workspace takes; share a link to it instead.", MAX_FILE_BYTES / (1024 * 1024)),
+                )));
+                return;
+            }
+            Some(_) => {}
+        }
+        let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+            return;
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let answer = upload_file(data.into()).await;
+            busy.set(false);
+            match answer {
+                Ok(_) => {
+                    error.set(None);
+                    form.reset();
+                    reload.run(());
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    let remove = Action::new(move |f: &String| {
+        let f = f.clone();
+        async move { remove_file(f).await }
+    });
+    Effect::new(move |_| match remove.value().get() {
+        Some(Ok(())) => reload.run(()),
+        Some(Err(e)) => error.set(Some(e)),
+        None => {}
+    });
+    let file_error = Signal::derive(move || {
+        error
+            .get()
+            .and_then(|e| e.message_for("file").map(str::to_owned))
+    });
+    let milestone_error = Signal::derive(move || {
+        error
+            .get()
+            .and_then(|e| e.message_for("milestone").map(str::to_owned))
+    });
+    let general = Signal::derive(move || {
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Validation(_)))
+    });
+    let count = files.len();
+    view! {
+        <section class=format!("{CARD} mt-8") aria-labelledby="files-h">
+            <h2 id="files-h" class=H2>{format!("Files ({count})")}</h2>
+            {if files.is_empty() {
+                view! { <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Nothing shared yet."</p> }.into_any()
+            } else {
+                view! {
+                    <ul class="mt-3 grid gap-2" aria-label="Shared files">
+                        {files.into_iter().map(|f| {
+                            let id = f.id.to_string();
+                            view! {
+                                <li class="flex flex-wrap items-center justify-between gap-2 text-sm" data-testid="file">
+                                    <span>
+                                        <a class=LINK href=format!("/files/{}", f.id) download=f.name.clone()>{f.name.clone()}</a>
+                                        {format!(" · {} · {} · {}", human_size(f.bytes.max(0) as u64), f.uploader, short_time(&f.at))}
+                                        {f.milestone.clone().map(|m| format!(" · delivery for “{m}”"))}
+                                    </span>
+                                    {f.removable.then(|| view! {
+                                        <button type="button" class=SMALL_BTN on:click=move |_| { remove.dispatch(id.clone()); }>{format!("Remove {}", f.name)}</button>
+                                    })}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <form node_ref=form_ref class="mt-4 border-t border-slate-200 pt-3 dark:border-slate-800" on:submit=submit novalidate>
+                <FormAlert error=general />
+                <input type="hidden" name="project" value=project />
+                <label for="file-upload" class="block text-sm font-medium">"Share a file"</label>
+                <p id="file-upload-hint" class="text-xs text-slate-600 dark:text-slate-400">{format!("{ACCEPTED_FILES}; up to {} MB.", MAX_FILE_BYTES / (1024 * 1024))}</p>
+                <input node_ref=file_ref id="file-upload" name="file" type="file" class="mt-1 block w-full text-sm"
+                    aria-invalid=move || file_error.get().map(|_| "true")
+                    aria-describedby="file-upload-hint file-upload-error" />
+                <FieldMessage id="file-upload-error" message=file_error />
+                <label for="file-milestone" class="mt-2 block text-sm font-medium">"Delivery for (optional)"</label>
+                <select id="file-milestone" name="milestone" class=INPUT>
+                    <option value="">"No milestone"</option>
+                    {milestones.into_iter().map(|m| view! { <option value=m.id.to_string()>{format!("{}. {}", m.position, m.title)}</option> }).collect_view()}
+                </select>
+                <FieldMessage message=milestone_error />
+                <button type="submit" class=format!("{BUTTON} mt-3") disabled=move || busy.get()>
+                    {move || if busy.get() { "Uploading…" } else { "Share file" }}
+                </button>
+            </form>
+        </section>
+    }
+}
+
+/// What people did lately.
+#[component]
+pub fn Activity(items: Vec<ActivityItem>) -> impl IntoView {
+    view! {
+        <section class=format!("{CARD} mt-8") aria-labelledby="activity-h">
+            <h2 id="activity-h" class=H2>"Activity"</h2>
+            <ol class="mt-3 grid gap-1 text-sm" data-testid="activity">
+                {items.into_iter().map(|a| view! {
+                    <li>
+                        <span class="text-slate-500 dark:text-slate-400">{short_time(&a.at)}</span>" "
+                        <span class="font-medium">{a.actor.unwrap_or_else(|| "Fluxorae".into())}</span>" "
+                        {a.summary}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+    }
+}

@@ -1,0 +1,90 @@
+//! `GET /files/{id}`: a file shared in a workspace, for the project's people only (anyone else
+//! gets 404, so a file's existence does not leak). Always sent as an attachment with its
+//! sniffed type and `nosniff`, so a shared file never runs as a page of this site.
+
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use domain::server::projects::workspace;
+use domain::server::Services;
+use domain::AppError;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+use tower_sessions::Session;
+
+use crate::api_v1::ApiError;
+
+/// What RFC 5987 lets through unencoded in `filename*`.
+const ATTR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
+/// `attachment; filename="…"; filename*=UTF-8''…` for any name.
+pub fn disposition(name: &str) -> String {
+    let plain: String = name
+        .chars()
+        .map(|c| {
+            if (c.is_ascii_graphic() && c != '"' && c != '\\') || c == ' ' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!(
+        "attachment; filename=\"{plain}\"; filename*=UTF-8''{}",
+        utf8_percent_encode(name, ATTR)
+    )
+}
+
+/// Sends a shared file to someone who may see its project.
+pub async fn download(
+    State(svc): State<Services>,
+    Path(file): Path<uuid::Uuid>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    let user = app::ssr::user_of(&session, &svc)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    let f = workspace::download(&svc, &user, file).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, f.content_type),
+            (header::CONTENT_DISPOSITION, disposition(&f.name)),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
+        ],
+        f.bytes,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::disposition;
+
+    #[test]
+    fn any_name_makes_a_safe_header() {
+        assert_eq!(
+            disposition("brief v2.pdf"),
+            "attachment; filename=\"brief v2.pdf\"; filename*=UTF-8''brief%20v2.pdf"
+        );
+        let d = disposition("Résumé \"final\".docx");
+        assert!(
+            d.starts_with("attachment; filename=\"R_sum_ _final_.docx\""),
+            "{d}"
+        );
+        assert!(d.ends_with("R%C3%A9sum%C3%A9%20%22final%22.docx"), "{d}");
+        assert!(!disposition("a\r\nSet-Cookie: x").contains('\n'));
+    }
+}
