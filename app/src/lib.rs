@@ -154,6 +154,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/projects/:id") view=crate::projects::workspace::WorkspacePage ssr=SsrMode::Async />
                     <Route path=path!("/earnings") view=crate::projects::EarningsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/pricing") view=crate::projects::PricingPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/alerts") view=crate::projects::alerts::AlertsPage ssr=SsrMode::Async />
                     // The site's own addresses come last: a fixed route above always wins.
                     <Route path=path!("/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
                     <Route path=path!("/case-studies/:slug") view=crate::site::SitePage ssr=SsrMode::Async />

@@ -366,6 +366,7 @@ pub fn AdminPage() -> impl IntoView {
                     <p class="mt-2"><A href="/admin/ai" attr:class=LINK>"AI console: analyzers, runs and decisions"</A></p>
                     <p class="mt-2"><A href="/admin/site" attr:class=LINK>"Site conversions and leads"</A></p>
                     <p class="mt-2"><A href="/admin/pricing" attr:class=LINK>"Pricing: platform fee and approval window"</A></p>
+                    <p class="mt-2"><A href="/admin/alerts" attr:class=LINK>"Ops alerts: what the automation rules found"</A></p>
                     <section aria-labelledby="users" class="mt-8">
                         <h2 id="users" class=H2>"Users"</h2>
                         <FormAlert error=role_error />

@@ -5,6 +5,7 @@
 //! queries, password hashing, tokens, the audit chain, and the demo seed.
 
 pub mod ai;
+pub mod automation;
 pub mod error;
 pub mod ledger;
 pub mod money;

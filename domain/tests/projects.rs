@@ -1194,3 +1194,101 @@ async fn files_are_shared_only_with_the_projects_people(owner: PgPool) {
     assert_eq!(view.activity[1].summary, "shared the file “Mockups v1.pdf”");
     verify(&svc).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_automation_rules_raise_each_finding_once_and_staff_act_on_them(owner: PgPool) {
+    use domain::automation::AlertRule;
+    use domain::server::projects::automation::{self, Handling};
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, ms) = funded_project(&svc, &c).await;
+    let m = meta("203.0.113.82");
+
+    // A new project gets a suggested PM as it is created; nothing else is wrong yet, and a
+    // rerun (or a restart) raises nothing new.
+    let open = automation::alerts(&svc).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].rule, AlertRule::PmSuggested);
+    assert_eq!(automation::run(&svc).await.unwrap().total(), 0);
+
+    // The first milestone is late and its funds have been held for 50 days; the second is
+    // delivered and waiting for a customer who has said nothing for 4 days.
+    sqlx::query("UPDATE milestones SET due_at = now() - interval '3 days', funded_at = now() - interval '50 days' WHERE id = $1")
+        .bind(ms[0])
+        .execute(&owner)
+        .await
+        .unwrap();
+    funding::fund(&svc, &c.customer, project, &[ms[1]], "4242 4242 4242 4242")
+        .await
+        .unwrap();
+    awaiting_approval(&svc, &c, ms[1]).await;
+    sqlx::query("UPDATE milestone_events SET created_at = now() - interval '4 days' WHERE milestone_id = $1 AND action = 'qa_pass'")
+        .bind(ms[1])
+        .execute(&owner)
+        .await
+        .unwrap();
+    let found = automation::run(&svc).await.unwrap();
+    assert_eq!(
+        (
+            found.overdue,
+            found.held_long,
+            found.idle,
+            found.pm_suggested
+        ),
+        (1, 1, 1, 0)
+    );
+    assert_eq!(automation::run(&svc).await.unwrap().total(), 0);
+
+    let alerts = automation::alerts(&svc).await.unwrap();
+    let by = |r: AlertRule| alerts.iter().find(|a| a.rule == r).unwrap().clone();
+    assert!(by(AlertRule::MilestoneOverdue)
+        .title
+        .ends_with("is 3 days past due"));
+    assert!(by(AlertRule::FundsHeldLong).title.contains("for 50 days"));
+    let idle = by(AlertRule::CustomerIdle);
+    assert!(
+        idle.body.starts_with("Hi Cai,") && idle.body.contains("4 days ago"),
+        "{}",
+        idle.body
+    );
+    let pm = by(AlertRule::PmSuggested);
+    assert_eq!(
+        pm.suggested.as_deref(),
+        Some(c.employee.display_name.as_str())
+    );
+
+    // Only staff handle alerts; accepting the PM puts them on the project; twice is refused.
+    assert_eq!(
+        automation::handle(&svc, &c.customer, pm.id, Handling::Accept, &m).await,
+        Err(AppError::Forbidden)
+    );
+    automation::handle(&svc, &c.employee, pm.id, Handling::Accept, &m)
+        .await
+        .unwrap();
+    assert!(matches!(
+        automation::handle(&svc, &c.employee, pm.id, Handling::Dismiss, &m).await,
+        Err(AppError::Conflict(_))
+    ));
+    // Only a suggestion can be accepted.
+    assert!(matches!(
+        automation::handle(&svc, &c.employee, idle.id, Handling::Accept, &m).await,
+        Err(AppError::BadRequest(_))
+    ));
+    automation::handle(&svc, &c.employee, idle.id, Handling::Done, &m)
+        .await
+        .unwrap();
+    let ws = projects::workspace(&svc, &c.customer, project)
+        .await
+        .unwrap();
+    assert!(ws
+        .members
+        .iter()
+        .any(|x| x.id == c.employee.id.0 && x.role == "pm"));
+    assert_eq!(
+        ws.activity[0].summary,
+        format!("made {} the project's PM", c.employee.display_name)
+    );
+    let alerts = automation::alerts(&svc).await.unwrap();
+    assert_eq!(alerts.iter().filter(|a| a.status == "open").count(), 2);
+    verify(&svc).await;
+}

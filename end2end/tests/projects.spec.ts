@@ -90,6 +90,17 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await ops.page.getByRole('button', { name: 'Suggest freelancers' }).click();
   await ops.page.getByRole('button', { name: 'Assign Fern Freelancer' }).click();
   await expect(ops.page.getByTestId('members')).toContainText('Fern Freelancer (freelancer)');
+  // The new project came with a suggested PM (advisory): ops accept it on the alerts page.
+  await ops.page.goto('/admin/alerts');
+  await hydrated(ops.page);
+  const suggestion = ops.page.getByTestId('alert').filter({ hasText: 'suggested as PM for Ceramics store' });
+  await expect(suggestion).toContainText('Emil Employee leads 0 active projects');
+  await suggestion.getByRole('button', { name: 'Make Emil Employee the PM' }).click();
+  await expect(suggestion).toHaveAttribute('data-status', 'accepted');
+  await ops.page.goto(projectUrl);
+  await hydrated(ops.page);
+  await expect(ops.page.getByTestId('members')).toContainText('Emil Employee (pm)');
+  await expect(ops.page.getByTestId('activity')).toContainText("Emil Employee made Emil Employee the project's PM");
 
   // The freelancer joins; a chat message from the customer appears for them without a reload,
   // with who is online, who is typing, and who has seen it.

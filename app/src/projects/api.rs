@@ -408,3 +408,26 @@ pub async fn remove_file(file: String) -> Result<(), AppError> {
         .await
         .map_err(fail)
 }
+
+/// What the automation rules found (staff).
+#[server(endpoint = "ops/alerts")]
+pub async fn list_alerts() -> Result<Vec<domain::automation::OpsAlert>, AppError> {
+    let (svc, _) = with_role(&[PlatformRole::Employee, PlatformRole::Admin]).await?;
+    projects::automation::alerts(&svc).await.map_err(fail)
+}
+
+/// Handles an alert (staff): `how` is `accept`, `done` or `dismiss`.
+#[server(endpoint = "ops/alerts/handle")]
+pub async fn handle_alert(alert: String, how: String) -> Result<(), AppError> {
+    use projects::automation::Handling;
+    let (svc, user) = with_role(&[PlatformRole::Employee, PlatformRole::Admin]).await?;
+    let how = match how.as_str() {
+        "accept" => Handling::Accept,
+        "done" => Handling::Done,
+        "dismiss" => Handling::Dismiss,
+        _ => return Err(fail(AppError::BadRequest("Unknown handling.".into()))),
+    };
+    projects::automation::handle(&svc, &user, id(&alert)?, how, &request_meta())
+        .await
+        .map_err(fail)
+}

@@ -1,6 +1,7 @@
 //! Projects: the list, the wizard ([`wizard`]), the workspace ([`workspace`]), freelancers'
 //! earnings and the admins' pricing rule.
 
+pub mod alerts;
 pub mod api;
 pub mod chat;
 pub mod files;
@@ -29,8 +30,13 @@ pub fn ProjectsPage() -> impl IntoView {
             <h1 class=H1>"Projects"</h1>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    let customer = matches!(session.user.await, Ok(Some(u)) if u.role == domain::roles::PlatformRole::Customer);
-                    customer.then(|| view! { <a href="/projects/new" class=BUTTON>"Start a project"</a> })
+                    use domain::roles::PlatformRole;
+                    let role = session.user.await.ok().flatten().map(|u| u.role);
+                    match role {
+                        Some(PlatformRole::Customer) => Some(view! { <a href="/projects/new" class=BUTTON>"Start a project"</a> }.into_any()),
+                        Some(PlatformRole::Employee | PlatformRole::Admin) => Some(view! { <a href="/admin/alerts" class=LINK>"Ops alerts"</a> }.into_any()),
+                        _ => None,
+                    }
                 })}
             </Transition>
         </div>

@@ -6,6 +6,7 @@
 //! (employees and admins). Everyone else gets "not found", so a project's existence does not
 //! leak.
 
+pub mod automation;
 pub mod chat;
 pub mod earnings;
 pub mod flow;
