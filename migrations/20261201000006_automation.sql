@@ -3,9 +3,11 @@
 
 CREATE TABLE ops_alerts (
   id              uuid PRIMARY KEY,
-  rule            text NOT NULL CHECK (rule IN ('pm_suggested', 'milestone_overdue', 'funds_held_long', 'customer_idle')),
+  rule            text NOT NULL CHECK (rule IN ('pm_suggested', 'milestone_overdue', 'funds_held_long', 'customer_idle', 'rating_low')),
   subject         text NOT NULL,
-  project_id      uuid NOT NULL REFERENCES projects(id),
+  project_id      uuid REFERENCES projects(id),
+  -- The freelancer concerned (rating_low).
+  talent_user     uuid REFERENCES users(id),
   milestone_id    uuid REFERENCES milestones(id),
   title           text NOT NULL,
   body            text NOT NULL,

@@ -19,6 +19,8 @@ str_enum!(
         FundsHeldLong => "funds_held_long", "Funds held too long",
         /// A customer has not answered a delivery waiting for them.
         CustomerIdle => "customer_idle", "Customer idle",
+        /// A freelancer's rating fell low: QA audits their recent work.
+        RatingLow => "rating_low", "QA audit",
     }
 );
 
@@ -29,6 +31,7 @@ impl AlertRule {
             Self::PmSuggested | Self::MilestoneOverdue => "Ops",
             Self::FundsHeldLong => "Admins",
             Self::CustomerIdle => "Support",
+            Self::RatingLow => "QA",
         }
     }
 }
@@ -40,6 +43,11 @@ pub const HELD_FUNDS_ALERT_DAYS: i32 = 45;
 /// Days a delivery may wait for the customer's answer before support drafts a follow-up.
 pub const CUSTOMER_IDLE_DAYS: i32 = 3;
 
+/// A rating below this (out of 5) calls for a QA audit…
+pub const LOW_RATING: f32 = 3.5;
+/// …once it rests on at least this many reviews.
+pub const LOW_RATING_MIN_REVIEWS: i32 = 3;
+
 /// An alert, as the ops page shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpsAlert {
@@ -47,10 +55,10 @@ pub struct OpsAlert {
     pub id: uuid::Uuid,
     /// What it is about.
     pub rule: AlertRule,
-    /// The project.
-    pub project_id: uuid::Uuid,
+    /// The project, if it is about one.
+    pub project_id: Option<uuid::Uuid>,
     /// Its name.
-    pub project: String,
+    pub project: Option<String>,
     /// One line.
     pub title: String,
     /// The detail, or the drafted message.

@@ -1227,15 +1227,22 @@ async fn the_automation_rules_raise_each_finding_once_and_staff_act_on_them(owne
         .execute(&owner)
         .await
         .unwrap();
+    // The freelancer's rating fell to 3.1 over 8 reviews.
+    sqlx::query("UPDATE talent_profiles SET rating = 3.1, reviews = 8 WHERE user_id = $1")
+        .bind(c.freelancer.id.0)
+        .execute(&owner)
+        .await
+        .unwrap();
     let found = automation::run(&svc).await.unwrap();
     assert_eq!(
         (
             found.overdue,
             found.held_long,
             found.idle,
+            found.low_ratings,
             found.pm_suggested
         ),
-        (1, 1, 1, 0)
+        (1, 1, 1, 1, 0)
     );
     assert_eq!(automation::run(&svc).await.unwrap().total(), 0);
 
@@ -1250,6 +1257,12 @@ async fn the_automation_rules_raise_each_finding_once_and_staff_act_on_them(owne
         idle.body.starts_with("Hi Cai,") && idle.body.contains("4 days ago"),
         "{}",
         idle.body
+    );
+    let audit = by(AlertRule::RatingLow);
+    assert!(
+        audit.title.contains("rated 3.1 over 8 reviews") && audit.project_id.is_none(),
+        "{}",
+        audit.title
     );
     let pm = by(AlertRule::PmSuggested);
     assert_eq!(
@@ -1289,6 +1302,6 @@ async fn the_automation_rules_raise_each_finding_once_and_staff_act_on_them(owne
         format!("made {} the project's PM", c.employee.display_name)
     );
     let alerts = automation::alerts(&svc).await.unwrap();
-    assert_eq!(alerts.iter().filter(|a| a.status == "open").count(), 2);
+    assert_eq!(alerts.iter().filter(|a| a.status == "open").count(), 3);
     verify(&svc).await;
 }

@@ -57,7 +57,10 @@ fn Alert(
                 {format!("{} · for {} · {}", a.rule.label(), a.rule.audience(), short_time(&a.at))}
                 {(!open).then(|| format!(" · {}", a.status))}
             </p>
-            <p class="mt-1 font-medium"><a class=LINK href=format!("/projects/{}", a.project_id)>{a.title.clone()}</a></p>
+            <p class="mt-1 font-medium">{match a.project_id {
+                Some(p) => view! { <a class=LINK href=format!("/projects/{p}")>{a.title.clone()}</a> }.into_any(),
+                None => view! { <span>{a.title.clone()}</span> }.into_any(),
+            }}</p>
             {if a.rule == AlertRule::CustomerIdle {
                 view! {
                     <label class="mt-2 block text-sm font-medium" for=format!("draft-{}", a.id)>"Follow-up draft (edit before sending)"</label>

@@ -10,13 +10,15 @@
 //! - A delivery waiting for the customer for [`CUSTOMER_IDLE_DAYS`] with no word from them in
 //!   the workspace: support gets a follow-up draft to edit and send.
 //!
-//! A rule for freelancers' ratings is not here: the platform does not collect ratings yet.
+//! - A freelancer's rating below [`LOW_RATING`] over at least [`LOW_RATING_MIN_REVIEWS`]
+//!   reviews: QA get an audit task (once per freelancer).
 
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::automation::{
     follow_up_draft, overdue_title, AlertRule, OpsAlert, CUSTOMER_IDLE_DAYS, HELD_FUNDS_ALERT_DAYS,
+    LOW_RATING, LOW_RATING_MIN_REVIEWS,
 };
 use crate::money::Money;
 use crate::project::DraftAnalysis;
@@ -36,12 +38,14 @@ pub struct Found {
     pub held_long: usize,
     /// Follow-ups drafted.
     pub idle: usize,
+    /// QA audits asked for.
+    pub low_ratings: usize,
 }
 
 impl Found {
     /// All of them.
     pub fn total(&self) -> usize {
-        self.pm_suggested + self.overdue + self.held_long + self.idle
+        self.pm_suggested + self.overdue + self.held_long + self.idle + self.low_ratings
     }
 }
 
@@ -80,6 +84,7 @@ pub async fn run(svc: &Services) -> Result<Found, AppError> {
         overdue: overdue(svc).await?,
         held_long: held_long(svc).await?,
         idle: idle_customers(svc).await?,
+        low_ratings: low_ratings(svc).await?,
     })
 }
 
@@ -270,13 +275,45 @@ async fn idle_customers(svc: &Services) -> Result<usize, AppError> {
     Ok(n)
 }
 
+/// Freelancers whose rating fell low: a QA audit of their recent work.
+async fn low_ratings(svc: &Services) -> Result<usize, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT t.user_id AS "user_id!", t.name, t.rating, t.reviews
+           FROM talent_profiles t
+           WHERE t.kind = 'freelancer' AND t.active AND t.user_id IS NOT NULL
+             AND t.rating < $1 AND t.reviews >= $2
+             AND NOT EXISTS (SELECT 1 FROM ops_alerts a WHERE a.rule = 'rating_low' AND a.subject = 'talent:' || t.user_id::text)
+           LIMIT 500"#,
+        LOW_RATING,
+        LOW_RATING_MIN_REVIEWS
+    )
+    .fetch_all(&svc.db)
+    .await?;
+    let mut n = 0;
+    for t in rows {
+        let inserted = sqlx::query!(
+            "INSERT INTO ops_alerts (id, rule, subject, talent_user, title, body)
+             VALUES ($1, 'rating_low', $2, $3, $4, $5) ON CONFLICT (rule, subject) DO NOTHING",
+            Uuid::now_v7(),
+            format!("talent:{}", t.user_id),
+            t.user_id,
+            format!("Audit {}'s recent work: rated {:.1} over {} reviews", t.name, t.rating, t.reviews),
+            "Review their last deliveries against the acceptance criteria and the QA checklists, and talk with them about what the reviews say."
+        )
+        .execute(&svc.db)
+        .await?;
+        n += inserted.rows_affected() as usize;
+    }
+    Ok(n)
+}
+
 /// The alerts ops see: open ones first, then the latest handled, 200 at most.
 pub async fn alerts(svc: &Services) -> Result<Vec<OpsAlert>, AppError> {
     Ok(sqlx::query!(
-        r#"SELECT a.id, a.rule, a.project_id, p.title AS project, a.title, a.body, a.status,
+        r#"SELECT a.id, a.rule, a.project_id, p.title AS "project?", a.title, a.body, a.status,
                   a.created_at, u.display_name AS "suggested?"
            FROM ops_alerts a
-           JOIN projects p ON p.id = a.project_id
+           LEFT JOIN projects p ON p.id = a.project_id
            LEFT JOIN users u ON u.id = a.suggested_user
            ORDER BY (a.status = 'open') DESC, a.created_at DESC LIMIT 200"#
     )
@@ -337,16 +374,19 @@ pub async fn handle(
     }
     let status = match how {
         Handling::Accept => {
-            let pm = a
-                .suggested_user
-                .filter(|_| a.rule == AlertRule::PmSuggested.as_str())
-                .ok_or_else(|| {
-                    AppError::BadRequest("There is no suggestion to accept here.".into())
-                })?;
+            let (Some(project), Some(pm)) = (
+                a.project_id,
+                a.suggested_user
+                    .filter(|_| a.rule == AlertRule::PmSuggested.as_str()),
+            ) else {
+                return Err(AppError::BadRequest(
+                    "There is no suggestion to accept here.".into(),
+                ));
+            };
             sqlx::query!(
                 "INSERT INTO project_members (project_id, user_id, role, added_by) VALUES ($1, $2, 'pm', $3)
                  ON CONFLICT (project_id, user_id) DO NOTHING",
-                a.project_id,
+                project,
                 pm,
                 staff.id.0
             )
@@ -357,7 +397,7 @@ pub async fn handle(
                 .await?;
             super::workspace::record(
                 &mut tx,
-                a.project_id,
+                project,
                 Some(staff.id.0),
                 &format!("made {name} the project's PM"),
             )
@@ -384,8 +424,8 @@ pub async fn handle(
     )
     .await?;
     tx.commit().await?;
-    if how == Handling::Accept {
-        super::publish(svc, a.project_id, "members", json!({})).await;
+    if let (Handling::Accept, Some(project)) = (how, a.project_id) {
+        super::publish(svc, project, "members", json!({})).await;
     }
     Ok(())
 }
