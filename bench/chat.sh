@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 set -a; . ./.env; set +a
+export SQLX_OFFLINE=true
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 port=${BENCH_PORT:-3460}
 db_name="fluxorae_chatbench_$$"
