@@ -208,3 +208,42 @@ mod tests {
         assert_eq!(safe_next(None), "/account");
     }
 }
+
+/// An uploaded form as read: its text fields by name, and the file of its `file` field (its
+/// name and bytes).
+#[derive(Debug, Default)]
+pub struct Upload {
+    /// Text fields.
+    pub fields: std::collections::HashMap<String, String>,
+    /// The file's name and bytes; the bytes stop one past `limit` (enough to say it is too big).
+    pub file: Option<(String, Vec<u8>)>,
+}
+
+/// Reads a multipart form with one file field named `file`; an unreadable form says why.
+pub async fn read_upload(
+    data: leptos::server_fn::codec::MultipartData,
+    limit: usize,
+) -> Result<Upload, String> {
+    let mut form = data.into_inner().ok_or_else(|| "no form data".to_owned())?;
+    let mut up = Upload::default();
+    while let Some(mut field) = form.next_field().await.map_err(|e| e.to_string())? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            continue;
+        };
+        if name == "file" {
+            let filename = field.file_name().unwrap_or_default().to_owned();
+            let mut bytes = Vec::new();
+            while let Some(chunk) = field.chunk().await.map_err(|e| e.to_string())? {
+                bytes.extend_from_slice(&chunk);
+                if bytes.len() > limit {
+                    break;
+                }
+            }
+            up.file = Some((filename, bytes));
+        } else {
+            let text = field.text().await.map_err(|e| e.to_string())?;
+            up.fields.insert(name, text);
+        }
+    }
+    Ok(up)
+}

@@ -348,40 +348,12 @@ pub async fn upload_file(
     use domain::server::projects::workspace::unreadable_upload;
     let (svc, user) = signed_in().await?;
     let unreadable = |e: String| fail(unreadable_upload(e));
-    let mut form = data
-        .into_inner()
-        .ok_or_else(|| unreadable("no form data".into()))?;
-    let (mut project, mut milestone, mut file) = (String::new(), String::new(), None);
-    while let Some(mut field) = form
-        .next_field()
+    let mut up = crate::ssr::read_upload(data, domain::workspace::MAX_FILE_BYTES)
         .await
-        .map_err(|e| unreadable(e.to_string()))?
-    {
-        match field.name() {
-            Some("project") => {
-                project = field.text().await.map_err(|e| unreadable(e.to_string()))?
-            }
-            Some("milestone") => {
-                milestone = field.text().await.map_err(|e| unreadable(e.to_string()))?
-            }
-            Some("file") => {
-                let name = field.file_name().unwrap_or_default().to_owned();
-                let mut bytes = Vec::new();
-                while let Some(chunk) =
-                    field.chunk().await.map_err(|e| unreadable(e.to_string()))?
-                {
-                    bytes.extend_from_slice(&chunk);
-                    // One byte past the limit is enough for the size message.
-                    if bytes.len() > domain::workspace::MAX_FILE_BYTES {
-                        break;
-                    }
-                }
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
-    let (name, bytes) = file.unwrap_or_default();
+        .map_err(unreadable)?;
+    let project = up.fields.remove("project").unwrap_or_default();
+    let milestone = up.fields.remove("milestone").unwrap_or_default();
+    let (name, bytes) = up.file.unwrap_or_default();
     let milestone = match milestone.trim() {
         "" => None,
         m => Some(id(m)?),

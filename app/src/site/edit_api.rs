@@ -240,35 +240,11 @@ pub async fn upload_media(
             "The upload could not be read: {e}"
         )))
     };
-    let mut form = data
-        .into_inner()
-        .ok_or_else(|| unreadable("no form data".into()))?;
-    let (mut alt, mut file) = (String::new(), None);
-    while let Some(mut field) = form
-        .next_field()
+    let mut up = crate::ssr::read_upload(data, domain::site::media::MAX_BYTES)
         .await
-        .map_err(|e| unreadable(e.to_string()))?
-    {
-        match field.name() {
-            Some("alt") => alt = field.text().await.map_err(|e| unreadable(e.to_string()))?,
-            Some("file") => {
-                let name = field.file_name().unwrap_or_default().to_owned();
-                let mut bytes = Vec::new();
-                while let Some(chunk) =
-                    field.chunk().await.map_err(|e| unreadable(e.to_string()))?
-                {
-                    bytes.extend_from_slice(&chunk);
-                    // One byte past the limit is enough for the size message.
-                    if bytes.len() > domain::site::media::MAX_BYTES {
-                        break;
-                    }
-                }
-                file = Some((name, bytes));
-            }
-            _ => {}
-        }
-    }
-    let (name, bytes) = file.unwrap_or_default();
+        .map_err(unreadable)?;
+    let alt = up.fields.remove("alt").unwrap_or_default();
+    let (name, bytes) = up.file.unwrap_or_default();
     media::upload(&services()?, &user, &name, bytes, &alt, &request_meta())
         .await
         .map_err(fail)
