@@ -21,6 +21,8 @@ pub struct TaskForms {
     edit_draft: RwSignal<TaskInput>,
     /// Board or list.
     as_list: RwSignal<bool>,
+    /// Why the last change was refused (kept across the reload a conflict causes).
+    change_error: RwSignal<Option<AppError>>,
 }
 
 impl TaskForms {
@@ -31,6 +33,7 @@ impl TaskForms {
             editing: RwSignal::new(None),
             edit_draft: RwSignal::new(TaskInput::default()),
             as_list: RwSignal::new(false),
+            change_error: RwSignal::new(None),
         }
     }
 }
@@ -112,7 +115,7 @@ pub fn Tasks(
         Some(Err(e)) => add_error.set(Some(e)),
         None => {}
     });
-    let change_error = RwSignal::new(None::<AppError>);
+    let change_error = forms.change_error;
     Effect::new(move |_| match change.value().get() {
         Some(Ok(())) => {
             forms.editing.set(None);
