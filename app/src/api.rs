@@ -32,13 +32,30 @@ pub async fn sign_up(
     password: String,
     display_name: String,
     next: Option<String>,
+    joining: Option<String>,
 ) -> Result<(), AppError> {
+    use domain::roles::PlatformRole;
     let svc = services()?;
-    let auth = accounts::sign_up(&svc, &email, &password, &display_name, &request_meta())
-        .await
-        .map_err(fail)?;
+    let role = match joining.as_deref() {
+        Some("freelancer") => PlatformRole::Freelancer,
+        _ => PlatformRole::Customer,
+    };
+    let auth = accounts::sign_up_as(
+        &svc,
+        &email,
+        &password,
+        &display_name,
+        role,
+        &request_meta(),
+    )
+    .await
+    .map_err(fail)?;
     crate::ssr::start_session(&auth).await.map_err(fail)?;
-    leptos_axum::redirect(&crate::ssr::safe_next(next));
+    let next = match next.filter(|n| !n.is_empty()) {
+        None if role == PlatformRole::Freelancer => "/talent".to_owned(),
+        next => crate::ssr::safe_next(next),
+    };
+    leptos_axum::redirect(&next);
     Ok(())
 }
 

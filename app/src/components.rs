@@ -179,8 +179,21 @@ fn SignedInNav(user: SessionUser) -> impl IntoView {
         );
     let earns =
         !user.must_set_up_two_factor && user.role == domain::roles::PlatformRole::Freelancer;
+    let has_profile = !user.must_set_up_two_factor
+        && matches!(
+            user.role,
+            domain::roles::PlatformRole::Freelancer | domain::roles::PlatformRole::Expert
+        );
+    let reviews_talent = !user.must_set_up_two_factor
+        && matches!(
+            user.role,
+            domain::roles::PlatformRole::Employee | domain::roles::PlatformRole::Admin
+        );
     view! {
         {works_on_projects.then(|| view! { <A href="/projects" attr:class=NAV_LINK>"Projects"</A> })}
+        {earns.then(|| view! { <A href="/talent/projects" attr:class=NAV_LINK>"Open projects"</A> })}
+        {has_profile.then(|| view! { <A href="/talent" attr:class=NAV_LINK>"Profile"</A> })}
+        {reviews_talent.then(|| view! { <A href="/admin/talent" attr:class=NAV_LINK>"Talent review"</A> })}
         {earns.then(|| view! { <A href="/earnings" attr:class=NAV_LINK>"Earnings"</A> })}
         {edits_site.then(|| view! { <A href="/editor" attr:class=NAV_LINK>"Site editor"</A> })}
         {is_admin.then(|| view! { <A href="/admin" attr:class=NAV_LINK>"Admin"</A> })}
@@ -372,6 +385,24 @@ pub fn action_error<I: 'static, O: Clone + Send + Sync + 'static>(
 ) -> Signal<Option<AppError>> {
     let value = action.value();
     Signal::derive(move || value.get().and_then(|r| r.err()))
+}
+
+/// The message for `field` in `error`, if it names that field.
+pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
+    Signal::derive(move || {
+        error
+            .get()
+            .and_then(|e| e.message_for(field).map(str::to_owned))
+    })
+}
+
+/// `error` when it is not about particular fields (those show under their fields).
+pub fn general_error(error: Signal<Option<AppError>>) -> Signal<Option<AppError>> {
+    Signal::derive(move || {
+        error
+            .get()
+            .filter(|e| !matches!(e, AppError::Validation(_)))
+    })
 }
 
 /// Whether an action's last run succeeded.

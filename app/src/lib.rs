@@ -13,6 +13,7 @@ pub mod projects;
 pub mod site;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod talent;
 pub mod theme;
 
 use leptos::prelude::*;
@@ -155,6 +156,9 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/earnings") view=crate::projects::EarningsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/pricing") view=crate::projects::PricingPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/alerts") view=crate::projects::alerts::AlertsPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/talent") view=crate::talent::TalentReviewPage ssr=SsrMode::Async />
+                    <Route path=path!("/talent") view=crate::talent::TalentPage ssr=SsrMode::Async />
+                    <Route path=path!("/talent/projects") view=crate::talent::OpenProjectsPage ssr=SsrMode::Async />
                     // The site's own addresses come last: a fixed route above always wins.
                     <Route path=path!("/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
                     <Route path=path!("/case-studies/:slug") view=crate::site::SitePage ssr=SsrMode::Async />

@@ -91,6 +91,17 @@ pub fn SignUpPage() -> impl IntoView {
                 <Field name="email" label="Email" kind="email" autocomplete="email" error />
                 <Field name="password" label="Password" kind="password" autocomplete="new-password"
                     hint="At least 10 characters. A few unrelated words work well." error />
+                <fieldset class="mb-4">
+                    <legend class="text-sm font-medium">"I am here to"</legend>
+                    <label class="mt-1 flex items-center gap-2 text-sm">
+                        <input type="radio" name="joining" value="customer" checked=move || query.read().get("as").as_deref() != Some("freelancer") />
+                        "buy services and run projects"
+                    </label>
+                    <label class="mt-1 flex items-center gap-2 text-sm">
+                        <input type="radio" name="joining" value="freelancer" checked=move || query.read().get("as").as_deref() == Some("freelancer") />
+                        "work as a freelancer (profile, review, then projects)"
+                    </label>
+                </fieldset>
                 <button type="submit" class=BUTTON disabled=pending>
                     {move || if pending.get() { "Creating your account…" } else { "Create account" }}
                 </button>

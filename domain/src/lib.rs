@@ -13,6 +13,7 @@ pub mod permissions;
 pub mod project;
 pub mod roles;
 pub mod site;
+pub mod talent;
 pub mod two_factor;
 pub mod types;
 pub mod user;

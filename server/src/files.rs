@@ -1,12 +1,15 @@
-//! `GET /files/{id}`: a file shared in a workspace, for the project's people only (anyone else
-//! gets 404, so a file's existence does not leak). Always sent as an attachment with its
-//! sniffed type and `nosniff`, so a shared file never runs as a page of this site.
+//! Files people uploaded, each for those who may see it (anyone else gets 404, so a file's
+//! existence does not leak): `GET /files/{id}` (a workspace's shared files),
+//! `GET /talent/portfolio/{id}` (portfolio pieces) and `GET /talent/documents/{id}` (identity
+//! documents, decrypted for their owner and staff). Always sent as an attachment with its
+//! sniffed type and `nosniff`, so an upload never runs as a page of this site.
 
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use domain::server::projects::workspace;
-use domain::server::Services;
+use domain::server::projects::workspace::{self, Download};
+use domain::server::{talent, RequestMeta, Services};
+use domain::user::SessionUser;
 use domain::AppError;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tower_sessions::Session;
@@ -46,17 +49,45 @@ pub fn disposition(name: &str) -> String {
     )
 }
 
+async fn asker(session: &Session, svc: &Services) -> Result<SessionUser, ApiError> {
+    Ok(app::ssr::user_of(session, svc)
+        .await?
+        .ok_or(AppError::Unauthorized)?)
+}
+
 /// Sends a shared file to someone who may see its project.
 pub async fn download(
     State(svc): State<Services>,
     Path(file): Path<uuid::Uuid>,
     session: Session,
 ) -> Result<Response, ApiError> {
-    let user = app::ssr::user_of(&session, &svc)
-        .await?
-        .ok_or(AppError::Unauthorized)?;
-    let f = workspace::download(&svc, &user, file).await?;
-    Ok((
+    let user = asker(&session, &svc).await?;
+    Ok(send(workspace::download(&svc, &user, file).await?))
+}
+
+/// Sends a portfolio piece's file.
+pub async fn portfolio(
+    State(svc): State<Services>,
+    Path(piece): Path<uuid::Uuid>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    let user = asker(&session, &svc).await?;
+    Ok(send(talent::piece_file(&svc, &user, piece).await?))
+}
+
+/// Sends an identity document, decrypted, to its owner or to staff (audited).
+pub async fn document(
+    State(svc): State<Services>,
+    Path(doc): Path<uuid::Uuid>,
+    session: Session,
+    meta: axum::Extension<RequestMeta>,
+) -> Result<Response, ApiError> {
+    let user = asker(&session, &svc).await?;
+    Ok(send(talent::document(&svc, &user, doc, &meta).await?))
+}
+
+fn send(f: Download) -> Response {
+    (
         [
             (header::CONTENT_TYPE, f.content_type),
             (header::CONTENT_DISPOSITION, disposition(&f.name)),
@@ -66,7 +97,7 @@ pub async fn download(
         ],
         f.bytes,
     )
-        .into_response())
+        .into_response()
 }
 
 #[cfg(test)]

@@ -223,6 +223,8 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/robots.txt", get(site::robots).with_state(services.clone()))
         .route("/media/{key}", get(site::media).with_state(services.clone()))
         .route("/files/{id}", get(files::download).with_state(services.clone()))
+        .route("/talent/portfolio/{id}", get(files::portfolio).with_state(services.clone()))
+        .route("/talent/documents/{id}", get(files::document).with_state(services.clone()))
         .route(
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)

@@ -23,7 +23,8 @@ use domain::server::guard;
 use domain::server::projects::{self, earnings, flow, funding, wizard};
 
 #[cfg(feature = "ssr")]
-async fn signed_in() -> Result<(domain::server::Services, domain::user::SessionUser), AppError> {
+pub(crate) async fn signed_in(
+) -> Result<(domain::server::Services, domain::user::SessionUser), AppError> {
     let svc = services()?;
     let user = current_user().await?;
     let user = guard::signed_in(user.as_ref()).map_err(fail)?.clone();
@@ -41,12 +42,12 @@ async fn with_role(
 }
 
 #[cfg(feature = "ssr")]
-fn id(s: &str) -> Result<Uuid, AppError> {
+pub(crate) fn id(s: &str) -> Result<Uuid, AppError> {
     s.parse().map_err(|_| fail(AppError::NotFound))
 }
 
 #[cfg(feature = "ssr")]
-fn json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, AppError> {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(what: &str, s: &str) -> Result<T, AppError> {
     serde_json::from_str(s).map_err(|e| {
         fail(AppError::BadRequest(format!(
             "The {what} could not be read: {e}"

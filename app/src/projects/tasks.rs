@@ -8,7 +8,9 @@ use domain::AppError;
 use leptos::prelude::*;
 
 use super::api::*;
-use crate::components::{FieldMessage, FormAlert, BUTTON, CARD, H2, INPUT, SMALL_BTN, TABLE};
+use crate::components::{
+    field_error, general_error, FieldMessage, FormAlert, BUTTON, CARD, H2, INPUT, SMALL_BTN, TABLE,
+};
 
 /// The task forms' state, kept across reloads of the workspace.
 #[derive(Clone, Copy)]
@@ -61,22 +63,6 @@ fn input_of(t: &TaskView) -> TaskInput {
         due: t.due.clone().unwrap_or_default(),
         priority: t.priority.as_str().to_owned(),
     }
-}
-
-fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
-    Signal::derive(move || {
-        error
-            .get()
-            .and_then(|e| e.message_for(field).map(str::to_owned))
-    })
-}
-
-fn general_error(error: Signal<Option<AppError>>) -> Signal<Option<AppError>> {
-    Signal::derive(move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation(_)))
-    })
 }
 
 /// The task board of a workspace.

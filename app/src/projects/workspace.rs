@@ -146,6 +146,7 @@ fn Workspace(ws: WorkspaceView, reload: Callback<()>) -> impl IntoView {
         </p>
         {ws.pending_payment.map(|p| view! { <ConfirmPayment payment=p.to_string() reload /> })}
         {(party == Party::Staff).then(|| view! { <Assign project=project.clone() has_freelancer reload /> })}
+        {(party == Party::Staff).then(|| view! { <crate::talent::Applications project=project.clone() reload /> })}
         <h2 class=format!("{H2} mt-8")>"Milestones"</h2>
         <ol class="mt-3 grid gap-4">
             {ws.milestones.clone().into_iter().map(|m| view! { <Milestone m party project=project.clone() reload /> }).collect_view()}

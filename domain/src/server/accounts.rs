@@ -124,7 +124,7 @@ pub(crate) async fn finish_sign_in(
     })
 }
 
-/// Creates an account and signs it in.
+/// Creates a customer account and signs it in.
 pub async fn sign_up(
     svc: &Services,
     email: &str,
@@ -132,6 +132,30 @@ pub async fn sign_up(
     display_name: &str,
     meta: &RequestMeta,
 ) -> Result<Authenticated, AppError> {
+    sign_up_as(
+        svc,
+        email,
+        password,
+        display_name,
+        PlatformRole::Customer,
+        meta,
+    )
+    .await
+}
+
+/// Creates an account with the role people may pick for themselves (a customer, or a
+/// freelancer who goes on to onboarding) and signs it in.
+pub async fn sign_up_as(
+    svc: &Services,
+    email: &str,
+    password: &str,
+    display_name: &str,
+    role: PlatformRole,
+    meta: &RequestMeta,
+) -> Result<Authenticated, AppError> {
+    if !matches!(role, PlatformRole::Customer | PlatformRole::Freelancer) {
+        return Err(AppError::Forbidden);
+    }
     let mut v = Validator::new();
     let email = v.check("email", Email::parse(email));
     let name = v.check("display_name", DisplayName::parse(display_name));
@@ -152,11 +176,12 @@ pub async fn sign_up(
     let id = UserId::new();
     let mut tx = svc.db.begin().await?;
     let inserted = sqlx::query!(
-        "INSERT INTO users (id, email, display_name, password_hash) VALUES ($1, $2, $3, $4)",
+        "INSERT INTO users (id, email, display_name, password_hash, role) VALUES ($1, $2, $3, $4, $5)",
         id.0,
         email.as_str(),
         name.as_str(),
-        hash
+        hash,
+        role.as_str()
     )
     .execute(&mut *tx)
     .await;
@@ -173,7 +198,8 @@ pub async fn sign_up(
         &mut tx,
         AuditEvent::new("auth.sign_up")
             .actor(id)
-            .email(email.as_str()),
+            .email(email.as_str())
+            .details(serde_json::json!({ "role": role.as_str() })),
         meta,
     )
     .await?;
@@ -183,7 +209,7 @@ pub async fn sign_up(
             id,
             email: email.into(),
             display_name: name.into(),
-            role: PlatformRole::Customer,
+            role,
             must_set_up_two_factor: false,
         },
         fingerprint: fingerprint(&hash),

@@ -4,12 +4,18 @@
 //! key for one kind of secret never opens another. The associated data binds a ciphertext to
 //! its row (a user id, say): copied to another row, it no longer opens. Stored form:
 //! `version (1 byte) || nonce (12 bytes) || ciphertext and tag`.
+//!
+//! Documents (identity papers) use envelope encryption: each owner has a random data key,
+//! stored only sealed under the key-wrapping key ([`Purpose::KeyWrap`]); their documents are
+//! sealed with that data key ([`seal_with`]). Rotating `DATA_KEY` then means re-wrapping one
+//! small key per owner, and deleting an owner's wrapped key shreds all their documents.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use hkdf::Hkdf;
 use rand::RngCore;
 use sha2::Sha256;
+use zeroize::Zeroizing;
 
 use crate::AppError;
 
@@ -21,22 +27,69 @@ const NONCE_LEN: usize = 12;
 pub enum Purpose {
     /// TOTP secrets.
     TotpSecret,
+    /// Owners' data keys (envelope encryption).
+    KeyWrap,
 }
 
 impl Purpose {
     fn label(self) -> &'static [u8] {
         match self {
             Self::TotpSecret => b"fluxorae/totp-secret/v1",
+            Self::KeyWrap => b"fluxorae/key-wrap/v1",
         }
     }
 }
 
 fn cipher(data_key: &[u8], purpose: Purpose) -> Result<Aes256Gcm, AppError> {
-    let mut key = [0u8; 32];
+    let mut key = Zeroizing::new([0u8; 32]);
     Hkdf::<Sha256>::new(None, data_key)
-        .expand(purpose.label(), &mut key)
+        .expand(purpose.label(), key.as_mut())
         .map_err(|_| AppError::Internal)?;
-    Aes256Gcm::new_from_slice(&key).map_err(|_| AppError::Internal)
+    Aes256Gcm::new_from_slice(key.as_ref()).map_err(|_| AppError::Internal)
+}
+
+/// One owner's data key, wiped from memory when dropped.
+pub struct DataKey(Zeroizing<[u8; 32]>);
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(***)")
+    }
+}
+
+/// A fresh data key for the owner `aad` names, and its wrapped form to store.
+pub fn new_data_key(master: &[u8], aad: &[u8]) -> Result<(DataKey, Vec<u8>), AppError> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    rand::rngs::OsRng.fill_bytes(key.as_mut());
+    let wrapped = seal(master, Purpose::KeyWrap, aad, key.as_ref())?;
+    Ok((DataKey(key), wrapped))
+}
+
+/// The data key [`new_data_key`] wrapped for the owner `aad` names.
+pub fn unwrap_data_key(master: &[u8], aad: &[u8], wrapped: &[u8]) -> Result<DataKey, AppError> {
+    let plain = Zeroizing::new(open(master, Purpose::KeyWrap, aad, wrapped)?);
+    let key: [u8; 32] = plain
+        .as_slice()
+        .try_into()
+        .map_err(|_| AppError::Internal)?;
+    Ok(DataKey(Zeroizing::new(key)))
+}
+
+fn data_cipher(key: &DataKey) -> Result<Aes256Gcm, AppError> {
+    Aes256Gcm::new_from_slice(key.0.as_ref()).map_err(|_| AppError::Internal)
+}
+
+/// Encrypts `plaintext` with an owner's data key, bound to `aad` (the document's id, say).
+pub fn seal_with(key: &DataKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, AppError> {
+    seal_in(&data_cipher(key)?, aad, plaintext)
+}
+
+/// Decrypts what [`seal_with`] produced.
+pub fn open_with(key: &DataKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, AppError> {
+    open_in(&data_cipher(key)?, aad, sealed).map_err(|()| {
+        tracing::error!("a sealed document does not decrypt (wrong key or tampered bytes)");
+        AppError::Internal
+    })
 }
 
 /// Encrypts `plaintext` for `purpose`, bound to `aad`.
@@ -46,9 +99,13 @@ pub fn seal(
     aad: &[u8],
     plaintext: &[u8],
 ) -> Result<Vec<u8>, AppError> {
+    seal_in(&cipher(data_key, purpose)?, aad, plaintext)
+}
+
+fn seal_in(cipher: &Aes256Gcm, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, AppError> {
     let mut nonce = [0u8; NONCE_LEN];
     rand::rngs::OsRng.fill_bytes(&mut nonce);
-    let ct = cipher(data_key, purpose)?
+    let ct = cipher
         .encrypt(
             Nonce::from_slice(&nonce),
             Payload {
@@ -71,20 +128,23 @@ pub fn open(
     aad: &[u8],
     sealed: &[u8],
 ) -> Result<Vec<u8>, AppError> {
-    let fail = || {
+    open_in(&cipher(data_key, purpose)?, aad, sealed).map_err(|()| {
         tracing::error!(
             ?purpose,
             "a stored secret does not decrypt (wrong DATA_KEY or tampered row)"
         );
         AppError::Internal
-    };
+    })
+}
+
+fn open_in(cipher: &Aes256Gcm, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, ()> {
     if sealed.len() < 1 + NONCE_LEN + 16 || sealed[0] != VERSION {
-        return Err(fail());
+        return Err(());
     }
     let (nonce, ct) = sealed[1..].split_at(NONCE_LEN);
-    cipher(data_key, purpose)?
+    cipher
         .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad })
-        .map_err(|_| fail())
+        .map_err(|_| ())
 }
 
 #[cfg(test)]
@@ -126,5 +186,23 @@ mod tests {
         flipped[last] ^= 1;
         assert!(open(KEY, Purpose::TotpSecret, b"user-1", &flipped).is_err());
         assert!(open(KEY, Purpose::TotpSecret, b"user-1", &sealed[..10]).is_err());
+    }
+
+    #[test]
+    fn envelope_keys_open_only_their_owners_documents() {
+        let (key, wrapped) = new_data_key(KEY, b"user-1").unwrap();
+        let doc = seal_with(&key, b"doc-1", b"passport scan").unwrap();
+        assert!(!doc.windows(8).any(|w| w == b"passport"));
+        let again = unwrap_data_key(KEY, b"user-1", &wrapped).unwrap();
+        assert_eq!(open_with(&again, b"doc-1", &doc).unwrap(), b"passport scan");
+        // The wrapped key is bound to its owner and to the deployment's key.
+        assert!(unwrap_data_key(KEY, b"user-2", &wrapped).is_err());
+        assert!(unwrap_data_key(b"another deployment's data key!!", b"user-1", &wrapped).is_err());
+        // A document opens only as itself, and only with its owner's key.
+        assert!(open_with(&again, b"doc-2", &doc).is_err());
+        let (other, _) = new_data_key(KEY, b"user-2").unwrap();
+        assert!(open_with(&other, b"doc-1", &doc).is_err());
+        // A wrapped key is not a TOTP secret: purposes stay apart.
+        assert!(open(KEY, Purpose::TotpSecret, b"user-1", &wrapped).is_err());
     }
 }

@@ -15,6 +15,7 @@ pub mod projects;
 pub mod seed;
 pub mod services;
 pub mod site;
+pub mod talent;
 pub mod tenants;
 pub mod throttle;
 pub mod tokens;

@@ -141,6 +141,7 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "signin",
     "signup",
     "site",
+    "talent",
     "teams",
     "webhooks",
     "ws",

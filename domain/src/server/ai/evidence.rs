@@ -201,8 +201,9 @@ pub async fn seed(db: &PgPool) -> Result<(), AppError> {
             let skills: Vec<String> = skills.iter().map(|s| s.to_string()).collect();
             sqlx::query!(
                 "INSERT INTO talent_profiles (id, user_id, name, kind, headline, bio, skills, rating, reviews,
-                   available_hours, utc_offset_minutes, hourly_rate_usd)
-                 VALUES ($1, (SELECT id FROM users WHERE display_name = $2 LIMIT 1), $2, $3, $4, $4, $5, $6, $7, $8, $9, $10)",
+                   available_hours, utc_offset_minutes, hourly_rate_usd, status, weekly_hours)
+                 VALUES ($1, (SELECT id FROM users WHERE display_name = $2 LIMIT 1), $2, $3, $4, $4, $5, $6, $7, $8, $9, $10,
+                   'approved', array_fill(least(12, ceil($8::smallint / 5.0))::smallint, ARRAY[5]) || '{0,0}'::smallint[])",
                 Uuid::from_u128(0x7a1e_0000_0000_0000_0000_0000_0000_0000 + i as u128),
                 name,
                 kind.as_str(),

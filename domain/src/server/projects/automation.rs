@@ -383,15 +383,7 @@ pub async fn handle(
                     "There is no suggestion to accept here.".into(),
                 ));
             };
-            sqlx::query!(
-                "INSERT INTO project_members (project_id, user_id, role, added_by) VALUES ($1, $2, 'pm', $3)
-                 ON CONFLICT (project_id, user_id) DO NOTHING",
-                project,
-                pm,
-                staff.id.0
-            )
-            .execute(&mut *tx)
-            .await?;
+            super::add_member(&mut tx, project, pm, "pm", staff.id.0).await?;
             let name = sqlx::query_scalar!("SELECT display_name FROM users WHERE id = $1", pm)
                 .fetch_one(&mut *tx)
                 .await?;

@@ -5,6 +5,7 @@
 //! serialised by the lock: the second sees the first's result and is refused with a message.
 
 use serde_json::json;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::ai::builtin::QaChecker;
@@ -323,6 +324,23 @@ pub async fn assign(
     freelancer: Uuid,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
+    let mut tx = svc.db.begin().await?;
+    assign_in(&mut tx, svc, staff, project, freelancer, meta).await?;
+    tx.commit().await?;
+    super::publish(svc, project, "members", json!({})).await;
+    Ok(())
+}
+
+/// [`assign`] inside the caller's transaction (accepting an application, say); the caller
+/// announces it after committing.
+pub(crate) async fn assign_in(
+    tx: &mut PgConnection,
+    svc: &Services,
+    staff: &SessionUser,
+    project: Uuid,
+    freelancer: Uuid,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     if super::access(&svc.db, staff, project).await?.party != Party::Staff {
         return Err(AppError::Forbidden);
     }
@@ -330,7 +348,7 @@ pub async fn assign(
         "SELECT role, display_name FROM users WHERE id = $1",
         freelancer
     )
-    .fetch_optional(&svc.db)
+    .fetch_optional(&mut *tx)
     .await?
     .ok_or_else(|| AppError::field("freelancer", "There is no such person."))?;
     if who.role != PlatformRole::Freelancer.as_str() {
@@ -339,16 +357,7 @@ pub async fn assign(
             "Only freelancers can be assigned to deliver a project.",
         ));
     }
-    let mut tx = svc.db.begin().await?;
-    sqlx::query!(
-        "INSERT INTO project_members (project_id, user_id, role, added_by) VALUES ($1, $2, 'freelancer', $3)
-         ON CONFLICT (project_id, user_id) DO NOTHING",
-        project,
-        freelancer,
-        staff.id.0
-    )
-    .execute(&mut *tx)
-    .await?;
+    super::add_member(tx, project, freelancer, "freelancer", staff.id.0).await?;
     sqlx::query!(
         "UPDATE milestones SET freelancer_id = $2
          WHERE project_id = $1 AND status NOT IN ('released','refunded','disputed','awaiting_approval')",
@@ -358,7 +367,7 @@ pub async fn assign(
     .execute(&mut *tx)
     .await?;
     audit::append(
-        &mut tx,
+        &mut *tx,
         AuditEvent::by("project.freelancer_assigned", staff)
             .target(format!("project:{project}"))
             .details(json!({ "freelancer": freelancer })),
@@ -366,9 +375,7 @@ pub async fn assign(
     )
     .await?;
     let line = format!("assigned {} to deliver the project", who.display_name);
-    super::workspace::record(&mut tx, project, Some(staff.id.0), &line).await?;
-    tx.commit().await?;
-    super::publish(svc, project, "members", json!({})).await;
+    super::workspace::record(tx, project, Some(staff.id.0), &line).await?;
     Ok(())
 }
 

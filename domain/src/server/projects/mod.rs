@@ -58,6 +58,28 @@ pub async fn access(db: &PgPool, user: &SessionUser, project: Uuid) -> Result<Ac
     })
 }
 
+/// Adds `user` to `project` as `role` (`freelancer`, `pm` or `qa`); already a member, nothing
+/// changes.
+pub(crate) async fn add_member(
+    conn: &mut sqlx::PgConnection,
+    project: Uuid,
+    user: Uuid,
+    role: &str,
+    added_by: Uuid,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO project_members (project_id, user_id, role, added_by) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (project_id, user_id) DO NOTHING",
+        project,
+        user,
+        role,
+        added_by
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Whether `user` is Fluxorae staff (an employee or an admin).
 pub fn is_staff(user: &SessionUser) -> bool {
     matches!(

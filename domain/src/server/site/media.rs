@@ -99,7 +99,7 @@ impl MediaStore {
         }
     }
 
-    async fn delete(&self, key: &str) -> Result<(), AppError> {
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), AppError> {
         match self.store.delete(&StorePath::from(key)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(store_error(e)),
