@@ -229,11 +229,38 @@ fn ScopeEditor(draft: DraftView, scope: ScopeDraft) -> impl IntoView {
         schedule();
     };
 
+    // Confirming right after an edit saves it first (instead of the autosave), so what is
+    // confirmed and charged is what the customer sees.
     let confirm = Action::new(move |(fund, card): &(String, String)| {
         let (fund, card) = (fund.clone(), card.clone());
         let id = draft.id.to_string();
-        let v = version.get_untracked();
-        async move { confirm_draft(id, v, fund, card).await }
+        let unsaved =
+            matches!(state.get_untracked(), SaveState::Dirty | SaveState::Failed).then(|| {
+                pending.update_value(|n| *n += 1);
+                serde_json::to_string(&scope_sig.get_untracked()).unwrap_or_default()
+            });
+        async move {
+            let mut v = version.get_untracked();
+            if let Some(json) = unsaved {
+                state.set(SaveState::Saving);
+                match save_draft(id.clone(), v, json).await {
+                    Ok(nv) => {
+                        v = nv;
+                        version.set(nv);
+                        state.set(SaveState::Saved);
+                    }
+                    Err(e) => {
+                        state.set(if matches!(e, AppError::Conflict(_)) {
+                            SaveState::Stale
+                        } else {
+                            SaveState::Failed
+                        });
+                        return Err(e);
+                    }
+                }
+            }
+            confirm_draft(id, v, fund, card).await
+        }
     });
     let navigate = use_navigate();
     Effect::new(move |_| match confirm.value().get() {
@@ -392,7 +419,7 @@ fn ScopeEditor(draft: DraftView, scope: ScopeDraft) -> impl IntoView {
                 {move || server_error.get().filter(|e| matches!(e, AppError::Validation(_))).map(|_| view! {
                     <p role="alert" class="mt-3 text-sm text-red-700 dark:text-red-400">"Please correct the highlighted fields; nothing was charged."</p>
                 })}
-                <button type="submit" class=format!("{BUTTON} mt-4") disabled=move || confirm.pending().get() || !local_errors.get().is_empty()>
+                <button type="submit" class=format!("{BUTTON} mt-4") disabled=move || confirm.pending().get() || state.get() == SaveState::Saving || !local_errors.get().is_empty()>
                     {move || if confirm.pending().get() { "Confirming…" } else { "Confirm and fund" }}
                 </button>
             </form>
