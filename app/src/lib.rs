@@ -156,6 +156,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/earnings") view=crate::projects::EarningsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/pricing") view=crate::projects::PricingPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/alerts") view=crate::projects::alerts::AlertsPage ssr=SsrMode::Async />
+                    <Route path=path!("/documents/:kind/:id") view=crate::projects::documents::DocumentPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/talent") view=crate::talent::TalentReviewPage ssr=SsrMode::Async />
                     <Route path=path!("/talent") view=crate::talent::TalentPage ssr=SsrMode::Async />
                     <Route path=path!("/talent/projects") view=crate::talent::OpenProjectsPage ssr=SsrMode::Async />

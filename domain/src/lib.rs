@@ -7,6 +7,7 @@
 pub mod ai;
 pub mod automation;
 pub mod error;
+pub mod invoice;
 pub mod ledger;
 pub mod money;
 pub mod permissions;

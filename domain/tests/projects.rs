@@ -1305,3 +1305,90 @@ async fn the_automation_rules_raise_each_finding_once_and_staff_act_on_them(owne
     assert_eq!(alerts.iter().filter(|a| a.status == "open").count(), 3);
     verify(&svc).await;
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn receipts_and_fee_invoices_are_issued_once_numbered_and_shown_to_their_readers(
+    owner: PgPool,
+) {
+    use domain::invoice::DocKind;
+    use domain::server::invoices;
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, ms) = funded_project(&svc, &c).await;
+
+    // The customer's receipt: listed, issued on first asking, numbered, the same every time,
+    // once even when asked for twice at once.
+    let links = invoices::for_project(&svc, &c.customer, project)
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].kind, DocKind::Receipt);
+    let payment = links[0].subject;
+    let (a, b) = tokio::join!(
+        invoices::receipt_for(&svc, &c.customer, payment),
+        invoices::receipt_for(&svc, &c.employee, payment),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a, b);
+    assert!(
+        a.number.starts_with("R-") && a.number.ends_with("000001"),
+        "{}",
+        a.number
+    );
+    assert_eq!(a.total, links[0].amount);
+    assert_eq!(a.to.name, "Cai Customer");
+    let issued: i64 = sqlx::query_scalar("SELECT count(*) FROM documents")
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(issued, 1);
+    // Not the freelancer's, nor another customer's: as if it did not exist.
+    for who in [&c.freelancer, &c.other_customer] {
+        assert_eq!(
+            invoices::receipt_for(&svc, who, payment).await.unwrap_err(),
+            AppError::NotFound
+        );
+    }
+
+    // No fee invoice before the release; after it, the freelancer's, with the fee.
+    assert!(matches!(
+        invoices::fee_invoice_for(&svc, &c.freelancer, ms[0]).await,
+        Err(AppError::Conflict(_))
+    ));
+    awaiting_approval(&svc, &c, ms[0]).await;
+    step(&svc, &c.customer, ms[0], A::Approve, StepInput::default())
+        .await
+        .unwrap();
+    let links = invoices::for_project(&svc, &c.freelancer, project)
+        .await
+        .unwrap();
+    assert_eq!(links.len(), 1);
+    assert_eq!(links[0].kind, DocKind::FeeInvoice);
+    let inv = invoices::fee_invoice_for(&svc, &c.freelancer, ms[0])
+        .await
+        .unwrap();
+    assert!(inv.number.starts_with("FI-"), "{}", inv.number);
+    assert_eq!(inv.total, links[0].amount);
+    let released: i64 = sqlx::query_scalar("SELECT released_minor FROM milestones WHERE id = $1")
+        .bind(ms[0])
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(inv.total.minor, released / 5, "the default 20 % fee");
+    assert_eq!(
+        invoices::fee_invoice_for(&svc, &c.customer, ms[0])
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
+    let pdf = invoices::pdf(&inv);
+    assert!(pdf.starts_with(b"%PDF-"));
+    // Staff see both kinds on the project.
+    assert_eq!(
+        invoices::for_project(&svc, &c.employee, project)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}

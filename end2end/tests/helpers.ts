@@ -1,4 +1,4 @@
-import { expect, Page } from '@playwright/test';
+import { Browser, expect, Page } from '@playwright/test';
 import { DEMO_TOTP_SECRET, freshCode } from './totp';
 
 export const DEMO_PASSWORD = 'fluxorae-demo-2026';
@@ -36,4 +36,26 @@ export async function signInWithCode(page: Page, email: string, next?: string, s
   await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
   await page.getByLabel('Authentication code').fill(await freshCode(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
+}
+
+/** Signs in as a demo account and waits for `next`, answering the second-factor step when the
+ * account has one. */
+export async function signInAs(page: Page, email: string, next: string) {
+  await signIn(page, email, DEMO_PASSWORD, next);
+  const code = page.getByLabel('Authentication code');
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin') || u.pathname === '/signin/two-factor');
+  if (new URL(page.url()).pathname === '/signin/two-factor') {
+    await code.fill(await freshCode(DEMO_TOTP_SECRET));
+    await page.getByRole('button', { name: 'Verify' }).click();
+  }
+  await page.waitForURL((u) => u.pathname === next);
+  await hydrated(page);
+}
+
+/** A second person in a browser context of their own, signed in at `next`. */
+export async function person(browser: Browser, email: string, next: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await signInAs(page, email, next);
+  return { context, page };
 }

@@ -1,6 +1,5 @@
 import { test, expect, Page, Browser } from '@playwright/test';
-import { hydrated, signIn, DEMO_PASSWORD } from './helpers';
-import { freshCode, DEMO_TOTP_SECRET } from './totp';
+import { hydrated, person, signInAs } from './helpers';
 
 // From brief to paid milestone: the customer's wizard (edit, autosave, a declined card, fund),
 // ops assigning the suggested freelancer, the delivery, QA, the customer's approval arriving
@@ -8,26 +7,6 @@ import { freshCode, DEMO_TOTP_SECRET } from './totp';
 
 const BRIEF =
   'We need an online store for our handmade ceramics with Stripe payments, product pages, a blog and SEO. Launch in about two months.';
-
-/** Signs in, answering the second-factor step when the account has one. */
-async function signInAs(page: Page, email: string, next: string) {
-  await signIn(page, email, DEMO_PASSWORD, next);
-  const code = page.getByLabel('Authentication code');
-  await page.waitForURL((u) => !u.pathname.startsWith('/signin') || u.pathname === '/signin/two-factor');
-  if (new URL(page.url()).pathname === '/signin/two-factor') {
-    await code.fill(await freshCode(DEMO_TOTP_SECRET));
-    await page.getByRole('button', { name: 'Verify' }).click();
-  }
-  await page.waitForURL((u) => u.pathname === next);
-  await hydrated(page);
-}
-
-async function person(browser: Browser, email: string, next: string) {
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await signInAs(page, email, next);
-  return { context, page };
-}
 
 function milestone(page: Page, n: number) {
   return page.getByTestId('milestone').nth(n);
@@ -203,6 +182,34 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await fern.page.getByRole('button', { name: 'Request payout' }).click();
   await expect(fern.page.getByTestId('available')).toHaveText('$0.00');
   await expect(fern.page.getByTestId('paid-out')).toHaveText('$1,200.00');
+
+  // Receipts and invoices: the customer's receipt for the payment and the freelancer's fee
+  // invoice, each a page and a PDF, each only for its own reader.
+  await page.reload();
+  await hydrated(page);
+  const receipt = page.getByTestId('document-link').filter({ hasText: 'Receipt for 1 milestone' });
+  await expect(receipt).toContainText('$1,500.00');
+  await expect(page.locator('[data-testid="document-link"][data-kind="fee_invoice"]')).toHaveCount(0);
+  await receipt.getByRole('link', { name: 'Receipt for 1 milestone' }).click();
+  await page.waitForURL(/\/documents\/receipt\/[0-9a-f-]{36}$/);
+  const receiptUrl = new URL(page.url()).pathname;
+  await expect(page.getByTestId('document-number')).toContainText(/No\. R-\d{4}-\d{6}/);
+  await expect(page.getByTestId('document')).toContainText('Cai Customer');
+  await expect(page.getByTestId('document-total')).toHaveText('$1,500.00');
+  const receiptPdf = await page.request.get(`${receiptUrl}/pdf`);
+  expect(receiptPdf.status()).toBe(200);
+  expect(receiptPdf.headers()['content-type']).toBe('application/pdf');
+  expect((await receiptPdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+  expect((await fern.page.request.get(`${receiptUrl}/pdf`)).status()).toBe(404);
+
+  await fern.page.goto(projectUrl);
+  await hydrated(fern.page);
+  const invoice = fern.page.locator('[data-testid="document-link"][data-kind="fee_invoice"]');
+  await expect(invoice).toContainText('$300.00');
+  await invoice.getByRole('link', { name: /Fee invoice for/ }).click();
+  await fern.page.waitForURL(/\/documents\/fee_invoice\//);
+  await expect(fern.page.getByTestId('document-total')).toHaveText('$300.00');
+  await expect(fern.page.getByTestId('document')).toContainText('$1,200.00 added to your balance');
 
   await ops.context.close();
   await fern.context.close();

@@ -1,7 +1,8 @@
 //! Files people uploaded, each for those who may see it (anyone else gets 404, so a file's
 //! existence does not leak): `GET /files/{id}` (a workspace's shared files),
 //! `GET /talent/portfolio/{id}` (portfolio pieces) and `GET /talent/documents/{id}` (identity
-//! documents, decrypted for their owner and staff). Always sent as an attachment with its
+//! documents, decrypted for their owner and staff), `GET /documents/{kind}/{id}/pdf` (receipts
+//! and fee invoices). Always sent as an attachment with its
 //! sniffed type and `nosniff`, so an upload never runs as a page of this site.
 
 use axum::extract::{Path, State};
@@ -84,6 +85,22 @@ pub async fn document(
 ) -> Result<Response, ApiError> {
     let user = asker(&session, &svc).await?;
     Ok(send(talent::document(&svc, &user, doc, &meta).await?))
+}
+
+/// Sends a receipt or fee invoice as a PDF to those who may open it.
+pub async fn document_pdf(
+    State(svc): State<Services>,
+    Path((kind, subject)): Path<(String, uuid::Uuid)>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    let user = asker(&session, &svc).await?;
+    let kind = domain::invoice::DocKind::parse(&kind).ok_or(AppError::NotFound)?;
+    let doc = domain::server::invoices::get(&svc, &user, kind, subject).await?;
+    Ok(send(Download {
+        name: format!("{}.pdf", doc.number),
+        content_type: "application/pdf".into(),
+        bytes: domain::server::invoices::pdf(&doc).into(),
+    }))
 }
 
 fn send(f: Download) -> Response {

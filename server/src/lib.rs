@@ -225,6 +225,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/files/{id}", get(files::download).with_state(services.clone()))
         .route("/talent/portfolio/{id}", get(files::portfolio).with_state(services.clone()))
         .route("/talent/documents/{id}", get(files::document).with_state(services.clone()))
+        .route("/documents/{kind}/{id}/pdf", get(files::document_pdf).with_state(services.clone()))
         .route(
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)

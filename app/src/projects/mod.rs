@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod api;
 pub mod chat;
+pub mod documents;
 pub mod files;
 pub mod tasks;
 pub mod wizard;

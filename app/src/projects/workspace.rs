@@ -153,6 +153,7 @@ fn Workspace(ws: WorkspaceView, reload: Callback<()>) -> impl IntoView {
         </ol>
         <super::tasks::Tasks tasks=ws.tasks members=ws.members project=project.clone() reload />
         <super::files::Files files=ws.files milestones=ws.milestones project=project.clone() reload />
+        <super::documents::Documents project=project.clone() />
         <super::files::Activity items=ws.activity />
     }
 }

@@ -197,9 +197,13 @@ fn ProfileForm(
                 <div>
                     <label for="p-zone" class=LABEL>"Time zone"</label>
                     <select id="p-zone" class=INPUT aria-invalid=invalid("utc_offset") aria-describedby="p-zone-error"
-                        prop:value=move || current2().utc_offset
                         on:change=move |ev| { let v = event_target_value(&ev); edit2(&|d| d.utc_offset = v.clone()); }>
-                        {UTC_OFFSETS.iter().map(|o| view! { <option value=o.to_string()>{offset_label(*o)}</option> }).collect_view()}
+                        {UTC_OFFSETS.iter().map(|o| {
+                            let current2 = current2.clone();
+                            let value = o.to_string();
+                            let v2 = value.clone();
+                            view! { <option value=value selected=move || current2().utc_offset == v2>{offset_label(*o)}</option> }
+                        }).collect_view()}
                     </select>
                     <FieldMessage id="p-zone-error" message=field_error(error, "utc_offset") />
                 </div>

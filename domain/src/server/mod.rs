@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod db;
 pub mod events;
 pub mod guard;
+pub mod invoices;
 pub mod ledger;
 pub mod mail;
 pub mod passwords;

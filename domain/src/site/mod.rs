@@ -123,6 +123,7 @@ pub const RESERVED_SLUGS: &[&str] = &[
     "account",
     "admin",
     "api",
+    "documents",
     "earnings",
     "editor",
     "events",
