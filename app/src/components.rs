@@ -387,6 +387,36 @@ pub fn action_error<I: 'static, O: Clone + Send + Sync + 'static>(
     Signal::derive(move || value.get().and_then(|r| r.err()))
 }
 
+/// Sends `form` as multipart data with `send`. On success the form is cleared and `done` runs;
+/// on failure the form keeps what was chosen and typed, and `error` says why.
+pub fn send_upload<F, Fut>(
+    form: web_sys::HtmlFormElement,
+    busy: RwSignal<bool>,
+    error: RwSignal<Option<AppError>>,
+    done: Callback<()>,
+    send: F,
+) where
+    F: FnOnce(web_sys::FormData) -> Fut + 'static,
+    Fut: std::future::Future<Output = Result<String, AppError>> + 'static,
+{
+    let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+        return;
+    };
+    busy.set(true);
+    leptos::task::spawn_local(async move {
+        let answer = send(data).await;
+        busy.set(false);
+        match answer {
+            Ok(_) => {
+                error.set(None);
+                form.reset();
+                done.run(());
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    });
+}
+
 /// The message for `field` in `error`, if it names that field.
 pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || {

@@ -35,6 +35,20 @@ async fn with_memory_store(owner: &PgPool) -> (Services, Arc<InMemory>) {
     (svc, store)
 }
 
+async fn upload(
+    svc: &Services,
+    u: &SessionUser,
+    kind: &str,
+    name: &str,
+    bytes: &[u8],
+) -> Result<Uuid, AppError> {
+    let file = talent::Upload {
+        name: name.into(),
+        bytes: bytes.to_vec(),
+    };
+    talent::upload_document(svc, u, kind, file, &meta("198.51.100.10")).await
+}
+
 async fn newcomer(svc: &Services) -> SessionUser {
     let auth = accounts::sign_up_as(
         svc,
@@ -146,15 +160,12 @@ async fn a_new_freelancer_goes_from_draft_to_approved(owner: PgPool) {
         ["an identity document (passport, ID card or driving licence)"]
     );
 
-    talent::upload_document(
+    upload(
         &svc,
         &nia,
         KycKind::Passport.as_str(),
-        talent::Upload {
-            name: "passport.pdf".into(),
-            bytes: PASSPORT.to_vec(),
-        },
-        &m,
+        "passport.pdf",
+        PASSPORT,
     )
     .await
     .unwrap();
@@ -240,45 +251,18 @@ async fn identity_documents_are_sealed_at_rest_and_opened_only_by_owner_and_staf
     let m = meta("198.51.100.8");
 
     // Not a scan: refused with a message.
-    let e = talent::upload_document(
-        &svc,
-        &nia,
-        "passport",
-        talent::Upload {
-            name: "notes.txt".into(),
-            bytes: b"just some text".to_vec(),
-        },
-        &m,
-    )
-    .await
-    .unwrap_err();
+    let e = upload(&svc, &nia, "passport", "notes.txt", b"just some text")
+        .await
+        .unwrap_err();
     assert!(e.message_for("file").is_some());
-    let e = talent::upload_document(
-        &svc,
-        &nia,
-        "library_card",
-        talent::Upload {
-            name: "p.pdf".into(),
-            bytes: PASSPORT.to_vec(),
-        },
-        &m,
-    )
-    .await
-    .unwrap_err();
+    let e = upload(&svc, &nia, "library_card", "p.pdf", PASSPORT)
+        .await
+        .unwrap_err();
     assert!(e.message_for("kind").is_some());
 
-    let doc = talent::upload_document(
-        &svc,
-        &nia,
-        "passport",
-        talent::Upload {
-            name: "passport.pdf".into(),
-            bytes: PASSPORT.to_vec(),
-        },
-        &m,
-    )
-    .await
-    .unwrap();
+    let doc = upload(&svc, &nia, "passport", "passport.pdf", PASSPORT)
+        .await
+        .unwrap();
 
     // At rest: the store holds ciphertext only; the database holds a wrapped key, not the key.
     let key: String = sqlx::query_scalar("SELECT store_key FROM kyc_documents WHERE id = $1")
@@ -326,15 +310,12 @@ async fn identity_documents_are_sealed_at_rest_and_opened_only_by_owner_and_staf
     }
 
     // Sealed bytes copied onto another document's row do not open.
-    let second = talent::upload_document(
+    let second = upload(
         &svc,
         &nia,
         "proof_of_address",
-        talent::Upload {
-            name: "bill.pdf".into(),
-            bytes: b"%PDF-1.4\n% electricity bill\n".to_vec(),
-        },
-        &m,
+        "bill.pdf",
+        b"%PDF-1.4\n% electricity bill\n",
     )
     .await
     .unwrap();
@@ -490,18 +471,9 @@ async fn approved_freelancers_apply_and_one_decision_assigns(owner: PgPool) {
 
     // Once assigned, the project takes no more applications and leaves others' lists.
     fill_in(&svc, &nia).await;
-    talent::upload_document(
-        &svc,
-        &nia,
-        "national_id",
-        talent::Upload {
-            name: "id.pdf".into(),
-            bytes: PASSPORT.to_vec(),
-        },
-        &m,
-    )
-    .await
-    .unwrap();
+    upload(&svc, &nia, "national_id", "id.pdf", PASSPORT)
+        .await
+        .unwrap();
     talent::submit(&svc, &nia, &m).await.unwrap();
     talent::review(&svc, &staff, nia.id.0, ReviewDecision::Approve, "", &m)
         .await

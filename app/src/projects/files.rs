@@ -42,22 +42,7 @@ pub fn Files(
             }
             Some(_) => {}
         }
-        let Ok(data) = web_sys::FormData::new_with_form(&form) else {
-            return;
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let answer = upload_file(data.into()).await;
-            busy.set(false);
-            match answer {
-                Ok(_) => {
-                    error.set(None);
-                    form.reset();
-                    reload.run(());
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        crate::components::send_upload(form, busy, error, reload, |d| upload_file(d.into()));
     };
     let remove = Action::new(move |f: &String| {
         let f = f.clone();

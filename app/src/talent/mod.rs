@@ -426,7 +426,7 @@ fn AvailabilityForm(
     }
 }
 
-/// Sends a multipart form with `send`; on success resets it and reloads.
+/// A submit handler that sends its form with `send` (see [`crate::components::send_upload`]).
 fn upload_form<F, Fut>(
     form_ref: NodeRef<leptos::html::Form>,
     busy: RwSignal<bool>,
@@ -440,25 +440,9 @@ where
 {
     move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let Some(form) = form_ref.get() else {
-            return;
-        };
-        let Ok(data) = web_sys::FormData::new_with_form(&form) else {
-            return;
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let answer = send(data).await;
-            busy.set(false);
-            match answer {
-                Ok(_) => {
-                    error.set(None);
-                    form.reset();
-                    reload.run(());
-                }
-                Err(e) => error.set(Some(e)),
-            }
-        });
+        if let Some(form) = form_ref.get() {
+            crate::components::send_upload(form, busy, error, reload, send);
+        }
     }
 }
 

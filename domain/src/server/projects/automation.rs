@@ -50,37 +50,41 @@ impl Found {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn raise(
-    svc: &Services,
-    rule: AlertRule,
-    subject: String,
-    project: Uuid,
-    milestone: Option<Uuid>,
-    title: &str,
-    body: &str,
-    suggested: Option<Uuid>,
-) -> Result<bool, AppError> {
+async fn raise(svc: &Services, f: Finding<'_>) -> Result<bool, AppError> {
     let inserted = sqlx::query!(
-        "INSERT INTO ops_alerts (id, rule, subject, project_id, milestone_id, title, body, suggested_user)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (rule, subject) DO NOTHING",
+        "INSERT INTO ops_alerts (id, rule, subject, project_id, milestone_id, talent_user, title, body, suggested_user)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (rule, subject) DO NOTHING",
         Uuid::now_v7(),
-        rule.as_str(),
-        subject,
-        project,
-        milestone,
-        title,
-        body,
-        suggested
+        f.rule.as_str(),
+        f.subject,
+        f.project,
+        f.milestone,
+        f.talent,
+        f.title,
+        f.body,
+        f.suggested
     )
     .execute(&svc.db)
     .await?;
     Ok(inserted.rows_affected() == 1)
 }
 
+/// One thing a rule found: an alert, raised once per (rule, subject).
+struct Finding<'a> {
+    rule: AlertRule,
+    subject: String,
+    project: Option<Uuid>,
+    milestone: Option<Uuid>,
+    talent: Option<Uuid>,
+    title: &'a str,
+    body: &'a str,
+    suggested: Option<Uuid>,
+}
+
 /// Runs every rule once.
 pub async fn run(svc: &Services) -> Result<Found, AppError> {
     Ok(Found {
-        pm_suggested: suggest_pms(svc).await?,
+        pm_suggested: suggest_pms(svc, None).await?,
         overdue: overdue(svc).await?,
         held_long: held_long(svc).await?,
         idle: idle_customers(svc).await?,
@@ -90,7 +94,8 @@ pub async fn run(svc: &Services) -> Result<Found, AppError> {
 
 /// New projects without a PM: suggests the employee leading the fewest active projects. Also
 /// run as soon as a project is created.
-pub async fn suggest_pms(svc: &Services) -> Result<usize, AppError> {
+/// `only` limits it to one project (the one just created).
+pub async fn suggest_pms(svc: &Services, only: Option<Uuid>) -> Result<usize, AppError> {
     let mut n = 0;
     let new = sqlx::query!(
         r#"SELECT p.id, p.title, d.analysis AS "analysis?",
@@ -98,10 +103,11 @@ pub async fn suggest_pms(svc: &Services) -> Result<usize, AppError> {
                   (SELECT coalesce(sum(m.amount_minor), 0) FROM milestones m WHERE m.project_id = p.id)::bigint AS "total!",
                   p.currency
            FROM projects p LEFT JOIN project_drafts d ON d.id = p.draft_id
-           WHERE p.status = 'active'
+           WHERE p.status = 'active' AND ($1::uuid IS NULL OR p.id = $1)
              AND NOT EXISTS (SELECT 1 FROM project_members m WHERE m.project_id = p.id AND m.role = 'pm')
              AND NOT EXISTS (SELECT 1 FROM ops_alerts a WHERE a.rule = 'pm_suggested' AND a.subject = 'project:' || p.id::text)
-           ORDER BY p.created_at LIMIT 100"#
+           ORDER BY p.created_at LIMIT 100"#,
+        only
     )
     .fetch_all(&svc.db)
     .await?;
@@ -137,13 +143,16 @@ pub async fn suggest_pms(svc: &Services) -> Result<usize, AppError> {
         let title = format!("{} suggested as PM for {}", pm.display_name, p.title);
         if raise(
             svc,
-            AlertRule::PmSuggested,
-            format!("project:{}", p.id),
-            p.id,
-            None,
-            &title,
-            &body,
-            Some(pm.id),
+            Finding {
+                rule: AlertRule::PmSuggested,
+                subject: format!("project:{}", p.id),
+                project: Some(p.id),
+                milestone: None,
+                talent: None,
+                title: &title,
+                body: &body,
+                suggested: Some(pm.id),
+            },
         )
         .await?
         {
@@ -171,13 +180,16 @@ async fn overdue(svc: &Services) -> Result<usize, AppError> {
         let body = "Ask the freelancer where it stands, agree a new date with the customer, or reassign it.";
         if raise(
             svc,
-            AlertRule::MilestoneOverdue,
-            format!("milestone:{}", m.id),
-            m.project_id,
-            Some(m.id),
-            &title,
-            body,
-            None,
+            Finding {
+                rule: AlertRule::MilestoneOverdue,
+                subject: format!("milestone:{}", m.id),
+                project: Some(m.project_id),
+                milestone: Some(m.id),
+                talent: None,
+                title: &title,
+                body,
+                suggested: None,
+            },
         )
         .await?
         {
@@ -216,13 +228,16 @@ async fn held_long(svc: &Services) -> Result<usize, AppError> {
         );
         if raise(
             svc,
-            AlertRule::FundsHeldLong,
-            format!("milestone:{}", m.id),
-            m.project_id,
-            Some(m.id),
-            &title,
-            &body,
-            None,
+            Finding {
+                rule: AlertRule::FundsHeldLong,
+                subject: format!("milestone:{}", m.id),
+                project: Some(m.project_id),
+                milestone: Some(m.id),
+                talent: None,
+                title: &title,
+                body: &body,
+                suggested: None,
+            },
         )
         .await?
         {
@@ -259,13 +274,16 @@ async fn idle_customers(svc: &Services) -> Result<usize, AppError> {
         let body = follow_up_draft(&m.customer, &m.title, &m.project, m.days);
         if raise(
             svc,
-            AlertRule::CustomerIdle,
-            format!("milestone:{}", m.id),
-            m.project_id,
-            Some(m.id),
-            &title,
-            &body,
-            None,
+            Finding {
+                rule: AlertRule::CustomerIdle,
+                subject: format!("milestone:{}", m.id),
+                project: Some(m.project_id),
+                milestone: Some(m.id),
+                talent: None,
+                title: &title,
+                body: &body,
+                suggested: None,
+            },
         )
         .await?
         {
@@ -291,18 +309,25 @@ async fn low_ratings(svc: &Services) -> Result<usize, AppError> {
     .await?;
     let mut n = 0;
     for t in rows {
-        let inserted = sqlx::query!(
-            "INSERT INTO ops_alerts (id, rule, subject, talent_user, title, body)
-             VALUES ($1, 'rating_low', $2, $3, $4, $5) ON CONFLICT (rule, subject) DO NOTHING",
-            Uuid::now_v7(),
-            format!("talent:{}", t.user_id),
-            t.user_id,
-            format!("Audit {}'s recent work: rated {:.1} over {} reviews", t.name, t.rating, t.reviews),
-            "Review their last deliveries against the acceptance criteria and the QA checklists, and talk with them about what the reviews say."
+        let title = format!(
+            "Audit {}'s recent work: rated {:.1} over {} reviews",
+            t.name, t.rating, t.reviews
+        );
+        let found = raise(
+            svc,
+            Finding {
+                rule: AlertRule::RatingLow,
+                subject: format!("talent:{}", t.user_id),
+                project: None,
+                milestone: None,
+                talent: Some(t.user_id),
+                title: &title,
+                body: "Review their last deliveries against the acceptance criteria and the QA checklists, and talk with them about what the reviews say.",
+                suggested: None,
+            },
         )
-        .execute(&svc.db)
         .await?;
-        n += inserted.rows_affected() as usize;
+        n += usize::from(found);
     }
     Ok(n)
 }

@@ -468,7 +468,7 @@ pub async fn confirm(
     super::workspace::record(&mut tx, project, Some(customer.id.0), "created the project").await?;
     tx.commit().await?;
     // A new project gets its suggested PM at once, not at the scheduler's next run.
-    if let Err(e) = super::automation::suggest_pms(svc).await {
+    if let Err(e) = super::automation::suggest_pms(svc, Some(project)).await {
         tracing::warn!(%project, error = %e, "no PM suggested yet; the scheduler retries");
     }
     funding::after_authorize(svc, project, payment, &authorized).await
