@@ -21,6 +21,8 @@ str_enum!(
         CustomerIdle => "customer_idle", "Customer idle",
         /// A freelancer's rating fell low: QA audits their recent work.
         RatingLow => "rating_low", "QA audit",
+        /// The payment provider has not taken a refund after several tries, or refused it.
+        RefundFailing => "refund_failing", "Refund not paid",
     }
 );
 
@@ -29,7 +31,7 @@ impl AlertRule {
     pub fn audience(self) -> &'static str {
         match self {
             Self::PmSuggested | Self::MilestoneOverdue => "Ops",
-            Self::FundsHeldLong => "Admins",
+            Self::FundsHeldLong | Self::RefundFailing => "Admins",
             Self::CustomerIdle => "Support",
             Self::RatingLow => "QA",
         }
@@ -65,6 +67,9 @@ pub struct OpsAlert {
     pub body: String,
     /// The suggested PM's name.
     pub suggested: Option<String>,
+    /// Whether accepting it tries a refund again.
+    #[serde(default)]
+    pub retry: bool,
     /// `open`, `accepted`, `done` or `dismissed`.
     pub status: String,
     /// When it was raised (RFC 3339).

@@ -18,6 +18,10 @@ str_enum!(
         Receipt => "receipt", "Receipt",
         /// The platform fee charged to a freelancer on a release.
         FeeInvoice => "fee_invoice", "Fee invoice",
+        /// Money returned to a customer (a refund).
+        CreditNote => "credit_note", "Credit note",
+        /// A fee given back to a freelancer when ops take a release back.
+        FeeCreditNote => "fee_credit_note", "Fee credit note",
     }
 );
 
@@ -27,6 +31,8 @@ impl DocKind {
         match self {
             Self::Receipt => "R",
             Self::FeeInvoice => "FI",
+            Self::CreditNote => "CN",
+            Self::FeeCreditNote => "FCN",
         }
     }
 }
@@ -91,7 +97,8 @@ impl Document {
 pub struct DocumentLink {
     /// What it is.
     pub kind: DocKind,
-    /// What it is about: a payment (receipts) or a milestone (fee invoices).
+    /// What it is about: a payment (receipts), a milestone (fee invoices and fee credit notes)
+    /// or a refund (credit notes).
     pub subject: Uuid,
     /// What the list says.
     pub title: String,
@@ -191,6 +198,89 @@ pub fn fee_invoice(
     }
 }
 
+/// A customer's credit note for a refund of `amount` on the milestone `milestone`, against
+/// the receipt `receipt` when one was issued.
+#[allow(clippy::too_many_arguments)]
+pub fn credit_note(
+    number: String,
+    issued: String,
+    project: String,
+    customer: DocParty,
+    milestone: &str,
+    amount: Money,
+    after_release: bool,
+    receipt: Option<&str>,
+) -> Document {
+    let why = if after_release {
+        "returned after its release"
+    } else {
+        "returned as the dispute decided"
+    };
+    let mut notes = vec![];
+    if let Some(r) = receipt {
+        notes.push(format!("This credits receipt {r}."));
+    }
+    notes.push(
+        "Refunded to the card that paid; banks take 5–10 working days to show it.".to_owned(),
+    );
+    Document {
+        kind: DocKind::CreditNote,
+        number,
+        issued,
+        project,
+        from: issuer(),
+        to: customer,
+        lines: vec![DocLine {
+            description: format!("Milestone “{milestone}”, {why}"),
+            amount,
+        }],
+        total_label: "Refunded".into(),
+        total: amount,
+        notes,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+/// A freelancer's credit note for the fee given back when a release of `released` (charged
+/// `fee_bps`) was taken back, against the fee invoice `invoice` when one was issued.
+pub fn fee_credit_note(
+    number: String,
+    issued: String,
+    project: String,
+    freelancer: DocParty,
+    milestone: &str,
+    released: Money,
+    fee_bps: u32,
+    invoice: Option<&str>,
+) -> Document {
+    let fee = crate::project::fee(released, fee_bps);
+    let net = Money::new(released.minor - fee.minor, released.currency);
+    let mut notes = vec![format!(
+        "The release of {released} was returned to the customer: {net} was taken from your balance and the fee of {fee} is credited."
+    )];
+    if let Some(i) = invoice {
+        notes.push(format!("This credits fee invoice {i}."));
+    }
+    Document {
+        kind: DocKind::FeeCreditNote,
+        number,
+        issued,
+        project,
+        from: issuer(),
+        to: freelancer,
+        lines: vec![DocLine {
+            description: format!(
+                "Platform fee given back, {} of {released} for “{milestone}”",
+                percent(fee_bps)
+            ),
+            amount: fee,
+        }],
+        total_label: "Fee credited".into(),
+        total: fee,
+        notes,
+    }
+}
+
 fn percent(bps: u32) -> String {
     if bps.is_multiple_of(100) {
         format!("{} %", bps / 100)
@@ -225,6 +315,46 @@ mod tests {
     fn numbers_run_per_kind_and_year() {
         assert_eq!(number(DocKind::Receipt, 2026, 42), "R-2026-000042");
         assert_eq!(number(DocKind::FeeInvoice, 2027, 1), "FI-2027-000001");
+        assert_eq!(number(DocKind::CreditNote, 2026, 7), "CN-2026-000007");
+        assert_eq!(number(DocKind::FeeCreditNote, 2026, 7), "FCN-2026-000007");
+    }
+
+    #[test]
+    fn credit_notes_credit_what_went_back_and_name_what_they_credit() {
+        let c = credit_note(
+            "CN-2026-000001".into(),
+            "2026-12-03".into(),
+            "Store".into(),
+            nia(),
+            "Design",
+            usd(150_000),
+            true,
+            Some("R-2026-000004"),
+        );
+        assert_eq!(c.total, usd(150_000));
+        assert_eq!(c.total_label, "Refunded");
+        assert_eq!(
+            c.lines[0].description,
+            "Milestone “Design”, returned after its release"
+        );
+        assert_eq!(c.notes[0], "This credits receipt R-2026-000004.");
+        let f = fee_credit_note(
+            "FCN-2026-000001".into(),
+            "2026-12-03".into(),
+            "Store".into(),
+            nia(),
+            "Design",
+            usd(150_000),
+            2_000,
+            None,
+        );
+        assert_eq!(f.total, usd(30_000));
+        assert!(
+            f.notes[0].contains("$1,200.00 was taken from your balance"),
+            "{}",
+            f.notes[0]
+        );
+        assert_eq!(f.notes.len(), 1);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!                                    │  └─────────────────┘                  │ request_changes → in_progress
 //!                                    └───────────────────────────────────────┘ dispute → disputed
 //! disputed ─resolve→ released (all or part to the freelancer, the rest refunded) | refunded
+//! released ─reverse→ refunded (ops take the release back: the fee returns, the customer is repaid)
 //! ```
 //!
 //! Every rule here compiles to wasm, so the workspace shows only the buttons the server accepts.
@@ -86,7 +87,8 @@ impl MilestoneStatus {
         )
     }
 
-    /// Whether nothing more can happen to it.
+    /// Whether its money is settled: paid to the freelancer or returned to the customer (a
+    /// release can still be taken back by ops, which ends it refunded).
     pub fn is_final(self) -> bool {
         matches!(self, Self::Released | Self::Refunded)
     }
@@ -115,6 +117,9 @@ str_enum!(
         Resolve => "resolve", "Resolve dispute",
         /// The approval window passed with no answer.
         AutoApprove => "auto_approve", "Approved automatically",
+        /// Ops take a release back: the freelancer's share and the fee return, and the customer
+        /// is refunded (a refund after approval).
+        Reverse => "reverse", "Refund after release",
     }
 );
 
@@ -202,6 +207,7 @@ fn past(a: MilestoneAction) -> &'static str {
         MilestoneAction::RequestChanges => "sent back for changes",
         MilestoneAction::Dispute => "disputed",
         MilestoneAction::Resolve => "resolved",
+        MilestoneAction::Reverse => "refunded after release",
     }
 }
 
@@ -220,9 +226,10 @@ fn who_may(a: MilestoneAction) -> &'static str {
             "the project's customer"
         }
         MilestoneAction::Start | MilestoneAction::Submit => "an assigned freelancer",
-        MilestoneAction::QaPass | MilestoneAction::QaFail | MilestoneAction::Resolve => {
-            "Fluxorae staff"
-        }
+        MilestoneAction::QaPass
+        | MilestoneAction::QaFail
+        | MilestoneAction::Resolve
+        | MilestoneAction::Reverse => "Fluxorae staff",
         MilestoneAction::Dispute => "the customer or an assigned freelancer",
         MilestoneAction::AutoApprove => "the scheduler",
     }
@@ -234,7 +241,7 @@ pub fn may(party: Party, action: MilestoneAction) -> bool {
     match action {
         A::Fund | A::Approve | A::RequestChanges => party == Party::Customer,
         A::Start | A::Submit => party == Party::Freelancer,
-        A::QaPass | A::QaFail | A::Resolve => party == Party::Staff,
+        A::QaPass | A::QaFail | A::Resolve | A::Reverse => party == Party::Staff,
         A::Dispute => matches!(party, Party::Customer | Party::Freelancer),
         A::AutoApprove => party == Party::System,
     }
@@ -266,6 +273,7 @@ pub fn step(
             Some(Resolution::Refund) => S::Refunded,
             _ => S::Released,
         },
+        (S::Released, A::Reverse) => S::Refunded,
         _ => return Err(StepError::WrongState { from, action }),
     };
     Ok(to)
@@ -559,6 +567,12 @@ impl StepInput {
             A::RequestChanges if note.is_empty() => {
                 v.add("note", "Say what should change.");
             }
+            A::Reverse if note.chars().count() < 10 => {
+                v.add(
+                    "note",
+                    "Say why the customer is refunded, for both sides (at least 10 characters).",
+                );
+            }
             A::Dispute if note.chars().count() < 10 => {
                 v.add(
                     "note",
@@ -634,6 +648,27 @@ pub struct DraftAnalysis {
     pub risks: Vec<String>,
     /// What to settle before confirming.
     pub questions: Vec<String>,
+}
+
+/// The AI risk panel of a workspace (staff): the latest assessment and what was decided.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RiskPanel {
+    /// The logged run.
+    pub run: uuid::Uuid,
+    /// Overall level.
+    pub level: crate::ai::RiskLevel,
+    /// What was seen.
+    pub signals: Vec<crate::ai::RiskSignal>,
+    /// What a person could do; accepting puts each on the task board.
+    pub actions: Vec<String>,
+    /// Why, in a sentence or two.
+    pub reason: String,
+    /// How sure the analyzer was, 0–1.
+    pub confidence: f32,
+    /// When it ran (RFC 3339).
+    pub at: String,
+    /// `accepted` or `rejected` once staff decided.
+    pub decision: Option<String>,
 }
 
 /// One message of a custom-quote thread.
@@ -786,6 +821,9 @@ pub struct MilestoneView {
     pub released: Money,
     /// What went back to the customer.
     pub refunded: Money,
+    /// Where each refund stands, in words.
+    #[serde(default)]
+    pub refunds: Vec<String>,
     /// The steps the asker may take now.
     pub actions: Vec<MilestoneAction>,
     /// The latest delivery.
@@ -923,6 +961,10 @@ pub struct EarningLine {
     pub fee: Money,
     /// What the freelancer earned.
     pub net: Money,
+    /// What ops took back of the release and returned to the customer (zero when nothing);
+    /// the gross, fee and net above are what stands after it.
+    #[serde(default)]
+    pub reversed: Option<Money>,
     /// When (RFC 3339).
     pub at: String,
 }
@@ -1031,6 +1073,40 @@ mod tests {
         }
         assert_eq!(s, S::Released);
         assert!(s.is_final() && !s.holds_funds());
+    }
+
+    #[test]
+    fn only_staff_take_a_release_back_and_only_once() {
+        assert_eq!(
+            step(S::Released, A::Reverse, Party::Staff, None),
+            Ok(S::Refunded)
+        );
+        for p in [Party::Customer, Party::Freelancer, Party::System] {
+            assert_eq!(
+                step(S::Released, A::Reverse, p, None),
+                Err(StepError::NotYours(A::Reverse))
+            );
+        }
+        for from in [S::AwaitingApproval, S::Disputed, S::Refunded, S::Funded] {
+            assert!(matches!(
+                step(from, A::Reverse, Party::Staff, None),
+                Err(StepError::WrongState { .. })
+            ));
+        }
+        assert_eq!(available(S::Released, Party::Staff), vec![A::Reverse]);
+        assert!(available(S::Released, Party::Customer).is_empty());
+        let usd = Money::new(10_000, Currency::USD);
+        let short = StepInput {
+            note: "refund".into(),
+            ..Default::default()
+        };
+        let err = short.check(A::Reverse, &[], usd).unwrap_err();
+        assert!(err.message_for("note").is_some());
+        let reasoned = StepInput {
+            note: "Delivered work was withdrawn by the freelancer.".into(),
+            ..Default::default()
+        };
+        assert!(reasoned.check(A::Reverse, &[], usd).is_ok());
     }
 
     #[test]

@@ -425,6 +425,25 @@ async fn only_the_customer_assigned_freelancers_and_staff_see_or_act(owner: PgPo
     .await
     .unwrap_err();
     assert!(e.message_for("freelancer").is_some());
+    // Nor a freelancer whose profile ops have not approved.
+    sqlx::query("UPDATE talent_profiles SET status = 'changes_requested' WHERE user_id = $1")
+        .bind(c.freelancer.id.0)
+        .execute(&owner)
+        .await
+        .unwrap();
+    let e = flow::assign(
+        &svc,
+        &c.employee,
+        project,
+        c.freelancer.id.0,
+        &meta("203.0.113.66"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message_for("freelancer"),
+        Some("Fern Freelancer cannot be assigned until ops approve their freelancer profile.")
+    );
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -1391,4 +1410,580 @@ async fn receipts_and_fee_invoices_are_issued_once_numbered_and_shown_to_their_r
             .len(),
         2
     );
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn ops_take_a_release_back_the_fee_returns_and_both_sides_get_credit_notes(owner: PgPool) {
+    use domain::invoice::DocKind;
+    use domain::server::invoices;
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, ms) = funded_project(&svc, &c).await;
+    let m = ms[0];
+    awaiting_approval(&svc, &c, m).await;
+    step(&svc, &c.customer, m, A::Approve, StepInput::default())
+        .await
+        .unwrap();
+    let amount: i64 = sqlx::query_scalar("SELECT amount_minor FROM milestones WHERE id = $1")
+        .bind(m)
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    let fee = Money::new(amount, Currency::USD).share(2_000).minor;
+    let revenue_before = balance(&svc, Account::PlatformRevenue).await;
+    // The receipt and the fee invoice exist before the refund, so the credit notes name them.
+    let payment = invoices::for_project(&svc, &c.customer, project)
+        .await
+        .unwrap()[0]
+        .subject;
+    let receipt = invoices::receipt_for(&svc, &c.customer, payment)
+        .await
+        .unwrap();
+    let invoice = invoices::fee_invoice_for(&svc, &c.freelancer, m)
+        .await
+        .unwrap();
+
+    let why = |note: &str| StepInput {
+        note: note.into(),
+        ..Default::default()
+    };
+    for who in [&c.customer, &c.freelancer] {
+        assert_eq!(
+            step(&svc, who, m, A::Reverse, why("The work was plagiarised.")).await,
+            Err(AppError::Forbidden)
+        );
+    }
+    let e = step(&svc, &c.employee, m, A::Reverse, why("refund"))
+        .await
+        .unwrap_err();
+    assert!(e.message_for("note").is_some(), "{e:?}");
+    assert_eq!(
+        step(
+            &svc,
+            &c.employee,
+            m,
+            A::Reverse,
+            why("The delivered design was copied from a template.")
+        )
+        .await
+        .unwrap(),
+        S::Refunded
+    );
+    // Taken back once: a second try is refused and moves nothing.
+    assert!(matches!(
+        step(
+            &svc,
+            &c.employee,
+            m,
+            A::Reverse,
+            why("The delivered design was copied from a template.")
+        )
+        .await,
+        Err(AppError::Conflict(_))
+    ));
+
+    // The freelancer's share and the fee came back, and the customer was repaid through the
+    // provider: nothing is left owed to anyone.
+    assert_eq!(
+        balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await,
+        0
+    );
+    assert_eq!(
+        balance(&svc, Account::PlatformRevenue).await,
+        revenue_before - fee
+    );
+    assert_eq!(balance(&svc, Account::Held(m)).await, 0);
+    assert_eq!(balance(&svc, Account::Refunds(c.customer.id.0)).await, 0);
+    let (status, attempts, refund): (String, i32, Uuid) =
+        sqlx::query_as("SELECT status, attempts, id FROM refunds WHERE milestone_id = $1")
+            .bind(m)
+            .fetch_one(&owner)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), attempts), ("paid", 1));
+    let refunded: i64 = sqlx::query_scalar("SELECT refunded_minor FROM payments WHERE id = $1")
+        .bind(payment)
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(refunded, amount);
+    verify(&svc).await;
+
+    // The freelancer's earnings say what was taken back.
+    let e = earnings::earnings(&svc, &c.freelancer).await.unwrap();
+    assert_eq!(e.lines.len(), 1);
+    assert_eq!(e.lines[0].reversed.map(|r| r.minor), Some(amount));
+    assert_eq!((e.gross.minor, e.fees.minor, e.net.minor), (0, 0, 0));
+    assert_eq!(e.available.minor, 0);
+
+    // A credit note for the customer, a fee credit note for the freelancer: each names the
+    // document it credits and is for its reader only.
+    let links = invoices::for_project(&svc, &c.customer, project)
+        .await
+        .unwrap();
+    let kinds: Vec<DocKind> = links.iter().map(|l| l.kind).collect();
+    assert_eq!(kinds, vec![DocKind::Receipt, DocKind::CreditNote]);
+    assert_eq!(links[1].subject, refund);
+    let cn = invoices::credit_note_for(&svc, &c.customer, refund)
+        .await
+        .unwrap();
+    assert!(cn.number.starts_with("CN-"), "{}", cn.number);
+    assert_eq!(cn.total.minor, amount);
+    assert_eq!(
+        cn.notes[0],
+        format!("This credits receipt {}.", receipt.number)
+    );
+    let fcn = invoices::fee_credit_note_for(&svc, &c.freelancer, m)
+        .await
+        .unwrap();
+    assert!(fcn.number.starts_with("FCN-"), "{}", fcn.number);
+    assert_eq!(fcn.total.minor, fee);
+    assert!(fcn
+        .notes
+        .contains(&format!("This credits fee invoice {}.", invoice.number)));
+    assert_eq!(
+        invoices::credit_note_for(&svc, &c.freelancer, refund)
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
+    for who in [&c.customer, &c.other_customer] {
+        assert_eq!(
+            invoices::fee_credit_note_for(&svc, who, m)
+                .await
+                .unwrap_err(),
+            AppError::NotFound
+        );
+    }
+    let kinds: Vec<DocKind> = invoices::for_project(&svc, &c.freelancer, project)
+        .await
+        .unwrap()
+        .iter()
+        .map(|l| l.kind)
+        .collect();
+    assert_eq!(kinds, vec![DocKind::FeeInvoice, DocKind::FeeCreditNote]);
+    assert!(invoices::pdf(&cn).starts_with(b"%PDF-"));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_release_already_paid_out_is_not_taken_back(owner: PgPool) {
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (_, ms) = funded_project(&svc, &c).await;
+    let m = ms[0];
+    awaiting_approval(&svc, &c, m).await;
+    step(&svc, &c.customer, m, A::Approve, StepInput::default())
+        .await
+        .unwrap();
+    let available = balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await;
+    earnings::request_payout(
+        &svc,
+        &c.freelancer,
+        &Money::new(available, Currency::USD).to_string(),
+        &meta("203.0.113.63"),
+    )
+    .await
+    .unwrap();
+    let e = step(
+        &svc,
+        &c.employee,
+        m,
+        A::Reverse,
+        StepInput {
+            note: "The customer reported the site down.".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap_err();
+    match e {
+        AppError::Conflict(msg) => assert!(msg.contains("paid out"), "{msg}"),
+        other => panic!("{other:?}"),
+    }
+    let status: String = sqlx::query_scalar("SELECT status FROM milestones WHERE id = $1")
+        .bind(m)
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(status, "released");
+    let refunds: i64 = sqlx::query_scalar("SELECT count(*) FROM refunds")
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(refunds, 0);
+    verify(&svc).await;
+}
+
+/// A payment provider that speaks Stripe's refunds API and fails as told: `unavailable` more
+/// answers of 503 first, or 400 (a refusal it will repeat) while `refuse` is set. It keeps the
+/// idempotency key of every call.
+#[derive(Clone, Default)]
+struct FlakyStripe {
+    unavailable: std::sync::Arc<std::sync::atomic::AtomicU32>,
+    refuse: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    keys: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn flaky_stripe(f: FlakyStripe) -> String {
+    use axum::http::{HeaderMap, StatusCode};
+    use axum::response::IntoResponse;
+    use std::sync::atomic::Ordering;
+    async fn refunds(
+        axum::extract::State(f): axum::extract::State<FlakyStripe>,
+        headers: HeaderMap,
+    ) -> axum::response::Response {
+        let key = headers
+            .get("Idempotency-Key")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        f.keys.lock().unwrap().push(key.clone());
+        if f.refuse.load(Ordering::SeqCst) {
+            let body =
+                serde_json::json!({ "error": { "message": "Charge ch_1 has been disputed." } });
+            return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        }
+        if f.unavailable
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            let body = serde_json::json!({ "error": { "message": "Service unavailable" } });
+            return (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+        }
+        let id = format!("re_{}", &key.replace([':', '-'], "")[..16]);
+        axum::Json(serde_json::json!({ "id": id, "object": "refund", "status": "succeeded" }))
+            .into_response()
+    }
+    let app = axum::Router::new()
+        .route("/v1/refunds", axum::routing::post(refunds))
+        .with_state(f);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn refunds_the_provider_does_not_take_are_retried_and_ops_are_told(owner: PgPool) {
+    use domain::server::payments::provider::{StripeConfig, StripeProvider};
+    use domain::server::projects::automation::{self, Handling};
+    use domain::server::projects::refunds;
+    use std::sync::atomic::Ordering;
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (_, first) = funded_project(&svc, &c).await;
+    let (_, second) = funded_project(&svc, &c).await;
+    // Funded through the built-in provider; refunds go to a Stripe that fails as told.
+    let flaky = FlakyStripe::default();
+    let mut config = StripeConfig::new("sk_test_flaky");
+    config.base_url = flaky_stripe(flaky.clone()).await;
+    config.retries = 0;
+    let svc = Services {
+        payments: std::sync::Arc::new(StripeProvider::new(config).unwrap()),
+        ..svc
+    };
+    let dispute_and_refund = |m: Uuid| {
+        let (svc, c) = (&svc, &c);
+        async move {
+            step(svc, &c.freelancer, m, A::Start, StepInput::default())
+                .await
+                .unwrap();
+            step(
+                svc,
+                &c.customer,
+                m,
+                A::Dispute,
+                StepInput {
+                    note: "Nothing was delivered in six weeks.".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+            step(
+                svc,
+                &c.employee,
+                m,
+                A::Resolve,
+                StepInput {
+                    note: "No delivery; the customer is refunded.".into(),
+                    resolution: Some(Resolution::Refund),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let state = |m: Uuid| {
+        let owner = owner.clone();
+        async move {
+            sqlx::query_as::<_, (Uuid, String, i32)>(
+                "SELECT id, status, attempts FROM refunds WHERE milestone_id = $1",
+            )
+            .bind(m)
+            .fetch_one(&owner)
+            .await
+            .unwrap()
+        }
+    };
+    let due_now = || async {
+        sqlx::query("UPDATE refunds SET next_attempt_at = now() WHERE status = 'pending'")
+            .execute(&owner)
+            .await
+            .unwrap();
+    };
+
+    // The provider is down for two attempts: the dispute is resolved all the same, the refund
+    // waits, and the scheduler pays it once its wait is over, under one idempotency key.
+    flaky.unavailable.store(2, Ordering::SeqCst);
+    assert_eq!(dispute_and_refund(first[0]).await, S::Refunded);
+    let (refund, status, attempts) = state(first[0]).await;
+    assert_eq!((status.as_str(), attempts), ("pending", 1));
+    assert_eq!(refunds::retry_due(&svc).await.unwrap(), 0, "not due yet");
+    due_now().await;
+    assert_eq!(refunds::retry_due(&svc).await.unwrap(), 0);
+    assert_eq!(state(first[0]).await.2, 2);
+    due_now().await;
+    assert_eq!(refunds::retry_due(&svc).await.unwrap(), 1);
+    assert_eq!(state(first[0]).await.1, "paid");
+    assert_eq!(balance(&svc, Account::Refunds(c.customer.id.0)).await, 0);
+    let keys = flaky.keys.lock().unwrap().clone();
+    assert_eq!(keys, vec![format!("refund:{refund}"); 3]);
+    // Paid refunds are not tried again.
+    due_now().await;
+    assert_eq!(refunds::retry_due(&svc).await.unwrap(), 0);
+    assert_eq!(flaky.keys.lock().unwrap().len(), 3);
+
+    // A refusal the provider will repeat fails at once, stays owed, and admins are told once.
+    flaky.refuse.store(true, Ordering::SeqCst);
+    dispute_and_refund(second[0]).await;
+    let (refund, status, _) = state(second[0]).await;
+    assert_eq!(status, "failed");
+    let owed = balance(&svc, Account::Refunds(c.customer.id.0)).await;
+    assert!(owed > 0);
+    due_now().await;
+    refunds::retry_due(&svc).await.unwrap();
+    assert_eq!(
+        state(second[0]).await.2,
+        1,
+        "failed refunds wait for a person"
+    );
+    assert_eq!(automation::run(&svc).await.unwrap().refunds_failing, 1);
+    assert_eq!(automation::run(&svc).await.unwrap().refunds_failing, 0);
+    let alert = automation::alerts(&svc)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.rule == domain::automation::AlertRule::RefundFailing)
+        .unwrap();
+    assert!(alert.retry);
+    assert!(
+        alert.body.contains("Charge ch_1 has been disputed"),
+        "{}",
+        alert.body
+    );
+    // Trying again while the provider still refuses keeps the alert open and says why.
+    match automation::handle(
+        &svc,
+        &c.employee,
+        alert.id,
+        Handling::Accept,
+        &meta("203.0.113.64"),
+    )
+    .await
+    {
+        Err(AppError::Conflict(m)) => assert!(m.contains("still did not take"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    // Once the cause is fixed, trying again pays it and closes the alert.
+    flaky.refuse.store(false, Ordering::SeqCst);
+    automation::handle(
+        &svc,
+        &c.employee,
+        alert.id,
+        Handling::Accept,
+        &meta("203.0.113.64"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(state(second[0]).await.1, "paid");
+    assert_eq!(balance(&svc, Account::Refunds(c.customer.id.0)).await, 0);
+    assert_eq!(
+        flaky.keys.lock().unwrap().last().unwrap(),
+        &format!("refund:{refund}")
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM ops_alerts WHERE id = $1")
+        .bind(alert.id)
+        .fetch_one(&owner)
+        .await
+        .unwrap();
+    assert_eq!(status, "accepted");
+    verify(&svc).await;
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn staff_check_a_projects_risk_and_accepting_puts_its_actions_on_the_board(owner: PgPool) {
+    use domain::ai::RiskLevel;
+    use domain::server::projects::{risk, workspace};
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (project, ms) = funded_project(&svc, &c).await;
+    // Work started, the milestone ten days late and a task past its date.
+    step(&svc, &c.freelancer, ms[0], A::Start, StepInput::default())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE milestones SET due_at = now() - interval '10 days 1 hour' WHERE id = $1")
+        .bind(ms[0])
+        .execute(&owner)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO project_tasks (id, project_id, title, due_on, created_by)
+         VALUES ($1, $2, 'Wire the checkout', current_date - 3, $3)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(project)
+    .bind(c.freelancer.id.0)
+    .execute(&owner)
+    .await
+    .unwrap();
+
+    // Staff only: the project's other people are refused, strangers do not see the project.
+    for who in [&c.customer, &c.freelancer] {
+        assert_eq!(
+            risk::assess(&svc, who, project).await.unwrap_err(),
+            AppError::Forbidden
+        );
+    }
+    assert_eq!(
+        risk::current(&svc, &c.other_customer, project)
+            .await
+            .unwrap_err(),
+        AppError::NotFound
+    );
+    assert_eq!(
+        risk::current(&svc, &c.employee, project).await.unwrap(),
+        None
+    );
+
+    let r = risk::assess(&svc, &c.employee, project).await.unwrap();
+    assert_eq!(r.level, RiskLevel::High);
+    assert!(
+        r.signals
+            .iter()
+            .any(|s| s.kind == "delay" && s.detail.contains("10 day(s) overdue")),
+        "{:?}",
+        r.signals
+    );
+    assert!(r
+        .signals
+        .iter()
+        .any(|s| s.detail == "1 of 1 open tasks are past due"));
+    assert_eq!(r.actions.len(), 2, "{:?}", r.actions);
+    assert_eq!(
+        risk::current(&svc, &c.employee, project).await.unwrap(),
+        Some(r.clone())
+    );
+    // Logged as an AI run about the project.
+    let logged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM ai_runs WHERE analyzer = 'project_risk' AND subject = $1",
+    )
+    .bind(format!("project:{project}"))
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    assert_eq!(logged, 1);
+
+    // Accepting puts each suggested action on the board, once.
+    let added = risk::decide(
+        &svc,
+        &c.employee,
+        project,
+        r.run,
+        true,
+        &meta("203.0.113.66"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(added, 2);
+    let board = workspace::tasks(&svc, &c.customer, project).await.unwrap();
+    for action in &r.actions {
+        let t = board.iter().find(|t| &t.title == action).expect(action);
+        assert_eq!(t.priority.as_str(), "high");
+        assert!(
+            t.notes.starts_with("From the AI risk check (high risk)"),
+            "{}",
+            t.notes
+        );
+    }
+    assert!(matches!(
+        risk::decide(
+            &svc,
+            &c.employee,
+            project,
+            r.run,
+            true,
+            &meta("203.0.113.66")
+        )
+        .await,
+        Err(AppError::Conflict(_))
+    ));
+    assert_eq!(
+        workspace::tasks(&svc, &c.customer, project)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    let now = risk::current(&svc, &c.employee, project)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.decision.as_deref(), Some("accepted"));
+
+    // A newer check replaces it: the old one can no longer be decided; dismissing adds nothing.
+    let r2 = risk::assess(&svc, &c.employee, project).await.unwrap();
+    assert!(matches!(
+        risk::decide(
+            &svc,
+            &c.employee,
+            project,
+            r.run,
+            false,
+            &meta("203.0.113.66")
+        )
+        .await,
+        Err(AppError::Conflict(_))
+    ));
+    assert_eq!(
+        risk::decide(
+            &svc,
+            &c.employee,
+            project,
+            r2.run,
+            false,
+            &meta("203.0.113.66")
+        )
+        .await
+        .unwrap(),
+        0
+    );
+    assert_eq!(
+        workspace::tasks(&svc, &c.customer, project)
+            .await
+            .unwrap()
+            .len(),
+        3,
+        "dismissing adds no task"
+    );
+    let feed = workspace::activity(&svc, &c.customer, project)
+        .await
+        .unwrap();
+    assert!(feed
+        .iter()
+        .any(|a| a.summary.contains("accepted the AI risk check (high risk)")));
+    assert!(feed
+        .iter()
+        .any(|a| a.summary.contains("dismissed the AI risk check")));
 }

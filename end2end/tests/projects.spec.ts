@@ -214,3 +214,100 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await ops.context.close();
   await fern.context.close();
 });
+
+// A refund after release: ops take an approved milestone back with a reason; the customer is
+// repaid and gets a credit note, the freelancer's earnings show it and they get the fee back
+// on a fee credit note.
+test('ops refund a released milestone; the customer gets a credit note and the freelancer the fee back', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  await signInAs(page, 'customer@demo.fluxorae.test', '/projects/new');
+  await page.getByLabel('What do you need?').fill(BRIEF);
+  await page.getByRole('button', { name: 'Draft the scope' }).click();
+  await expect(page.getByTestId('analysis')).toContainText('Suggested by AI');
+  await page.getByLabel('Project name').fill('Refunded storefront');
+  await page.locator('#field-m0-amount').fill('800');
+  await expect(page.getByTestId('save-state')).toHaveText('All changes saved', { timeout: 15_000 });
+  await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await page.getByRole('button', { name: 'Confirm and fund' }).click();
+  await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+  const projectUrl = new URL(page.url()).pathname;
+  await hydrated(page);
+
+  const ops = await person(browser, 'employee@demo.fluxorae.test', projectUrl);
+  await ops.page.getByRole('button', { name: 'Suggest freelancers' }).click();
+  await ops.page.getByRole('button', { name: 'Assign Fern Freelancer' }).click();
+  await expect(ops.page.getByTestId('members')).toContainText('Fern Freelancer (freelancer)');
+
+  // The AI risk check is for staff and advisory: it runs on request and ops decide.
+  const riskPanel = ops.page.getByTestId('risk');
+  await expect(riskPanel).toContainText('Not checked yet.');
+  await riskPanel.getByRole('button', { name: 'Check risk now' }).click();
+  await expect(riskPanel.getByTestId('risk-level')).toHaveText(/^(low|medium|high) risk$/);
+  await riskPanel.getByRole('button', { name: 'Dismiss' }).click();
+  await expect(riskPanel.getByTestId('risk-decision')).toHaveText('Dismissed.');
+  await expect(page.getByTestId('risk')).toHaveCount(0);
+
+  const fern = await person(browser, 'freelancer@demo.fluxorae.test', projectUrl);
+  await expect(fern.page.getByTestId('risk')).toHaveCount(0);
+  await milestone(fern.page, 0).getByRole('button', { name: 'Start work' }).click();
+  await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('In progress');
+  await milestone(fern.page, 0).getByLabel('What you delivered').fill('The storefront theme is on the staging site.');
+  await milestone(fern.page, 0).getByRole('button', { name: 'Submit for review' }).click();
+  await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('Submitted for QA');
+
+  await ops.page.reload();
+  await hydrated(ops.page);
+  for (const box of await milestone(ops.page, 0).getByRole('checkbox').all()) await box.check();
+  await milestone(ops.page, 0).getByRole('button', { name: 'Pass QA' }).click();
+  await expect(milestone(ops.page, 0).getByTestId('milestone-status')).toHaveText('Awaiting approval');
+  await expect(milestone(page, 0).getByTestId('milestone-status')).toHaveText('Awaiting approval', { timeout: 15_000 });
+  await milestone(page, 0).getByRole('button', { name: 'Approve and release' }).click();
+  await expect(milestone(page, 0).getByTestId('milestone-status')).toHaveText('Released');
+  // Only staff may take a release back.
+  await expect(milestone(page, 0).getByRole('button', { name: 'Refund after release' })).toHaveCount(0);
+
+  // Ops must say why; then the release is taken back and the customer refunded.
+  const m = milestone(ops.page, 0);
+  await expect(m.getByTestId('milestone-status')).toHaveText('Released', { timeout: 15_000 });
+  await m.getByRole('button', { name: 'Refund after release' }).click();
+  await expect(m).toContainText('Say why the customer is refunded');
+  await m.getByLabel('Note').fill('The theme was bought, not built, against the agreement.');
+  await m.getByRole('button', { name: 'Refund after release' }).click();
+  await expect(m.getByTestId('milestone-status')).toHaveText('Refunded');
+  await expect(milestone(page, 0).getByTestId('milestone-status')).toHaveText('Refunded', { timeout: 15_000 });
+  await expect(milestone(page, 0).getByTestId('refund')).toHaveText('Refund of $800.00: paid back to the card.');
+
+  // The customer's credit note, a page and a PDF, names the receipt it credits.
+  await page.reload();
+  await hydrated(page);
+  const credit = page.locator('[data-testid="document-link"][data-kind="credit_note"]');
+  await expect(credit).toContainText('$800.00');
+  await credit.getByRole('link', { name: /Credit note for/ }).click();
+  await page.waitForURL(/\/documents\/credit_note\/[0-9a-f-]{36}$/);
+  await expect(page.getByTestId('document-number')).toContainText(/No\. CN-\d{4}-\d{6}/);
+  await expect(page.getByTestId('document-total')).toHaveText('$800.00');
+  await expect(page.getByTestId('document')).toContainText('returned after its release');
+  const creditUrl = new URL(page.url()).pathname;
+  const creditPdf = await page.request.get(`${creditUrl}/pdf`);
+  expect(creditPdf.status()).toBe(200);
+  expect((await creditPdf.body()).subarray(0, 5).toString()).toBe('%PDF-');
+  expect((await fern.page.request.get(creditUrl)).status()).toBe(404);
+
+  // The freelancer's earnings say what went back, and the fee comes back on a credit note.
+  await fern.page.goto('/earnings');
+  await hydrated(fern.page);
+  const line = fern.page.getByRole('row').filter({ hasText: 'Refunded storefront' });
+  await expect(line.getByTestId('earning-note')).toHaveText('$800.00 refunded to the customer');
+  await expect(fern.page.getByTestId('available')).toHaveText('$0.00');
+  await fern.page.goto(projectUrl);
+  await hydrated(fern.page);
+  const feeCredit = fern.page.locator('[data-testid="document-link"][data-kind="fee_credit_note"]');
+  await expect(feeCredit).toContainText('$160.00');
+  await feeCredit.getByRole('link', { name: /Fee credit note for/ }).click();
+  await fern.page.waitForURL(/\/documents\/fee_credit_note\//);
+  await expect(fern.page.getByTestId('document-total')).toHaveText('$160.00');
+  await expect(fern.page.getByTestId('document')).toContainText('$640.00 was taken from your balance');
+
+  await ops.context.close();
+  await fern.context.close();
+});

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::server::payments::{stripe_signature, webhook};
-use domain::server::projects::{automation, flow};
+use domain::server::projects::{automation, flow, refunds};
 use domain::server::Services;
 use serde_json::json;
 
@@ -57,7 +57,8 @@ pub async fn stripe_webhook(
 }
 
 /// Runs the milestone flow's timed work every `every`: approvals whose window passed, reminders
-/// before that, webhook events that arrived before their payment, and the automation rules.
+/// before that, webhook events that arrived before their payment, refunds the provider has not
+/// taken yet, and the automation rules.
 pub fn start_scheduler(svc: Services, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -74,6 +75,11 @@ pub fn start_scheduler(svc: Services, every: Duration) {
             }
             if let Err(e) = webhook::retry_deferred(&svc).await {
                 tracing::warn!(error = %e, "deferred webhook events failed; retrying");
+            }
+            match refunds::retry_due(&svc).await {
+                Ok(n) if n > 0 => tracing::info!(n, "refunds paid on a later attempt"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "refund retries failed; retrying"),
             }
             match automation::run(&svc).await {
                 Ok(found) if found.total() > 0 => {

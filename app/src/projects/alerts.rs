@@ -72,6 +72,7 @@ fn Alert(
             {open.then(|| view! {
                 <div class="mt-2 flex flex-wrap gap-2">
                     {a.suggested.clone().map(|name| button("accept", format!("Make {name} the PM")))}
+                    {a.retry.then(|| button("accept", "Try the refund again".into()))}
                     {button("done", "Done".into())}
                     {button("dismiss", "Dismiss".into())}
                 </div>

@@ -3,8 +3,8 @@
 //! read.
 
 use domain::project::{
-    DraftView, EarningsView, FundOutcome, PayoutView, PricingRule, ProjectSummary, Suggestion,
-    WorkspaceView,
+    DraftView, EarningsView, FundOutcome, PayoutView, PricingRule, ProjectSummary, RiskPanel,
+    Suggestion, WorkspaceView,
 };
 #[cfg(feature = "ssr")]
 use domain::project::{MilestoneAction, ScopeDraft, StepInput};
@@ -20,7 +20,7 @@ use domain::roles::PlatformRole;
 #[cfg(feature = "ssr")]
 use domain::server::guard;
 #[cfg(feature = "ssr")]
-use domain::server::projects::{self, earnings, flow, funding, wizard};
+use domain::server::projects::{self, earnings, flow, funding, risk, wizard};
 
 #[cfg(feature = "ssr")]
 pub(crate) async fn signed_in(
@@ -193,6 +193,39 @@ pub async fn confirm_payment(payment: String) -> Result<FundOutcome, AppError> {
     funding::confirm(&svc, &user, id(&payment)?)
         .await
         .map_err(fail)
+}
+
+/// The project's latest AI risk check (staff).
+#[server(endpoint = "projects/risk")]
+pub async fn project_risk(project: String) -> Result<Option<RiskPanel>, AppError> {
+    let (svc, user) = signed_in().await?;
+    risk::current(&svc, &user, id(&project)?)
+        .await
+        .map_err(fail)
+}
+
+/// Runs the AI risk check on the project now (staff).
+#[server(endpoint = "projects/risk/assess")]
+pub async fn assess_risk(project: String) -> Result<RiskPanel, AppError> {
+    let (svc, user) = signed_in().await?;
+    risk::assess(&svc, &user, id(&project)?).await.map_err(fail)
+}
+
+/// Accepts (its actions become tasks) or dismisses a risk check (staff); answers the tasks
+/// added.
+#[server(endpoint = "projects/risk/decide")]
+pub async fn decide_risk(project: String, run: String, accept: bool) -> Result<usize, AppError> {
+    let (svc, user) = signed_in().await?;
+    risk::decide(
+        &svc,
+        &user,
+        id(&project)?,
+        id(&run)?,
+        accept,
+        &request_meta(),
+    )
+    .await
+    .map_err(fail)
 }
 
 /// Freelancers the matcher suggests for a project (staff).

@@ -6,6 +6,7 @@ pub mod api;
 pub mod chat;
 pub mod documents;
 pub mod files;
+mod risk;
 pub mod tasks;
 pub mod wizard;
 pub mod workspace;
@@ -125,10 +126,10 @@ pub fn EarningsPage() -> impl IntoView {
                     } else {
                         view! {
                             <table class=format!("{TABLE} mt-2")>
-                                <thead><tr><th class="py-2 pr-4">"Project"</th><th class="pr-4">"Milestone"</th><th class="pr-4">"Released"</th><th class="pr-4">"Fee"</th><th>"Earned"</th></tr></thead>
+                                <thead><tr><th class="py-2 pr-4">"Project"</th><th class="pr-4">"Milestone"</th><th class="pr-4">"Released"</th><th class="pr-4">"Fee"</th><th class="pr-4">"Earned"</th><th>"Note"</th></tr></thead>
                                 <tbody>
                                     {e.lines.into_iter().map(|l| view! {
-                                        <tr><td class="py-2 pr-4">{l.project}</td><td class="pr-4">{l.milestone}</td><td class="pr-4">{l.gross.to_string()}</td><td class="pr-4">{l.fee.to_string()}</td><td>{l.net.to_string()}</td></tr>
+                                        <tr><td class="py-2 pr-4">{l.project}</td><td class="pr-4">{l.milestone}</td><td class="pr-4">{l.gross.to_string()}</td><td class="pr-4">{l.fee.to_string()}</td><td class="pr-4">{l.net.to_string()}</td><td data-testid="earning-note">{l.reversed.map(|r| format!("{r} refunded to the customer"))}</td></tr>
                                     }).collect_view()}
                                 </tbody>
                             </table>

@@ -147,6 +147,7 @@ fn Workspace(ws: WorkspaceView, reload: Callback<()>) -> impl IntoView {
         {ws.pending_payment.map(|p| view! { <ConfirmPayment payment=p.to_string() reload /> })}
         {(party == Party::Staff).then(|| view! { <Assign project=project.clone() has_freelancer reload /> })}
         {(party == Party::Staff).then(|| view! { <crate::talent::Applications project=project.clone() reload /> })}
+        {(party == Party::Staff).then(|| view! { <super::risk::Risk project=project.clone() reload /> })}
         <h2 class=format!("{H2} mt-8")>"Milestones"</h2>
         <ol class="mt-3 grid gap-4">
             {ws.milestones.clone().into_iter().map(|m| view! { <Milestone m party project=project.clone() reload /> }).collect_view()}
@@ -327,7 +328,11 @@ fn Milestone(
         }
     };
     let has = |a: A| actions.contains(&a);
-    let needs_note = has(A::RequestChanges) || has(A::Dispute) || has(A::QaFail) || has(A::Resolve);
+    let needs_note = has(A::RequestChanges)
+        || has(A::Dispute)
+        || has(A::QaFail)
+        || has(A::Resolve)
+        || has(A::Reverse);
 
     view! {
         <li class=CARD data-testid="milestone" data-status=m.status.as_str()>
@@ -341,6 +346,7 @@ fn Milestone(
             {(m.released.minor > 0 || m.refunded.minor > 0).then(|| view! {
                 <p class="mt-1 text-sm">{format!("Released {} · refunded {}", m.released, m.refunded)}</p>
             })}
+            {m.refunds.iter().map(|r| view! { <p class="mt-1 text-sm" data-testid="refund">{r.clone()}</p> }).collect_view()}
             <p class="mt-2 text-sm font-medium">"Acceptance criteria"</p>
             <ul class="ml-5 list-disc text-sm">{criteria.iter().map(|c| view! { <li>{c.clone()}</li> }).collect_view()}</ul>
             {m.submission.clone().map(|s| view! {

@@ -10,7 +10,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::projects::{access, is_staff};
-use crate::invoice::{fee_invoice, number, receipt, DocKind, DocParty, Document, DocumentLink};
+use crate::invoice::{
+    credit_note, fee_credit_note, fee_invoice, number, receipt, DocKind, DocParty, Document,
+    DocumentLink,
+};
 use crate::money::{Currency, Money};
 use crate::project::Party;
 use crate::server::audit::{self, AuditEvent};
@@ -137,7 +140,117 @@ pub async fn fee_invoice_for(
     .await
 }
 
-/// The document of `kind` about `subject` (a payment or a milestone id).
+/// The number of the document of `kind` about `subject`, if it was issued.
+async fn issued_number(
+    svc: &Services,
+    kind: DocKind,
+    subject: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(sqlx::query_scalar!(
+        "SELECT number FROM documents WHERE kind = $1 AND subject = $2",
+        kind.as_str(),
+        subject
+    )
+    .fetch_optional(&svc.db)
+    .await?)
+}
+
+/// The credit note for a refund, for its customer or staff.
+pub async fn credit_note_for(
+    svc: &Services,
+    user: &SessionUser,
+    refund: Uuid,
+) -> Result<Document, AppError> {
+    let r = sqlx::query!(
+        r#"SELECT r.customer_id, r.payment_id, r.amount_minor, r.currency, r.reason,
+                  m.title, m.project_id, p.title AS project, u.display_name, u.email
+           FROM refunds r
+           JOIN milestones m ON m.id = r.milestone_id
+           JOIN projects p ON p.id = m.project_id
+           JOIN users u ON u.id = r.customer_id
+           WHERE r.id = $1"#,
+        refund
+    )
+    .fetch_optional(&svc.db)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    if r.customer_id != user.id.0 && !is_staff(user) {
+        return Err(AppError::NotFound);
+    }
+    let receipt =
+        issued_number(svc, DocKind::Receipt, &format!("payment:{}", r.payment_id)).await?;
+    let draft = credit_note(
+        String::new(),
+        String::new(),
+        r.project,
+        party(r.display_name, r.email),
+        &r.title,
+        Money::new(r.amount_minor, currency(&r.currency)),
+        r.reason == "after_release",
+        receipt.as_deref(),
+    );
+    issue(
+        svc,
+        &format!("refund:{refund}"),
+        r.customer_id,
+        Some(r.project_id),
+        draft,
+    )
+    .await
+}
+
+/// The fee credit note for a release that was taken back, for its freelancer or staff.
+pub async fn fee_credit_note_for(
+    svc: &Services,
+    user: &SessionUser,
+    milestone: Uuid,
+) -> Result<Document, AppError> {
+    let m = sqlx::query!(
+        r#"SELECT m.title, m.reversed_minor, m.fee_bps, m.currency, m.freelancer_id, m.project_id,
+                  p.title AS project, u.display_name AS "name?", u.email AS "email?"
+           FROM milestones m
+           JOIN projects p ON p.id = m.project_id
+           LEFT JOIN users u ON u.id = m.freelancer_id
+           WHERE m.id = $1"#,
+        milestone
+    )
+    .fetch_optional(&svc.db)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let Some(freelancer) = m.freelancer_id else {
+        return Err(AppError::NotFound);
+    };
+    if freelancer != user.id.0 && !is_staff(user) {
+        return Err(AppError::NotFound);
+    }
+    if m.reversed_minor <= 0 {
+        return Err(AppError::Conflict(
+            "A fee credit note is issued once a release is taken back.".into(),
+        ));
+    }
+    let invoice =
+        issued_number(svc, DocKind::FeeInvoice, &format!("milestone:{milestone}")).await?;
+    let draft = fee_credit_note(
+        String::new(),
+        String::new(),
+        m.project,
+        party(m.name.unwrap_or_default(), m.email.unwrap_or_default()),
+        &m.title,
+        Money::new(m.reversed_minor, currency(&m.currency)),
+        m.fee_bps.unwrap_or(0).max(0) as u32,
+        invoice.as_deref(),
+    );
+    issue(
+        svc,
+        &format!("milestone:{milestone}"),
+        freelancer,
+        Some(m.project_id),
+        draft,
+    )
+    .await
+}
+
+/// The document of `kind` about `subject` (a payment, a milestone or a refund id).
 pub async fn get(
     svc: &Services,
     user: &SessionUser,
@@ -147,6 +260,8 @@ pub async fn get(
     match kind {
         DocKind::Receipt => receipt_for(svc, user, subject).await,
         DocKind::FeeInvoice => fee_invoice_for(svc, user, subject).await,
+        DocKind::CreditNote => credit_note_for(svc, user, subject).await,
+        DocKind::FeeCreditNote => fee_credit_note_for(svc, user, subject).await,
     }
 }
 
@@ -234,8 +349,9 @@ async fn issue(
     Ok(doc)
 }
 
-/// The receipts and fee invoices of a project that `user` may open: receipts for its customer,
-/// fee invoices for its freelancers (their own), all of them for staff.
+/// The documents of a project that `user` may open: receipts and credit notes for its
+/// customer, fee invoices and fee credit notes for its freelancers (their own), all of them for
+/// staff.
 pub async fn for_project(
     svc: &Services,
     user: &SessionUser,
@@ -261,10 +377,27 @@ pub async fn for_project(
                 at: rfc3339(p.updated_at),
             });
         }
+        for r in sqlx::query!(
+            "SELECT r.id, r.amount_minor, r.currency, r.created_at, m.title FROM refunds r
+             JOIN milestones m ON m.id = r.milestone_id
+             WHERE m.project_id = $1 ORDER BY r.created_at",
+            project
+        )
+        .fetch_all(&svc.db)
+        .await?
+        {
+            out.push(DocumentLink {
+                kind: DocKind::CreditNote,
+                subject: r.id,
+                title: format!("Credit note for “{}”", r.title),
+                amount: Money::new(r.amount_minor, currency(&r.currency)),
+                at: rfc3339(r.created_at),
+            });
+        }
     }
     if matches!(party, Party::Freelancer | Party::Staff) {
         for m in sqlx::query!(
-            "SELECT id, title, released_minor, fee_bps, currency, updated_at FROM milestones
+            "SELECT id, title, released_minor, reversed_minor, fee_bps, currency, updated_at FROM milestones
              WHERE project_id = $1 AND released_minor > 0 AND ($2 OR freelancer_id = $3)
              ORDER BY position",
             project,
@@ -275,13 +408,24 @@ pub async fn for_project(
         .await?
         {
             let released = Money::new(m.released_minor, currency(&m.currency));
+            let fee_bps = m.fee_bps.unwrap_or(0).max(0) as u32;
             out.push(DocumentLink {
                 kind: DocKind::FeeInvoice,
                 subject: m.id,
                 title: format!("Fee invoice for “{}”", m.title),
-                amount: crate::project::fee(released, m.fee_bps.unwrap_or(0).max(0) as u32),
+                amount: crate::project::fee(released, fee_bps),
                 at: rfc3339(m.updated_at),
             });
+            if m.reversed_minor > 0 {
+                let reversed = Money::new(m.reversed_minor, currency(&m.currency));
+                out.push(DocumentLink {
+                    kind: DocKind::FeeCreditNote,
+                    subject: m.id,
+                    title: format!("Fee credit note for “{}”", m.title),
+                    amount: crate::project::fee(reversed, fee_bps),
+                    at: rfc3339(m.updated_at),
+                });
+            }
         }
     }
     Ok(out)

@@ -12,15 +12,19 @@
 //!
 //! - A freelancer's rating below [`LOW_RATING`] over at least [`LOW_RATING_MIN_REVIEWS`]
 //!   reviews: QA get an audit task (once per freelancer).
+//! - A refund the provider refused, or has not taken after
+//!   [`refunds::ALERT_AFTER_ATTEMPTS`] tries: admins are told, and may try it again from the
+//!   alert once the cause is fixed.
 
 use serde_json::json;
 use uuid::Uuid;
 
+use super::refunds;
 use crate::automation::{
     follow_up_draft, overdue_title, AlertRule, OpsAlert, CUSTOMER_IDLE_DAYS, HELD_FUNDS_ALERT_DAYS,
     LOW_RATING, LOW_RATING_MIN_REVIEWS,
 };
-use crate::money::Money;
+use crate::money::{Currency, Money};
 use crate::project::DraftAnalysis;
 use crate::server::audit::{self, AuditEvent};
 use crate::server::{rfc3339, RequestMeta, Services};
@@ -40,12 +44,19 @@ pub struct Found {
     pub idle: usize,
     /// QA audits asked for.
     pub low_ratings: usize,
+    /// Refunds not paid.
+    pub refunds_failing: usize,
 }
 
 impl Found {
     /// All of them.
     pub fn total(&self) -> usize {
-        self.pm_suggested + self.overdue + self.held_long + self.idle + self.low_ratings
+        self.pm_suggested
+            + self.overdue
+            + self.held_long
+            + self.idle
+            + self.low_ratings
+            + self.refunds_failing
     }
 }
 
@@ -89,6 +100,7 @@ pub async fn run(svc: &Services) -> Result<Found, AppError> {
         held_long: held_long(svc).await?,
         idle: idle_customers(svc).await?,
         low_ratings: low_ratings(svc).await?,
+        refunds_failing: refunds_failing(svc).await?,
     })
 }
 
@@ -332,11 +344,54 @@ async fn low_ratings(svc: &Services) -> Result<usize, AppError> {
     Ok(n)
 }
 
+/// Refunds the provider refused, or has not taken after several tries.
+async fn refunds_failing(svc: &Services) -> Result<usize, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT r.id, r.amount_minor, r.currency, r.status, r.attempts, r.last_error,
+                  m.id AS milestone, m.title, m.project_id
+           FROM refunds r JOIN milestones m ON m.id = r.milestone_id
+           WHERE (r.status = 'failed' OR (r.status = 'pending' AND r.attempts >= $1))
+             AND NOT EXISTS (SELECT 1 FROM ops_alerts a WHERE a.rule = 'refund_failing' AND a.subject = 'refund:' || r.id::text)
+           LIMIT 500"#,
+        refunds::ALERT_AFTER_ATTEMPTS
+    )
+    .fetch_all(&svc.db)
+    .await?;
+    let mut n = 0;
+    for r in rows {
+        let amount = Money::new(r.amount_minor, r.currency.parse().unwrap_or(Currency::USD));
+        let title = format!("Refund of {amount} for “{}” is not paid", r.title);
+        let body = format!(
+            "{} after {} attempt{}: {}. The customer is owed it in the ledger. Fix the cause at the payment provider, then try it again here.",
+            if r.status == "failed" { "The payment provider refused it" } else { "The payment provider has not taken it" },
+            r.attempts,
+            if r.attempts == 1 { "" } else { "s" },
+            r.last_error.as_deref().unwrap_or("no answer")
+        );
+        let found = raise(
+            svc,
+            Finding {
+                rule: AlertRule::RefundFailing,
+                subject: format!("refund:{}", r.id),
+                project: Some(r.project_id),
+                milestone: Some(r.milestone),
+                talent: None,
+                title: &title,
+                body: &body,
+                suggested: None,
+            },
+        )
+        .await?;
+        n += usize::from(found);
+    }
+    Ok(n)
+}
+
 /// The alerts ops see: open ones first, then the latest handled, 200 at most.
 pub async fn alerts(svc: &Services) -> Result<Vec<OpsAlert>, AppError> {
     Ok(sqlx::query!(
         r#"SELECT a.id, a.rule, a.project_id, p.title AS "project?", a.title, a.body, a.status,
-                  a.created_at, u.display_name AS "suggested?"
+                  a.created_at, u.display_name AS "suggested?", a.subject
            FROM ops_alerts a
            LEFT JOIN projects p ON p.id = a.project_id
            LEFT JOIN users u ON u.id = a.suggested_user
@@ -354,6 +409,9 @@ pub async fn alerts(svc: &Services) -> Result<Vec<OpsAlert>, AppError> {
             title: r.title,
             body: r.body,
             suggested: r.suggested,
+            retry: r.rule == AlertRule::RefundFailing.as_str()
+                && r.status == "open"
+                && r.subject.starts_with("refund:"),
             status: r.status,
             at: rfc3339(r.created_at),
         })
@@ -364,7 +422,7 @@ pub async fn alerts(svc: &Services) -> Result<Vec<OpsAlert>, AppError> {
 /// What staff do with an alert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Handling {
-    /// Take the suggestion (the suggested PM joins the project).
+    /// Take the suggestion (the suggested PM joins the project), or try a failed refund again.
     Accept,
     /// Dealt with.
     Done,
@@ -383,6 +441,9 @@ pub async fn handle(
     if !super::is_staff(staff) {
         return Err(AppError::Forbidden);
     }
+    if how == Handling::Accept {
+        retry_refund(svc, alert).await?;
+    }
     let mut tx = svc.db.begin().await?;
     let a = sqlx::query!(
         "SELECT rule, project_id, status, suggested_user FROM ops_alerts WHERE id = $1 FOR UPDATE",
@@ -398,6 +459,7 @@ pub async fn handle(
         )));
     }
     let status = match how {
+        Handling::Accept if a.rule == AlertRule::RefundFailing.as_str() => "accepted",
         Handling::Accept => {
             let (Some(project), Some(pm)) = (
                 a.project_id,
@@ -445,4 +507,42 @@ pub async fn handle(
         super::publish(svc, project, "members", json!({})).await;
     }
     Ok(())
+}
+
+/// Accepting a failed-refund alert tries the refund again now; while the provider still does not
+/// take it, the alert stays open and the answer says why.
+async fn retry_refund(svc: &Services, alert: Uuid) -> Result<(), AppError> {
+    let Some(a) = sqlx::query!(
+        "SELECT rule, subject, status FROM ops_alerts WHERE id = $1",
+        alert
+    )
+    .fetch_optional(&svc.db)
+    .await?
+    else {
+        return Err(AppError::NotFound);
+    };
+    if a.rule != AlertRule::RefundFailing.as_str() || a.status != "open" {
+        return Ok(());
+    }
+    let Some(refund) = a
+        .subject
+        .strip_prefix("refund:")
+        .and_then(|id| Uuid::parse_str(id).ok())
+    else {
+        return Err(AppError::Internal);
+    };
+    let mut conn = svc.db.acquire().await?;
+    refunds::requeue(&mut conn, refund).await?;
+    drop(conn);
+    match refunds::pay(svc, refund).await? {
+        refunds::Outcome::Paid => Ok(()),
+        refunds::Outcome::Busy => Err(AppError::Conflict(
+            "This refund is being tried right now; look again in a minute.".into(),
+        )),
+        refunds::Outcome::Pending(why) | refunds::Outcome::Failed(why) => {
+            Err(AppError::Conflict(format!(
+                "The payment provider still did not take the refund ({why}). The alert stays open."
+            )))
+        }
+    }
 }

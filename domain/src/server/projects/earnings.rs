@@ -60,7 +60,7 @@ pub async fn set_pricing(
 pub async fn earnings(svc: &Services, freelancer: &SessionUser) -> Result<EarningsView, AppError> {
     let c = Currency::USD;
     let rows = sqlx::query!(
-        "SELECT m.title, m.released_minor, m.fee_bps, m.updated_at, p.title AS project
+        "SELECT m.title, m.released_minor, m.reversed_minor, m.fee_bps, m.updated_at, p.title AS project
          FROM milestones m JOIN projects p ON p.id = m.project_id
          WHERE m.freelancer_id = $1 AND m.released_minor > 0 AND m.currency = $2
          ORDER BY m.updated_at DESC",
@@ -72,7 +72,8 @@ pub async fn earnings(svc: &Services, freelancer: &SessionUser) -> Result<Earnin
     let lines: Vec<EarningLine> = rows
         .into_iter()
         .map(|r| {
-            let gross = Money::new(r.released_minor, c);
+            // A release taken back gives its fee back too (the ledger's reverse_release).
+            let gross = Money::new(r.released_minor - r.reversed_minor, c);
             let f = fee(gross, r.fee_bps.unwrap_or(0).max(0) as u32);
             EarningLine {
                 project: r.project,
@@ -80,6 +81,7 @@ pub async fn earnings(svc: &Services, freelancer: &SessionUser) -> Result<Earnin
                 gross,
                 fee: f,
                 net: Money::new(gross.minor - f.minor, c),
+                reversed: (r.reversed_minor > 0).then(|| Money::new(r.reversed_minor, c)),
                 at: rfc3339(r.updated_at),
             }
         })

@@ -8,12 +8,13 @@ use serde_json::json;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
+use super::refunds::{self, Reason};
 use crate::ai::builtin::QaChecker;
 use crate::ai::{Need, QaInput, TalentKind};
-use crate::ledger::Movement;
+use crate::ledger::{Account, Movement};
 use crate::money::{Currency, Money};
 use crate::project::{
-    milestone_activity, step, MilestoneAction, MilestoneStatus, Party, Resolution, StepError,
+    fee, milestone_activity, step, MilestoneAction, MilestoneStatus, Party, Resolution, StepError,
     StepInput, Suggestion,
 };
 use crate::roles::PlatformRole;
@@ -82,7 +83,7 @@ pub async fn act(
     let mut tx = svc.db.begin().await?;
     let m = sqlx::query!(
         "SELECT m.status, m.amount_minor, m.currency, m.fee_bps, m.freelancer_id, m.acceptance_criteria,
-                m.title, p.customer_id
+                m.title, m.released_minor, m.reversed_minor, p.customer_id
          FROM milestones m JOIN projects p ON p.id = m.project_id
          WHERE m.id = $1 FOR UPDATE OF m",
         milestone
@@ -97,6 +98,8 @@ pub async fn act(
     let fee_bps = m.fee_bps.unwrap_or(0).max(0) as u32;
     let mut released = 0i64;
     let mut refunded = 0i64;
+    let mut reversed = 0i64;
+    let mut refund = None;
 
     match action {
         MilestoneAction::Start => {
@@ -228,6 +231,17 @@ pub async fn act(
                     json!({ "milestone": milestone, "dispute": true }),
                 )
                 .await?;
+                refund = Some(
+                    refunds::record(
+                        &mut tx,
+                        milestone,
+                        m.customer_id,
+                        to_customer,
+                        Reason::Dispute,
+                        input.note.trim(),
+                    )
+                    .await?,
+                );
             }
             let outcome = match resolution {
                 Resolution::Release => "release",
@@ -247,6 +261,62 @@ pub async fn act(
             released = to_freelancer.minor;
             refunded = to_customer.minor;
         }
+        MilestoneAction::Reverse => {
+            let freelancer = m.freelancer_id.ok_or(AppError::Internal)?;
+            let back = Money::new(m.released_minor - m.reversed_minor, c);
+            if back.minor <= 0 {
+                return Err(AppError::Conflict(
+                    "Nothing released on this milestone is left to take back.".into(),
+                ));
+            }
+            // The freelancer's share must still be with the platform. A payout since the
+            // release would leave their balance short; the ledger would refuse it as well, but
+            // this says so in words ops can act on.
+            let share = Money::new(back.minor - fee(back, fee_bps).minor, c);
+            let left =
+                ledger::available(&mut tx, Account::FreelancerPayable(freelancer), c).await?;
+            if left.minor < share.minor {
+                return Err(AppError::Conflict(format!(
+                    "The freelancer has {left} left of the {share} released to them (the rest was paid out), so this release cannot be taken back here. Settle it with the freelancer first."
+                )));
+            }
+            book(
+                &mut tx,
+                Movement::reverse_release(
+                    format!("reverse_release:{milestone}"),
+                    milestone,
+                    freelancer,
+                    back,
+                    fee_bps,
+                ),
+                json!({ "milestone": milestone, "reason": input.note.trim() }),
+            )
+            .await?;
+            book(
+                &mut tx,
+                Movement::refund(
+                    format!("refund_after_release:{milestone}"),
+                    milestone,
+                    m.customer_id,
+                    back,
+                ),
+                json!({ "milestone": milestone, "after_release": true }),
+            )
+            .await?;
+            refund = Some(
+                refunds::record(
+                    &mut tx,
+                    milestone,
+                    m.customer_id,
+                    back,
+                    Reason::AfterRelease,
+                    input.note.trim(),
+                )
+                .await?,
+            );
+            refunded = back.minor;
+            reversed = back.minor;
+        }
         MilestoneAction::Fund | MilestoneAction::RequestChanges => {}
     }
 
@@ -255,13 +325,15 @@ pub async fn act(
         "UPDATE milestones SET status = $2,
            approve_by = CASE WHEN $2 = 'awaiting_approval' THEN now() + make_interval(days => $3::int) END,
            reminded_at = CASE WHEN $2 = 'awaiting_approval' THEN NULL ELSE reminded_at END,
-           released_minor = released_minor + $4, refunded_minor = refunded_minor + $5
+           released_minor = released_minor + $4, refunded_minor = refunded_minor + $5,
+           reversed_minor = reversed_minor + $6
          WHERE id = $1",
         milestone,
         to.as_str(),
         rule.auto_approve_days as i32,
         released,
-        refunded
+        refunded,
+        reversed
     )
     .execute(&mut *tx)
     .await?;
@@ -275,7 +347,7 @@ pub async fn act(
         from.as_str(),
         to.as_str(),
         input.note.trim(),
-        json!({ "released_minor": released, "refunded_minor": refunded, "fee_bps": fee_bps })
+        json!({ "released_minor": released, "refunded_minor": refunded, "reversed_minor": reversed, "fee_bps": fee_bps })
     )
     .execute(&mut *tx)
     .await?;
@@ -291,6 +363,7 @@ pub async fn act(
     let mut ev = AuditEvent::new(match action {
         MilestoneAction::Approve | MilestoneAction::AutoApprove => "milestone.released",
         MilestoneAction::Resolve => "milestone.dispute_resolved",
+        MilestoneAction::Reverse => "milestone.release_reversed",
         MilestoneAction::Dispute => "milestone.disputed",
         _ => "milestone.step",
     })
@@ -304,12 +377,11 @@ pub async fn act(
     super::workspace::record(&mut tx, project, actor.id(), &line).await?;
     tx.commit().await?;
 
-    if refunded > 0 {
-        if let Err(e) =
-            super::funding::pay_refund(svc, milestone, m.customer_id, Money::new(refunded, c)).await
-        {
-            // The refund is owed in the ledger; the provider's part is retried by the jobs.
-            tracing::error!(%milestone, error = %e, "a dispute's refund was booked but not yet paid");
+    if let Some(id) = refund {
+        // The refund is owed in the ledger and recorded; a provider that does not take it now
+        // is asked again by the scheduler.
+        if let Err(e) = refunds::pay(svc, id).await {
+            tracing::error!(%milestone, refund = %id, error = %e, "a refund was booked but not yet paid");
         }
     }
     super::publish(svc, project, "milestone", json!({ "milestone": milestone })).await;
@@ -355,6 +427,22 @@ pub(crate) async fn assign_in(
         return Err(AppError::field(
             "freelancer",
             "Only freelancers can be assigned to deliver a project.",
+        ));
+    }
+    // Only a profile ops approved delivers work, whichever way the name reached the form.
+    let status = sqlx::query_scalar!(
+        "SELECT status FROM talent_profiles WHERE user_id = $1",
+        freelancer
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if status.as_deref() != Some("approved") {
+        return Err(AppError::field(
+            "freelancer",
+            format!(
+                "{} cannot be assigned until ops approve their freelancer profile.",
+                who.display_name
+            ),
         ));
     }
     super::add_member(tx, project, freelancer, "freelancer", staff.id.0).await?;

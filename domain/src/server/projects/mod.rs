@@ -1,5 +1,5 @@
 //! Projects in Postgres: the wizard ([`wizard`]), paying into held funds ([`funding`]), the
-//! milestone flow ([`flow`]), freelancers' earnings and payouts ([`earnings`]), and the
+//! milestone flow ([`flow`]), refunds paid through the provider ([`refunds`]), freelancers' earnings and payouts ([`earnings`]), and the
 //! workspace view and who may see it (here).
 //!
 //! Who may see a project: its customer, the freelancers assigned to it, and Fluxorae staff
@@ -11,6 +11,8 @@ pub mod chat;
 pub mod earnings;
 pub mod flow;
 pub mod funding;
+pub mod refunds;
+pub mod risk;
 pub mod wizard;
 pub mod workspace;
 
@@ -133,6 +135,21 @@ fn currency(code: &str) -> Currency {
     code.parse().unwrap_or(Currency::USD)
 }
 
+/// Where a refund stands, in words for the workspace.
+fn refund_line(amount: Money, status: &str, attempts: i32) -> String {
+    match status {
+        "paid" => format!("Refund of {amount}: paid back to the card."),
+        "failed" => format!(
+            "Refund of {amount}: the payment provider refused it; our team has been told and will sort it out."
+        ),
+        _ if attempts == 0 => format!("Refund of {amount}: being sent to the payment provider."),
+        _ => format!(
+            "Refund of {amount}: the payment provider has not taken it yet (tried {attempts} time{}); it is tried again automatically.",
+            if attempts == 1 { "" } else { "s" }
+        ),
+    }
+}
+
 fn status(s: &str) -> MilestoneStatus {
     MilestoneStatus::parse(s).unwrap_or(MilestoneStatus::Unfunded)
 }
@@ -184,6 +201,13 @@ pub async fn workspace(
     .await?;
     let ids: Vec<Uuid> = ms.iter().map(|m| m.id).collect();
 
+    let refunds = sqlx::query!(
+        "SELECT milestone_id, amount_minor, currency, status, attempts FROM refunds
+         WHERE milestone_id = ANY($1) ORDER BY created_at",
+        &ids
+    )
+    .fetch_all(db)
+    .await?;
     let subs = sqlx::query!(
         "SELECT DISTINCT ON (s.milestone_id) s.milestone_id, s.id, s.notes, s.links, s.qa_run, s.created_at,
                 u.display_name
@@ -282,6 +306,17 @@ pub async fn workspace(
                 approve_by: m.approve_by.map(rfc3339),
                 released: Money::new(m.released_minor, c),
                 refunded: Money::new(m.refunded_minor, c),
+                refunds: refunds
+                    .iter()
+                    .filter(|r| r.milestone_id == m.id)
+                    .map(|r| {
+                        refund_line(
+                            Money::new(r.amount_minor, currency(&r.currency)),
+                            &r.status,
+                            r.attempts,
+                        )
+                    })
+                    .collect(),
                 actions,
                 qa_suggestion: submission
                     .and_then(|s| s.qa_run)
@@ -376,5 +411,26 @@ pub async fn publish(svc: &Services, project: Uuid, kind: &str, data: serde_json
         .await;
     if let Err(e) = sent {
         tracing::warn!(error = %e, %project, "could not publish a project event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refund_says_where_it_stands() {
+        let usd = Money::new(80_000, Currency::USD);
+        assert_eq!(
+            refund_line(usd, "paid", 1),
+            "Refund of $800.00: paid back to the card."
+        );
+        assert_eq!(
+            refund_line(usd, "pending", 0),
+            "Refund of $800.00: being sent to the payment provider."
+        );
+        assert!(refund_line(usd, "pending", 1).contains("(tried 1 time)"));
+        assert!(refund_line(usd, "pending", 3).contains("(tried 3 times)"));
+        assert!(refund_line(usd, "failed", 2).contains("refused it"));
     }
 }

@@ -18,8 +18,8 @@ use crate::server::{rfc3339, RequestMeta, Services};
 use crate::site::media::clean_filename;
 use crate::user::SessionUser;
 use crate::workspace::{
-    format_date, may_edit_task, overdue, sniff, sort_tasks, today, ActivityItem, FileView,
-    Priority, TaskInput, TaskStatus, TaskView,
+    format_date, may_edit_task, overdue, sniff, sort_tasks, today, ActivityItem, CheckedTask,
+    FileView, Priority, TaskInput, TaskStatus, TaskView,
 };
 use crate::{AppError, FieldError};
 
@@ -140,6 +140,39 @@ async fn on_project(conn: &mut PgConnection, project: Uuid, who: Uuid) -> Result
     .await?)
 }
 
+/// Puts a checked task in the "To do" column with its activity line, in the caller's
+/// transaction.
+pub(super) async fn insert_task(
+    conn: &mut PgConnection,
+    project: Uuid,
+    by: Uuid,
+    t: &CheckedTask,
+) -> Result<Uuid, AppError> {
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        "INSERT INTO project_tasks (id, project_id, title, notes, priority, assignee_id, due_on, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        id,
+        project,
+        t.title,
+        t.notes,
+        t.priority.as_str(),
+        t.assignee,
+        t.due,
+        by
+    )
+    .execute(&mut *conn)
+    .await?;
+    record(
+        conn,
+        project,
+        Some(by),
+        &format!("added the task “{}”", t.title),
+    )
+    .await?;
+    Ok(id)
+}
+
 /// Adds a task to the "To do" column.
 pub async fn add_task(
     svc: &Services,
@@ -159,28 +192,7 @@ pub async fn add_task(
             ));
         }
     }
-    let id = Uuid::now_v7();
-    sqlx::query!(
-        "INSERT INTO project_tasks (id, project_id, title, notes, priority, assignee_id, due_on, created_by)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        id,
-        project,
-        t.title,
-        t.notes,
-        t.priority.as_str(),
-        t.assignee,
-        t.due,
-        user.id.0
-    )
-    .execute(&mut *tx)
-    .await?;
-    record(
-        &mut tx,
-        project,
-        Some(user.id.0),
-        &format!("added the task “{}”", t.title),
-    )
-    .await?;
+    let id = insert_task(&mut tx, project, user.id.0, &t).await?;
     audit::append(
         &mut tx,
         AuditEvent::by("task.added", user)
