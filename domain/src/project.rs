@@ -999,6 +999,10 @@ pub struct EarningsView {
     pub in_progress: Money,
     /// Released milestones, newest first.
     pub lines: Vec<EarningLine>,
+    /// Where payouts go: `none` (not set up), `onboarding` (the provider's form is not
+    /// finished) or `ready`.
+    #[serde(default)]
+    pub payout_account: String,
     /// Payouts, newest first.
     pub payouts: Vec<PayoutView>,
 }
@@ -1192,7 +1196,8 @@ mod tests {
         );
         assert_eq!(available(S::Funded, Party::Freelancer), vec![A::Start]);
         assert!(available(S::Unfunded, Party::Customer).is_empty());
-        assert!(available(S::Released, Party::Staff).is_empty());
+        assert_eq!(available(S::Released, Party::Staff), vec![A::Reverse]);
+        assert!(available(S::Refunded, Party::Staff).is_empty());
     }
 
     #[test]

@@ -356,12 +356,31 @@ async fn a_brief_becomes_a_funded_project_delivered_and_paid_minus_the_fee(owner
         too_much.message_for("amount"),
         Some("You can be paid at most $1,200.00 now.")
     );
+    // Paid only to an account of theirs at the provider, set up once.
+    let no_account =
+        earnings::request_payout(&svc, &c.freelancer, "1,000.50", &meta("203.0.113.65"))
+            .await
+            .unwrap_err();
+    assert_eq!(
+        no_account.message_for("amount"),
+        Some("Set up where you are paid first (Set up payouts).")
+    );
+    assert_eq!(e.payout_account, "none");
+    let back = earnings::set_up_payouts(&svc, &c.freelancer, &meta("203.0.113.65"))
+        .await
+        .unwrap();
+    assert_eq!(back, "http://localhost:3000/earnings");
+    assert_eq!(
+        earnings::set_up_payouts(&svc, &c.customer, &meta("203.0.113.65")).await,
+        Err(AppError::Forbidden)
+    );
     let p = earnings::request_payout(&svc, &c.freelancer, "1,000.50", &meta("203.0.113.65"))
         .await
         .unwrap();
     assert_eq!(p.status, "paid");
     let e = earnings::earnings(&svc, &c.freelancer).await.unwrap();
     assert_eq!((e.available.minor, e.paid_out.minor), (19_950, 100_050));
+    assert_eq!(e.payout_account, "ready");
     verify(&svc).await;
 }
 
@@ -1576,6 +1595,9 @@ async fn a_release_already_paid_out_is_not_taken_back(owner: PgPool) {
         .await
         .unwrap();
     let available = balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await;
+    earnings::set_up_payouts(&svc, &c.freelancer, &meta("203.0.113.63"))
+        .await
+        .unwrap();
     earnings::request_payout(
         &svc,
         &c.freelancer,
@@ -1833,7 +1855,7 @@ async fn staff_check_a_projects_risk_and_accepting_puts_its_actions_on_the_board
     step(&svc, &c.freelancer, ms[0], A::Start, StepInput::default())
         .await
         .unwrap();
-    sqlx::query("UPDATE milestones SET due_at = now() - interval '10 days 1 hour' WHERE id = $1")
+    sqlx::query("UPDATE milestones SET due_at = now() - interval '9 days 23 hours' WHERE id = $1")
         .bind(ms[0])
         .execute(&owner)
         .await
@@ -1885,14 +1907,16 @@ async fn staff_check_a_projects_risk_and_accepting_puts_its_actions_on_the_board
         risk::current(&svc, &c.employee, project).await.unwrap(),
         Some(r.clone())
     );
-    // Logged as an AI run about the project.
+    // Logged as an AI run about the project (runs are read in the platform's scope).
+    let mut tx = domain::server::db::platform_tx(&svc.db).await.unwrap();
     let logged: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM ai_runs WHERE analyzer = 'project_risk' AND subject = $1",
     )
     .bind(format!("project:{project}"))
-    .fetch_one(&owner)
+    .fetch_one(&mut *tx)
     .await
     .unwrap();
+    tx.commit().await.unwrap();
     assert_eq!(logged, 1);
 
     // Accepting puts each suggested action on the board, once.
@@ -1986,4 +2010,210 @@ async fn staff_check_a_projects_risk_and_accepting_puts_its_actions_on_the_board
     assert!(feed
         .iter()
         .any(|a| a.summary.contains("dismissed the AI risk check")));
+}
+
+/// Stripe's Connect endpoints as a local server: one Express account, ready once `ready` is
+/// set; it keeps what each call carried.
+#[derive(Clone, Default)]
+struct ConnectStripe {
+    ready: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    calls: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+async fn connect_stripe(s: ConnectStripe) -> String {
+    use axum::extract::{Form, State};
+    use axum::http::HeaderMap;
+    use axum::routing::{get, post};
+    use axum::Json;
+    use serde_json::{json, Value};
+    use std::collections::HashMap;
+    type F = Form<HashMap<String, String>>;
+    fn note(s: &ConnectStripe, what: String) {
+        s.calls.lock().unwrap().push(what);
+    }
+    fn header(h: &HeaderMap, name: &str) -> String {
+        h.get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-")
+            .to_owned()
+    }
+    let app = axum::Router::new()
+        .route(
+            "/v1/accounts",
+            post(|State(s): State<ConnectStripe>, Form(f): F| async move {
+                note(&s, format!("account {} {}", f["type"], f["email"]));
+                Json(json!({ "id": "acct_test1" }))
+            }),
+        )
+        .route(
+            "/v1/account_links",
+            post(|State(s): State<ConnectStripe>, Form(f): F| async move {
+                note(
+                    &s,
+                    format!("link {} back to {}", f["account"], f["return_url"]),
+                );
+                Json(json!({ "url": "https://connect.stripe.test/setup/acct_test1" }))
+            }),
+        )
+        .route(
+            "/v1/accounts/{id}",
+            get(|State(s): State<ConnectStripe>| async move {
+                let ready = s.ready.load(std::sync::atomic::Ordering::SeqCst);
+                Json(json!({
+                    "id": "acct_test1",
+                    "payouts_enabled": ready,
+                    "capabilities": { "transfers": if ready { "active" } else { "inactive" } }
+                }))
+            }),
+        )
+        .route(
+            "/v1/transfers",
+            post(
+                |State(s): State<ConnectStripe>, h: HeaderMap, Form(f): F| async move {
+                    note(
+                        &s,
+                        format!(
+                            "transfer {} {} to {} key {}",
+                            f["amount"],
+                            f["currency"],
+                            f["destination"],
+                            header(&h, "Idempotency-Key")
+                        ),
+                    );
+                    Json(json!({ "id": "tr_1" }))
+                },
+            ),
+        )
+        .route(
+            "/v1/payouts",
+            post(
+                |State(s): State<ConnectStripe>, h: HeaderMap, Form(f): F| async move {
+                    note(
+                        &s,
+                        format!(
+                            "payout {} {} as {} key {}",
+                            f["amount"],
+                            f["currency"],
+                            header(&h, "Stripe-Account"),
+                            header(&h, "Idempotency-Key")
+                        ),
+                    );
+                    Json::<Value>(json!({ "id": "po_1", "status": "pending" }))
+                },
+            ),
+        )
+        .with_state(s);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}")
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn freelancers_are_paid_through_their_connected_account(owner: PgPool) {
+    use domain::server::payments::provider::{StripeConfig, StripeProvider};
+    use std::sync::atomic::Ordering;
+    let svc = services(&owner).await;
+    let c = cast(&svc).await;
+    let (_, ms) = funded_project(&svc, &c).await;
+    awaiting_approval(&svc, &c, ms[0]).await;
+    step(&svc, &c.customer, ms[0], A::Approve, StepInput::default())
+        .await
+        .unwrap();
+    let stripe = ConnectStripe::default();
+    let mut config = StripeConfig::new("sk_test_connect");
+    config.base_url = connect_stripe(stripe.clone()).await;
+    config.retries = 0;
+    let svc = Services {
+        payments: std::sync::Arc::new(StripeProvider::new(config).unwrap()),
+        ..svc
+    };
+    let m = meta("203.0.113.67");
+    let before = balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await;
+    assert!(before > 10_000);
+
+    // Setting up opens an Express account once and sends the freelancer to Stripe's form.
+    let url = earnings::set_up_payouts(&svc, &c.freelancer, &m)
+        .await
+        .unwrap();
+    assert_eq!(url, "https://connect.stripe.test/setup/acct_test1");
+    assert_eq!(
+        earnings::set_up_payouts(&svc, &c.freelancer, &m)
+            .await
+            .unwrap(),
+        url
+    );
+    assert_eq!(
+        earnings::earnings(&svc, &c.freelancer)
+            .await
+            .unwrap()
+            .payout_account,
+        "onboarding"
+    );
+    let e = earnings::request_payout(&svc, &c.freelancer, "100", &m)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message_for("amount"),
+        Some("Finish setting up where you are paid first (Set up payouts).")
+    );
+
+    // Once Stripe says payouts are on, the money goes to the account, then to the bank.
+    stripe.ready.store(true, Ordering::SeqCst);
+    assert_eq!(
+        earnings::earnings(&svc, &c.freelancer)
+            .await
+            .unwrap()
+            .payout_account,
+        "ready"
+    );
+    let p = earnings::request_payout(&svc, &c.freelancer, "100", &m)
+        .await
+        .unwrap();
+    assert_eq!(p.status, "in_transit");
+    let calls = stripe.calls.lock().unwrap().clone();
+    assert_eq!(
+        calls,
+        vec![
+            "account express freelancer@demo.fluxorae.test".to_owned(),
+            "link acct_test1 back to http://localhost:3000/earnings".to_owned(),
+            "link acct_test1 back to http://localhost:3000/earnings".to_owned(),
+            format!("transfer 10000 usd to acct_test1 key payout:{}", p.id),
+            format!("payout 10000 usd as acct_test1 key payout:{}:bank", p.id),
+        ]
+    );
+    // It left the platform's books at the transfer; the bank's arrival comes by webhook.
+    assert_eq!(
+        balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await,
+        before - 10_000
+    );
+    let e = earnings::earnings(&svc, &c.freelancer).await.unwrap();
+    assert_eq!(e.paid_out.minor, 0);
+    let event = |id: &str, kind: &str| {
+        serde_json::to_vec(&serde_json::json!({
+            "id": id, "type": kind, "account": "acct_test1",
+            "data": { "object": { "id": "po_1", "object": "payout" } }
+        }))
+        .unwrap()
+    };
+    assert_eq!(
+        webhook::receive(&svc, &event("evt_po_1", "payout.paid"))
+            .await
+            .unwrap(),
+        Received::Applied
+    );
+    let e = earnings::earnings(&svc, &c.freelancer).await.unwrap();
+    assert_eq!(e.payouts[0].status, "paid");
+    assert_eq!(e.paid_out.minor, 10_000);
+    // A payout this platform never made waits (it may have beaten the request that made it).
+    let stray = serde_json::to_vec(&serde_json::json!({
+        "id": "evt_po_2", "type": "payout.paid", "account": "acct_test1",
+        "data": { "object": { "id": "po_unknown", "object": "payout" } }
+    }))
+    .unwrap();
+    assert_eq!(
+        webhook::receive(&svc, &stray).await.unwrap(),
+        Received::Deferred
+    );
+    verify(&svc).await;
 }

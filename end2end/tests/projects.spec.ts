@@ -178,6 +178,12 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await fern.page.getByLabel('Amount to pay out (USD)').fill('2000');
   await fern.page.getByRole('button', { name: 'Request payout' }).click();
   await expect(fern.page.locator('#field-amount-error')).toHaveText('You can be paid at most $1,200.00 now.');
+  // Paid only to an account of theirs at the payment provider (ready at once offline).
+  await fern.page.getByLabel('Amount to pay out (USD)').fill('1200');
+  await fern.page.getByRole('button', { name: 'Request payout' }).click();
+  await expect(fern.page.locator('#field-amount-error')).toHaveText('Set up where you are paid first (Set up payouts).');
+  await fern.page.getByRole('button', { name: 'Set up payouts' }).click();
+  await expect(fern.page.getByTestId('payout-account')).toHaveText('Payouts go to your connected account at the payment provider, then to your bank.');
   await fern.page.getByLabel('Amount to pay out (USD)').fill('1200');
   await fern.page.getByRole('button', { name: 'Request payout' }).click();
   await expect(fern.page.getByTestId('available')).toHaveText('$0.00');

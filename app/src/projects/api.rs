@@ -268,6 +268,20 @@ pub async fn request_payout(amount: String) -> Result<PayoutView, AppError> {
         .map_err(fail)
 }
 
+/// Starts (or resumes) setting up where the asking freelancer is paid: to the payment
+/// provider's page when it has something to fill in, else nowhere (the account is ready).
+#[server(endpoint = "earnings/payouts/setup")]
+pub async fn set_up_payouts() -> Result<String, AppError> {
+    let (svc, user) = with_role(&[PlatformRole::Freelancer]).await?;
+    let url = earnings::set_up_payouts(&svc, &user, &request_meta())
+        .await
+        .map_err(fail)?;
+    if !url.ends_with("/earnings") {
+        leptos_axum::redirect(&url);
+    }
+    Ok(url)
+}
+
 /// The pricing rule (admins).
 #[server(endpoint = "admin/pricing")]
 pub async fn get_pricing() -> Result<PricingRule, AppError> {

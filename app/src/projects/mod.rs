@@ -16,7 +16,7 @@ use leptos_meta::Title;
 
 use crate::components::{
     action_error, short_time, successes, use_session, ErrorView, Field, FormAlert, BUTTON, H1, H2,
-    LINK, TABLE,
+    LINK, SMALL_BTN, TABLE,
 };
 use api::*;
 
@@ -93,8 +93,11 @@ pub fn ProjectsPage() -> impl IntoView {
 #[component]
 pub fn EarningsPage() -> impl IntoView {
     let payout = ServerAction::<RequestPayout>::new();
+    let setup = ServerAction::<SetUpPayouts>::new();
     let done = successes(payout.into());
-    let data = Resource::new(move || done.get(), |_| get_earnings());
+    let set_up = successes(setup.into());
+    let data = Resource::new(move || (done.get(), set_up.get()), |_| get_earnings());
+    let setup_error = Signal::derive(move || setup.value().get().and_then(|r| r.err()));
     let error = action_error(payout.into());
     view! {
         <Title text="Earnings" />
@@ -136,12 +139,23 @@ pub fn EarningsPage() -> impl IntoView {
                         }.into_any()
                     }}
                     <h2 class=format!("{H2} mt-8")>"Payouts"</h2>
+                    <p class="mt-2 text-sm" data-testid="payout-account">{match e.payout_account.as_str() {
+                        "ready" => "Payouts go to your connected account at the payment provider, then to your bank.",
+                        "onboarding" => "Finish setting up your payout account at the payment provider to be paid.",
+                        _ => "Set up where you are paid before your first payout.",
+                    }}</p>
+                    {(e.payout_account != "ready").then(|| view! {
+                        <ActionForm action=setup attr:class="mt-2">
+                            <button type="submit" class=SMALL_BTN>{if e.payout_account == "onboarding" { "Continue setting up payouts" } else { "Set up payouts" }}</button>
+                        </ActionForm>
+                    })}
                     <ul class="mt-2 text-sm">
                         {e.payouts.into_iter().map(|p| view! { <li>{format!("{} — {} — {}", short_time(&p.at), p.amount, p.status)}</li> }).collect_view()}
                     </ul>
                 }.into_any()
             })}
         </Suspense>
+        <FormAlert error=setup_error />
         <ActionForm action=payout attr:class="mt-6 max-w-sm">
             <FormAlert error=Signal::derive(move || error.get().filter(|e| e.message_for("amount").is_none())) />
             <Field name="amount" label="Amount to pay out (USD)" error=error />

@@ -113,6 +113,34 @@ pub trait PaymentProvider: Send + Sync {
         amount: Money,
         key: &str,
     ) -> Result<String, PaymentError>;
+    /// Opens a connected account for a freelancer to be paid through; answers its id.
+    async fn create_account(&self, email: &str, key: &str) -> Result<String, PaymentError>;
+    /// Where the freelancer finishes setting the account up (identity, bank): a page of the
+    /// provider's that sends them back to `return_url` (or `refresh_url` when the link expired).
+    async fn account_link(
+        &self,
+        account: &str,
+        refresh_url: &str,
+        return_url: &str,
+    ) -> Result<String, PaymentError>;
+    /// Whether the account can be paid out to yet.
+    async fn account_ready(&self, account: &str) -> Result<bool, PaymentError>;
+    /// Pays `amount` from the connected account's balance to its bank account.
+    async fn payout(
+        &self,
+        account: &str,
+        amount: Money,
+        key: &str,
+    ) -> Result<ProviderPayout, PaymentError>;
+}
+
+/// A payout to a freelancer's bank as the provider sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderPayout {
+    /// The provider's id (`po_…`).
+    pub id: String,
+    /// Whether the bank has it already (else it is on its way, and a webhook says when).
+    pub arrived: bool,
 }
 
 /// A stable provider-style id from an idempotency key: the same key, the same id.
@@ -265,6 +293,44 @@ impl PaymentProvider for BuiltinProvider {
         }
         Ok(id_from_key("bi_tr", key))
     }
+
+    async fn create_account(&self, _email: &str, key: &str) -> Result<String, PaymentError> {
+        Ok(id_from_key("bi_acct", key))
+    }
+
+    async fn account_link(
+        &self,
+        account: &str,
+        _refresh_url: &str,
+        return_url: &str,
+    ) -> Result<String, PaymentError> {
+        if !account.starts_with("bi_acct") {
+            return Err(PaymentError::Invalid(format!("no such account {account}")));
+        }
+        // Nothing to fill in offline: straight back to the platform.
+        Ok(return_url.to_owned())
+    }
+
+    async fn account_ready(&self, account: &str) -> Result<bool, PaymentError> {
+        Ok(account.starts_with("bi_acct"))
+    }
+
+    async fn payout(
+        &self,
+        account: &str,
+        amount: Money,
+        key: &str,
+    ) -> Result<ProviderPayout, PaymentError> {
+        if !account.starts_with("bi_acct") || amount.minor <= 0 {
+            return Err(PaymentError::Invalid(format!(
+                "{account} cannot be paid out"
+            )));
+        }
+        Ok(ProviderPayout {
+            id: id_from_key("bi_po", key),
+            arrived: true,
+        })
+    }
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -305,7 +371,8 @@ impl StripeConfig {
     }
 }
 
-/// Stripe's REST API: PaymentIntents with manual capture, refunds and Connect transfers.
+/// Stripe's REST API: PaymentIntents with manual capture, refunds, and Connect (Express
+/// accounts with hosted onboarding, transfers to them, payouts from them to their banks).
 pub struct StripeProvider {
     http: reqwest::Client,
     config: StripeConfig,
@@ -339,6 +406,18 @@ impl StripeProvider {
         form: &[(String, String)],
         key: Option<&str>,
     ) -> Result<serde_json::Value, PaymentError> {
+        self.send_as(method, path, form, key, None).await
+    }
+
+    /// [`Self::send`] on behalf of a connected account (`Stripe-Account`), when given.
+    async fn send_as(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        form: &[(String, String)],
+        key: Option<&str>,
+        account: Option<&str>,
+    ) -> Result<serde_json::Value, PaymentError> {
         let url = format!("{}/v1/{path}", self.config.base_url.trim_end_matches('/'));
         let mut attempt = 0;
         loop {
@@ -352,6 +431,9 @@ impl StripeProvider {
             }
             if let Some(key) = key {
                 req = req.header("Idempotency-Key", key);
+            }
+            if let Some(account) = account {
+                req = req.header("Stripe-Account", account);
             }
             let outcome = match req.send().await {
                 Ok(res) => {
@@ -521,6 +603,84 @@ impl PaymentProvider for StripeProvider {
         ];
         id_of(&self.post("transfers", &form, Some(key)).await?)
     }
+
+    async fn create_account(&self, email: &str, key: &str) -> Result<String, PaymentError> {
+        let form = [
+            ("type".to_owned(), "express".to_owned()),
+            ("email".to_owned(), email.to_owned()),
+            (
+                "capabilities[transfers][requested]".to_owned(),
+                "true".to_owned(),
+            ),
+        ];
+        id_of(&self.post("accounts", &form, Some(key)).await?)
+    }
+
+    async fn account_link(
+        &self,
+        account: &str,
+        refresh_url: &str,
+        return_url: &str,
+    ) -> Result<String, PaymentError> {
+        let form = [
+            ("account".to_owned(), account.to_owned()),
+            ("refresh_url".to_owned(), refresh_url.to_owned()),
+            ("return_url".to_owned(), return_url.to_owned()),
+            ("type".to_owned(), "account_onboarding".to_owned()),
+        ];
+        let body = self.post("account_links", &form, None).await?;
+        body.get("url")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| PaymentError::Unavailable("an account link without a url".into()))
+    }
+
+    async fn account_ready(&self, account: &str) -> Result<bool, PaymentError> {
+        let body = self
+            .send(
+                reqwest::Method::GET,
+                &format!("accounts/{account}"),
+                &[],
+                None,
+            )
+            .await?;
+        Ok(account_ready(&body))
+    }
+
+    async fn payout(
+        &self,
+        account: &str,
+        amount: Money,
+        key: &str,
+    ) -> Result<ProviderPayout, PaymentError> {
+        let form = [
+            ("amount".to_owned(), amount.minor.to_string()),
+            ("currency".to_owned(), currency_param(amount)),
+        ];
+        let body = self
+            .send_as(
+                reqwest::Method::POST,
+                "payouts",
+                &form,
+                Some(key),
+                Some(account),
+            )
+            .await?;
+        Ok(ProviderPayout {
+            id: id_of(&body)?,
+            arrived: body.get("status").and_then(|v| v.as_str()) == Some("paid"),
+        })
+    }
+}
+
+/// Whether a connected account's JSON says it can be paid out to.
+pub fn account_ready(body: &serde_json::Value) -> bool {
+    let flag = |k: &str| body.get(k).and_then(|v| v.as_bool()).unwrap_or(false);
+    flag("payouts_enabled")
+        && body
+            .pointer("/capabilities/transfers")
+            .and_then(|v| v.as_str())
+            == Some("active")
 }
 
 #[cfg(test)]
@@ -571,6 +731,47 @@ mod tests {
         let c = authorize("4242424242424242", "fund:2").await.unwrap();
         assert_eq!(a.id, b.id);
         assert_ne!(a.id, c.id);
+    }
+
+    #[tokio::test]
+    async fn the_builtin_provider_opens_accounts_ready_to_be_paid() {
+        let acct = BuiltinProvider
+            .create_account("fern@example.com", "account:1")
+            .await
+            .unwrap();
+        assert_eq!(
+            acct,
+            BuiltinProvider
+                .create_account("fern@example.com", "account:1")
+                .await
+                .unwrap()
+        );
+        assert!(BuiltinProvider.account_ready(&acct).await.unwrap());
+        assert_eq!(
+            BuiltinProvider
+                .account_link(&acct, "/earnings", "/earnings?payouts=return")
+                .await
+                .unwrap(),
+            "/earnings?payouts=return"
+        );
+        let po = BuiltinProvider
+            .payout(&acct, usd(1_000), "payout:1")
+            .await
+            .unwrap();
+        assert!(po.arrived && po.id.starts_with("bi_po_"));
+        assert!(BuiltinProvider
+            .payout("acct_elsewhere", usd(1_000), "payout:2")
+            .await
+            .is_err());
+    }
+
+    #[test]
+    fn a_connected_account_is_ready_once_payouts_and_transfers_are_on() {
+        let ready = serde_json::json!({ "id": "acct_1", "payouts_enabled": true, "capabilities": { "transfers": "active" } });
+        assert!(account_ready(&ready));
+        let pending = serde_json::json!({ "id": "acct_1", "payouts_enabled": false, "capabilities": { "transfers": "pending" } });
+        assert!(!account_ready(&pending));
+        assert!(!account_ready(&serde_json::json!({ "id": "acct_1" })));
     }
 
     #[test]

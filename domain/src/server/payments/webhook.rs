@@ -9,11 +9,15 @@
 //! - `payment_intent.payment_failed` / `payment_intent.canceled`: mark the payment, unless it
 //!   was captured already (a late event does not undo a later state).
 //!
+//! - `account.updated` (Connect): a freelancer's connected account can now be paid out to.
+//! - `payout.paid` / `payout.failed` (Connect): a payout reached the freelancer's bank, or did
+//!   not (the money then waits on their connected account).
+//!
 //! An event about a payment this platform has not recorded yet (the webhook can beat the
 //! request that created it) is kept as `deferred` and applied when [`retry_deferred`] runs.
 //! Other event types are stored as `ignored`.
 
-use crate::server::projects::funding;
+use crate::server::projects::{earnings, funding};
 use crate::server::Services;
 use crate::AppError;
 use serde_json::Value;
@@ -108,6 +112,29 @@ async fn apply_stored(
 async fn apply(svc: &Services, kind: &str, event: &Value) -> Result<Received, AppError> {
     let object = event.pointer("/data/object").unwrap_or(&Value::Null);
     let reference = object.get("id").and_then(Value::as_str).unwrap_or_default();
+    match kind {
+        "account.updated" => {
+            if !crate::server::payments::provider::account_ready(object) {
+                return Ok(Received::Ignored);
+            }
+            return Ok(if earnings::mark_ready(svc, reference).await? {
+                Received::Applied
+            } else {
+                Received::Deferred
+            });
+        }
+        "payout.paid" | "payout.failed" => {
+            let failure = object.get("failure_message").and_then(Value::as_str);
+            let known =
+                earnings::payout_arrived(svc, reference, kind == "payout.paid", failure).await?;
+            return Ok(if known {
+                Received::Applied
+            } else {
+                Received::Deferred
+            });
+        }
+        _ => {}
+    }
     let handled = matches!(
         kind,
         "payment_intent.succeeded"

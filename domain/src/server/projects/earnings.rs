@@ -1,4 +1,5 @@
-//! Freelancers' earnings and payouts, and the pricing rule (the platform fee and the approval
+//! Freelancers' earnings and payouts (to a connected account at the payment provider, then to
+//! their bank), and the pricing rule (the platform fee and the approval
 //! window) admins set.
 
 use serde_json::json;
@@ -100,6 +101,11 @@ pub async fn earnings(svc: &Services, freelancer: &SessionUser) -> Result<Earnin
     let available =
         ledger::available(&mut conn, Account::FreelancerPayable(freelancer.id.0), c).await?;
     drop(conn);
+    let payout_account = match account(svc, freelancer.id.0).await? {
+        None => "none",
+        Some(a) if a.ready => "ready",
+        Some(_) => "onboarding",
+    };
     let payouts: Vec<PayoutView> = sqlx::query!(
         "SELECT id, amount_minor, currency, status, created_at FROM payouts
          WHERE freelancer_id = $1 ORDER BY created_at DESC LIMIT 50",
@@ -131,8 +137,156 @@ pub async fn earnings(svc: &Services, freelancer: &SessionUser) -> Result<Earnin
         paid_out,
         in_progress: Money::new(in_progress, c),
         lines,
+        payout_account: payout_account.into(),
         payouts,
     })
+}
+
+/// A freelancer's connected account at the payment provider.
+#[derive(Debug, Clone)]
+pub struct PayoutAccount {
+    /// The provider's id.
+    pub reference: String,
+    /// Whether it can be paid out to.
+    pub ready: bool,
+}
+
+/// The freelancer's payout account with the current provider, if they set one up. One still
+/// being set up is asked about at the provider (the freelancer may have just come back from its
+/// form), and remembered once it is ready.
+pub async fn account(svc: &Services, user: Uuid) -> Result<Option<PayoutAccount>, AppError> {
+    let Some(row) = sqlx::query!(
+        "SELECT account_ref, status FROM payout_accounts WHERE user_id = $1 AND provider = $2",
+        user,
+        svc.payments.name()
+    )
+    .fetch_optional(&svc.db)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let mut ready = row.status == "ready";
+    if !ready {
+        match svc.payments.account_ready(&row.account_ref).await {
+            Ok(true) => {
+                mark_ready(svc, &row.account_ref).await?;
+                ready = true;
+            }
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not ask the provider about a payout account")
+            }
+        }
+    }
+    Ok(Some(PayoutAccount {
+        reference: row.account_ref,
+        ready,
+    }))
+}
+
+/// The provider says the account can be paid out to (on asking, or by webhook). Answers
+/// whether such an account is known here.
+pub async fn mark_ready(svc: &Services, reference: &str) -> Result<bool, AppError> {
+    let n = sqlx::query!(
+        "UPDATE payout_accounts SET status = 'ready' WHERE provider = $1 AND account_ref = $2",
+        svc.payments.name(),
+        reference
+    )
+    .execute(&svc.db)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
+}
+
+/// Starts (or resumes) setting up where the freelancer is paid: opens their connected account
+/// once, then answers the provider's page to finish it on (for the built-in provider, the
+/// earnings page itself: its accounts are ready at once).
+pub async fn set_up_payouts(
+    svc: &Services,
+    freelancer: &SessionUser,
+    meta: &RequestMeta,
+) -> Result<String, AppError> {
+    if freelancer.role != crate::roles::PlatformRole::Freelancer {
+        return Err(AppError::Forbidden);
+    }
+    let base = svc.settings.base_url.trim_end_matches('/');
+    let back = format!("{base}/earnings");
+    let reference = match account(svc, freelancer.id.0).await? {
+        Some(a) if a.ready => return Ok(back),
+        Some(a) => a.reference,
+        None => {
+            let reference = svc
+                .payments
+                .create_account(
+                    freelancer.email.as_str(),
+                    &format!("payout-account:{}", freelancer.id.0),
+                )
+                .await
+                .map_err(unavailable)?;
+            let mut tx = svc.db.begin().await?;
+            sqlx::query!(
+                "INSERT INTO payout_accounts (user_id, provider, account_ref) VALUES ($1, $2, $3)
+                 ON CONFLICT (user_id) DO UPDATE SET provider = $2, account_ref = $3, status = 'onboarding'",
+                freelancer.id.0,
+                svc.payments.name(),
+                reference
+            )
+            .execute(&mut *tx)
+            .await?;
+            audit::append(
+                &mut tx,
+                AuditEvent::by("payout_account.opened", freelancer)
+                    .target(format!("user:{}", freelancer.id.0))
+                    .details(json!({ "provider": svc.payments.name() })),
+                meta,
+            )
+            .await?;
+            tx.commit().await?;
+            if svc
+                .payments
+                .account_ready(&reference)
+                .await
+                .unwrap_or(false)
+            {
+                mark_ready(svc, &reference).await?;
+                return Ok(back);
+            }
+            reference
+        }
+    };
+    svc.payments
+        .account_link(&reference, &back, &back)
+        .await
+        .map_err(unavailable)
+}
+
+fn unavailable(e: crate::server::payments::provider::PaymentError) -> AppError {
+    tracing::warn!(error = %e, "the payment provider did not open a payout account");
+    AppError::Conflict(
+        "We could not reach the payment provider to set up your payouts. Try again in a minute."
+            .into(),
+    )
+}
+
+/// The provider's word on a bank payout (webhook `payout.paid` / `payout.failed`). Answers
+/// whether the payout is known here.
+pub async fn payout_arrived(
+    svc: &Services,
+    reference: &str,
+    paid: bool,
+    failure: Option<&str>,
+) -> Result<bool, AppError> {
+    let n = sqlx::query!(
+        "UPDATE payouts SET status = $2, failure = coalesce($3, failure)
+         WHERE payout_ref = $1 AND status IN ('in_transit','paid','failed')",
+        reference,
+        if paid { "paid" } else { "failed" },
+        failure
+    )
+    .execute(&svc.db)
+    .await?
+    .rows_affected();
+    Ok(n == 1)
 }
 
 /// A freelancer asks to be paid `amount` of their available balance. The ledger refuses a
@@ -165,33 +319,58 @@ pub async fn request_payout(
             format!("You can be paid at most {available} now."),
         ));
     }
+    let destination = match account(svc, freelancer.id.0).await? {
+        Some(a) if a.ready => a.reference,
+        Some(_) => {
+            return Err(AppError::field(
+                "amount",
+                "Finish setting up where you are paid first (Set up payouts).",
+            ))
+        }
+        None => {
+            return Err(AppError::field(
+                "amount",
+                "Set up where you are paid first (Set up payouts).",
+            ))
+        }
+    };
     let id = Uuid::now_v7();
-    // The built-in provider pays any account; with Stripe this is the freelancer's connected
-    // account, created when they finish onboarding.
-    let destination = format!("acct_{}", freelancer.id.0.simple());
+    // The platform's money goes to the freelancer's connected account (booked here: it has
+    // left the platform), then from that account to their bank.
     let outcome = svc
         .payments
         .transfer(&destination, amount, &format!("payout:{id}"))
         .await;
-    let (status, reference, failure) = match outcome {
+    let (status, reference, failure, payout_ref) = match outcome {
         Ok(r) => {
             let mv = Movement::payout(format!("payout:{id}"), freelancer.id.0, amount)
                 .map_err(|_| AppError::Internal)?;
             ledger::apply(&mut tx, &mv, &json!({ "payout": id, "transfer": r })).await?;
-            ("paid", Some(r), None)
+            match svc
+                .payments
+                .payout(&destination, amount, &format!("payout:{id}:bank"))
+                .await
+            {
+                Ok(po) if po.arrived => ("paid", Some(r), None, Some(po.id)),
+                Ok(po) => ("in_transit", Some(r), None, Some(po.id)),
+                // The money is on their connected account; the provider's own schedule pays it
+                // to the bank.
+                Err(e) => ("in_transit", Some(r), Some(e.to_string()), None),
+            }
         }
-        Err(e) => ("failed", None, Some(e.to_string())),
+        Err(e) => ("failed", None, Some(e.to_string()), None),
     };
     sqlx::query!(
-        "INSERT INTO payouts (id, freelancer_id, amount_minor, currency, status, provider_ref, failure)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO payouts (id, freelancer_id, amount_minor, currency, status, provider_ref, failure, payout_ref)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         id,
         freelancer.id.0,
         amount.minor,
         c.code(),
         status,
         reference,
-        failure
+        failure,
+        payout_ref
     )
     .execute(&mut *tx)
     .await?;
@@ -206,7 +385,7 @@ pub async fn request_payout(
     )
     .await?;
     tx.commit().await?;
-    if let Some(f) = failure {
+    if let (Some(f), "failed") = (failure, status) {
         tracing::warn!(payout = %id, failure = %f, "payout failed");
         return Err(AppError::Conflict(
             "The payout could not be sent; your balance is unchanged. Try again later.".into(),

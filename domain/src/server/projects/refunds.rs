@@ -222,7 +222,8 @@ mod tests {
         assert_eq!(retry_delay(1), Duration::from_secs(60));
         assert_eq!(retry_delay(2), Duration::from_secs(120));
         assert_eq!(retry_delay(5), Duration::from_secs(16 * 60));
-        assert_eq!(retry_delay(9), Duration::from_secs(6 * 60 * 60));
+        assert_eq!(retry_delay(9), Duration::from_secs(256 * 60));
+        assert_eq!(retry_delay(10), Duration::from_secs(6 * 60 * 60));
         assert_eq!(retry_delay(1_000), Duration::from_secs(6 * 60 * 60));
     }
 }
