@@ -884,6 +884,47 @@ pub struct ChatMessage {
     pub edited_at: Option<String>,
     /// Whether its author deleted it (its earlier text stays in the history).
     pub deleted: bool,
+    /// Files sent with it (none once it is deleted).
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file sent with a chat message: a workspace file, served by `/files/{id}` to the project's
+/// people only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// The file's id.
+    pub id: uuid::Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its type, read from its bytes.
+    pub content_type: String,
+    /// Its size in bytes.
+    pub bytes: i64,
+}
+
+impl Attachment {
+    /// Where it downloads from.
+    pub fn href(&self) -> String {
+        format!("/files/{}", self.id)
+    }
+}
+
+/// The most files one chat message carries.
+pub const MAX_ATTACHMENTS: usize = 5;
+
+/// Checks a new chat message: text, files, or both.
+pub fn check_post(body: &str, attachments: usize) -> Result<String, AppError> {
+    if attachments > MAX_ATTACHMENTS {
+        return Err(AppError::field(
+            "attachments",
+            format!("Send at most {MAX_ATTACHMENTS} files with one message."),
+        ));
+    }
+    if attachments > 0 && body.trim().is_empty() {
+        return Ok(String::new());
+    }
+    check_message(body)
 }
 
 /// How far someone has read.
@@ -1182,6 +1223,17 @@ mod tests {
             10_000,
             "a refund returns all of it"
         );
+    }
+
+    #[test]
+    fn a_message_carries_text_files_or_both() {
+        assert!(check_post("", 0).unwrap_err().message_for("body").is_some());
+        assert_eq!(check_post("  ", 1).unwrap(), "");
+        assert_eq!(check_post(" Here it is ", 2).unwrap(), "Here it is");
+        assert!(check_post("Too many", MAX_ATTACHMENTS + 1)
+            .unwrap_err()
+            .message_for("attachments")
+            .is_some());
     }
 
     #[test]

@@ -814,19 +814,45 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
         .await
         .unwrap();
 
-    let e = chat::post(&svc, &c.customer, project, "   ", &m)
+    let e = chat::post(&svc, &c.customer, project, "   ", &[], &m)
         .await
         .unwrap_err();
     assert_eq!(e.message_for("body"), Some("Write a message first."));
+    // Files go with a message: shared first, then sent with it, once, by their uploader.
+    let notes = projects::workspace::upload(
+        &svc,
+        &c.customer,
+        project,
+        None,
+        "logo-notes.txt",
+        b"Blue and sand, the round mark only.".to_vec(),
+        &m,
+    )
+    .await
+    .unwrap();
+    let e = chat::post(&svc, &c.freelancer, project, "Mine now", &[notes], &m)
+        .await
+        .unwrap_err();
+    assert!(e.message_for("attachments").is_some(), "{e:?}");
     let first = chat::post(
         &svc,
         &c.customer,
         project,
         "Hi Fern, the logo files are attached.",
+        &[notes],
         &m,
     )
     .await
     .unwrap();
+    assert_eq!(first.attachments.len(), 1);
+    assert_eq!(
+        (first.attachments[0].name.as_str(), first.attachments[0].content_type.as_str()),
+        ("logo-notes.txt", "text/plain")
+    );
+    let again = chat::post(&svc, &c.customer, project, "", &[notes], &m)
+        .await
+        .unwrap_err();
+    assert!(again.message_for("attachments").is_some(), "{again:?}");
     let heard: String = sub
         .on_message()
         .next()
@@ -837,8 +863,9 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
     let ev: projects::ProjectEvent = serde_json::from_str(&heard).unwrap();
     assert_eq!((ev.project, ev.kind.as_str()), (project, "message"));
     assert_eq!(ev.data["body"], "Hi Fern, the logo files are attached.");
+    assert_eq!(ev.data["attachments"][0]["name"], "logo-notes.txt");
 
-    let reply = chat::post(&svc, &c.freelancer, project, "Thanks, starting today.", &m)
+    let reply = chat::post(&svc, &c.freelancer, project, "Thanks, starting today.", &[], &m)
         .await
         .unwrap();
     let staff = chat::post(
@@ -846,6 +873,7 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
         &c.employee,
         project,
         "I am your PM for this project.",
+        &[],
         &m,
     )
     .await
@@ -859,7 +887,7 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
             AppError::NotFound
         );
         assert_eq!(
-            chat::post(&svc, who, project, "hello", &m)
+            chat::post(&svc, who, project, "hello", &[], &m)
                 .await
                 .unwrap_err(),
             AppError::NotFound
@@ -883,6 +911,7 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
     .await
     .unwrap();
     assert!(edited.edited_at.is_some());
+    assert_eq!(edited.attachments, first.attachments, "an edit keeps the files");
     let deleted = chat::revise(&svc, &c.freelancer, reply.id, None, &m)
         .await
         .unwrap();
@@ -912,6 +941,8 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
         view.messages.iter().map(|m| m.id).collect::<Vec<_>>(),
         vec![first.id, reply.id, staff.id]
     );
+    assert_eq!(view.messages[0].attachments, first.attachments);
+    assert!(view.messages[1].attachments.is_empty());
     let read = |u: uuid::Uuid| {
         view.reads
             .iter()

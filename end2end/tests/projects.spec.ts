@@ -101,6 +101,25 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await fern.page.getByTestId('message').last().getByRole('button', { name: 'History' }).click();
   await expect(fern.page.getByTestId('message').last()).toContainText('Welcome, Fern');
 
+  // Files go with messages: a program is refused and the text stays; a text file goes with
+  // the message, arrives live for the customer, and downloads for them.
+  const composer = fern.page.getByLabel('Message', { exact: true });
+  await composer.fill('My notes on the brief');
+  await fern.page.getByLabel('Attach a file').setInputFiles({ name: 'setup.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00 not an image') });
+  await fern.page.getByRole('button', { name: 'Send', exact: true }).click();
+  await expect(fern.page.locator('#chat-file-error')).toContainText('setup.png is not a file type the workspace takes');
+  await expect(composer).toHaveValue('My notes on the brief');
+  const notesText = 'Checkout first, then the blog.\n';
+  await fern.page.getByLabel('Attach a file').setInputFiles({ name: 'brief-notes.txt', mimeType: 'text/plain', buffer: Buffer.from(notesText) });
+  await composer.press('Enter');
+  await expect(composer).toHaveValue('');
+  const sent = page.getByTestId('message').filter({ hasText: 'My notes on the brief' });
+  await expect(sent.getByTestId('attachment')).toContainText('brief-notes.txt');
+  const notesHref = await sent.getByRole('link', { name: 'brief-notes.txt' }).getAttribute('href');
+  const notesFile = await page.request.get(notesHref!);
+  expect(notesFile.status()).toBe(200);
+  expect(await notesFile.text()).toBe(notesText);
+
   // Tasks: a task without a title is refused at the field and what was typed stays; a good one
   // appears on the customer's board live, and so does its move to another column.
   const tasks = fern.page.getByRole('region', { name: /^Tasks/ });

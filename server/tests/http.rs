@@ -1261,7 +1261,7 @@ async fn a_workspace_socket_carries_live_messages_to_participants_only(owner: Pg
         serde_json::json!(["Cai Customer"])
     );
 
-    chat::post(svc, &employee, project, "Welcome! I am your PM.", &meta)
+    chat::post(svc, &employee, project, "Welcome! I am your PM.", &[], &meta)
         .await
         .unwrap();
     let heard = next_kind(&mut socket, "message").await;

@@ -309,14 +309,30 @@ pub async fn get_chat(project: String) -> Result<domain::project::ChatView, AppE
         .map_err(fail)
 }
 
-/// Posts a chat message.
+/// Posts a chat message; `attachments` are the ids of files the author just shared,
+/// separated by commas.
 #[server(endpoint = "projects/chat/post")]
 pub async fn post_message(
     project: String,
     body: String,
+    attachments: Option<String>,
 ) -> Result<domain::project::ChatMessage, AppError> {
     let (svc, user) = signed_in().await?;
-    projects::chat::post(&svc, &user, id(&project)?, &body, &request_meta())
+    let files = attachments
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<Uuid>().map_err(|_| {
+                fail(AppError::field(
+                    "attachments",
+                    "An attachment could not be read; attach it again.",
+                ))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    projects::chat::post(&svc, &user, id(&project)?, &body, &files, &request_meta())
         .await
         .map_err(fail)
 }

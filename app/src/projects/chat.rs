@@ -172,26 +172,84 @@ pub fn Chat(project: Signal<String>) -> impl IntoView {
     let body = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
     let last_typing = StoredValue::new(0f64);
-    let send = Action::new(move |(p, b): &(String, String)| {
-        let (p, b) = (p.clone(), b.clone());
-        async move { post_message(p, b).await }
+    let send = Action::new(move |(p, b, files): &(String, String, String)| {
+        let (p, b, files) = (p.clone(), b.clone(), files.clone());
+        async move { post_message(p, b, Some(files)).await }
     });
+    let attach_ref = NodeRef::<leptos::html::Input>::new();
+    let uploading = RwSignal::new(false);
     Effect::new(move |_| match send.value().get() {
         Some(Ok(m)) => {
             body.set(String::new());
             error.set(None);
+            if let Some(i) = attach_ref.get_untracked() {
+                i.set_value("");
+            }
             live.upsert(m);
         }
         Some(Err(e)) => error.set(Some(e)),
         None => {}
     });
     let body_error = Signal::derive(move || {
-        error.get().map(|e| {
-            e.message_for("body")
-                .map(str::to_owned)
-                .unwrap_or_else(|| e.to_string())
+        error.get().and_then(|e| {
+            e.message_for("body").map(str::to_owned).or_else(|| {
+                (e.message_for("file").is_none() && e.message_for("attachments").is_none())
+                    .then(|| e.to_string())
+            })
         })
     });
+    let attach_error = Signal::derive(move || {
+        error.get().and_then(|e| {
+            e.message_for("file")
+                .or_else(|| e.message_for("attachments"))
+                .map(str::to_owned)
+        })
+    });
+    // A chosen file is shared in the workspace first (the same checks as the Files panel),
+    // then sent with the message; a refused file keeps the text and the choice.
+    let submit = move || {
+        let (p, b) = (project.get_untracked(), body.get_untracked());
+        let file = attach_ref
+            .get_untracked()
+            .and_then(|i| i.files())
+            .and_then(|l| l.get(0));
+        let Some(f) = file else {
+            send.dispatch((p, b, String::new()));
+            return;
+        };
+        if f.size() as usize > domain::workspace::MAX_FILE_BYTES {
+            error.set(Some(AppError::field(
+                "file",
+                format!(
+                    "{} is over {} MB, the most a workspace takes; share a link to it instead.",
+                    f.name(),
+                    domain::workspace::MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            )));
+            return;
+        }
+        let Ok(data) = web_sys::FormData::new() else {
+            return;
+        };
+        if data.append_with_str("project", &p).is_err()
+            || data
+                .append_with_blob_and_filename("file", &f, &f.name())
+                .is_err()
+        {
+            return;
+        }
+        uploading.set(true);
+        leptos::task::spawn_local(async move {
+            let shared = upload_file(data.into()).await;
+            uploading.set(false);
+            match shared {
+                Ok(id) => {
+                    send.dispatch((p, b, id));
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
 
     let seen_by = move |id: uuid::Uuid, author: uuid::Uuid| {
         live.reads.with(|rs| {
@@ -222,7 +280,7 @@ pub fn Chat(project: Signal<String>) -> impl IntoView {
             <p class="mt-2 h-5 text-xs italic text-slate-600 dark:text-slate-400" data-testid="typing">
                 {move || live.typing.get().map(|(n, _)| format!("{n} is typing…"))}
             </p>
-            <form class="mt-1" on:submit=move |ev| { ev.prevent_default(); send.dispatch((project.get_untracked(), body.get_untracked())); }>
+            <form class="mt-1" on:submit=move |ev| { ev.prevent_default(); submit(); }>
                 <label for="chat-body" class="sr-only">"Message"</label>
                 <textarea id="chat-body" rows="2" placeholder="Write a message" class="block w-full rounded-md border border-slate-300 bg-white px-3 py-2 text-sm dark:border-slate-700 dark:bg-slate-900"
                     aria-describedby="chat-body-error"
@@ -239,11 +297,15 @@ pub fn Chat(project: Signal<String>) -> impl IntoView {
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" && !ev.shift_key() {
                             ev.prevent_default();
-                            send.dispatch((project.get_untracked(), body.get_untracked()));
+                            submit();
                         }
                     }></textarea>
                 <FieldMessage id="chat-body-error" message=body_error />
-                <button type="submit" class=format!("{BUTTON} mt-2") disabled=move || send.pending().get()>"Send"</button>
+                <label for="chat-file" class="mt-2 block text-xs font-medium">"Attach a file"</label>
+                <input id="chat-file" type="file" node_ref=attach_ref accept=domain::workspace::ACCEPTED_FILES
+                    class="block w-full text-xs" aria-describedby="chat-file-error"/>
+                <FieldMessage id="chat-file-error" message=attach_error />
+                <button type="submit" class=format!("{BUTTON} mt-2") disabled=move || send.pending().get() || uploading.get()>"Send"</button>
             </form>
         </section>
     }
@@ -308,6 +370,16 @@ fn MessageItem(m: ChatMessage, mine: bool, seen: Vec<String>) -> impl IntoView {
                     </Show>
                 }.into_any()
             }}
+            {(!m.attachments.is_empty()).then(|| view! {
+                <ul class="mt-1 grid gap-1" aria-label="Attached files">
+                    {m.attachments.iter().map(|a| view! {
+                        <li data-testid="attachment">
+                            <a class=LINK href=a.href() download=a.name.clone()>{a.name.clone()}</a>
+                            <span class="text-xs text-slate-500">{format!(" · {}", domain::site::media::human_size(a.bytes.max(0) as u64))}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            })}
             <FieldMessage message=Signal::derive(move || error.get()) />
             <div class="mt-1 flex flex-wrap gap-2 text-xs">
                 {(mine && !m.deleted).then(|| view! {

@@ -1,11 +1,14 @@
-//! The workspace chat: messages with edit and delete (earlier texts kept), read marks, and the
+//! The workspace chat: messages (with files attached) with edit and delete (earlier texts
+//! kept), read marks, and the
 //! live part — new messages, edits, read marks, typing and presence — published on the project
 //! channel, which every instance relays to the project's open workspaces.
 
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::project::{check_message, ChatMessage, ChatView, ReadMark, Revision};
+use crate::project::{
+    check_message, check_post, Attachment, ChatMessage, ChatView, ReadMark, Revision,
+};
 use crate::server::audit::{self, AuditEvent};
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::user::SessionUser;
@@ -16,6 +19,7 @@ pub const PAGE: i64 = 100;
 /// How long someone counts as present after their last heartbeat.
 pub const PRESENCE_SECS: i64 = 45;
 
+#[allow(clippy::too_many_arguments)]
 fn view(
     id: Uuid,
     author_id: Uuid,
@@ -24,7 +28,9 @@ fn view(
     at: time::OffsetDateTime,
     edited_at: Option<time::OffsetDateTime>,
     deleted_at: Option<time::OffsetDateTime>,
+    attachments: Vec<Attachment>,
 ) -> ChatMessage {
+    let deleted = deleted_at.is_some();
     ChatMessage {
         id,
         author_id,
@@ -32,8 +38,45 @@ fn view(
         body,
         at: rfc3339(at),
         edited_at: edited_at.map(rfc3339),
-        deleted: deleted_at.is_some(),
+        deleted,
+        // A deleted message takes its files out of the chat (they stay in the Files panel
+        // for their uploader to remove).
+        attachments: if deleted { vec![] } else { attachments },
     }
+}
+
+/// The files sent with each of `messages`, in the order they were sent.
+async fn attachments_of(
+    conn: &mut sqlx::PgConnection,
+    messages: &[Uuid],
+) -> Result<Vec<(Uuid, Attachment)>, AppError> {
+    Ok(sqlx::query!(
+        r#"SELECT message_id AS "message_id!", id, name, content_type, bytes FROM project_files
+           WHERE message_id = ANY($1) AND deleted_at IS NULL ORDER BY created_at"#,
+        messages
+    )
+    .fetch_all(conn)
+    .await?
+    .into_iter()
+    .map(|f| {
+        (
+            f.message_id,
+            Attachment {
+                id: f.id,
+                name: f.name,
+                content_type: f.content_type,
+                bytes: f.bytes,
+            },
+        )
+    })
+    .collect())
+}
+
+fn files_for(all: &[(Uuid, Attachment)], message: Uuid) -> Vec<Attachment> {
+    all.iter()
+        .filter(|(m, _)| *m == message)
+        .map(|(_, a)| a.clone())
+        .collect()
 }
 
 /// The latest messages of `project` (before `before`, when paging back) and the read marks.
@@ -55,9 +98,14 @@ pub async fn list(
     )
     .fetch_all(&svc.db)
     .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut conn = svc.db.acquire().await?;
+    let files = attachments_of(&mut conn, &ids).await?;
+    drop(conn);
     let mut messages: Vec<ChatMessage> = rows
         .into_iter()
         .map(|r| {
+            let attached = files_for(&files, r.id);
             view(
                 r.id,
                 r.author_id,
@@ -66,6 +114,7 @@ pub async fn list(
                 r.created_at,
                 r.edited_at,
                 r.deleted_at,
+                attached,
             )
         })
         .collect();
@@ -87,16 +136,18 @@ pub async fn list(
     Ok(ChatView { messages, reads })
 }
 
-/// Posts a message; everyone with the workspace open sees it at once.
+/// Posts a message, with files the author shared in the workspace first (`attachments`, not
+/// yet sent with another message); everyone with the workspace open sees it at once.
 pub async fn post(
     svc: &Services,
     user: &SessionUser,
     project: Uuid,
     body: &str,
+    attachments: &[Uuid],
     meta: &RequestMeta,
 ) -> Result<ChatMessage, AppError> {
     super::access(&svc.db, user, project).await?;
-    let body = check_message(body)?;
+    let body = check_post(body, attachments.len())?;
     let id = Uuid::now_v7();
     let mut tx = svc.db.begin().await?;
     let at = sqlx::query_scalar!(
@@ -108,13 +159,35 @@ pub async fn post(
     )
     .fetch_one(&mut *tx)
     .await?;
+    let mut attached = vec![];
+    if !attachments.is_empty() {
+        let n = sqlx::query!(
+            "UPDATE project_files SET message_id = $1
+             WHERE id = ANY($2) AND project_id = $3 AND uploader_id = $4
+               AND message_id IS NULL AND deleted_at IS NULL",
+            id,
+            attachments,
+            project,
+            user.id.0
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n as usize != attachments.len() {
+            return Err(AppError::field(
+                "attachments",
+                "One of the files is not yours to send here, or was sent already; attach it again.",
+            ));
+        }
+        attached = files_for(&attachments_of(&mut tx, &[id]).await?, id);
+    }
     // The writer has read what they wrote.
     mark(&mut tx, project, user.id.0, id).await?;
     audit::append(
         &mut tx,
         AuditEvent::by("message.posted", user)
             .target(format!("message:{id}"))
-            .details(json!({ "project": project, "chars": body.chars().count() })),
+            .details(json!({ "project": project, "chars": body.chars().count(), "files": attachments })),
         meta,
     )
     .await?;
@@ -127,6 +200,7 @@ pub async fn post(
         at,
         None,
         None,
+        attached,
     );
     super::publish(svc, project, "message", json!(msg)).await;
     Ok(msg)
@@ -244,6 +318,7 @@ pub async fn revise(
         meta,
     )
     .await?;
+    let attached = files_for(&attachments_of(&mut tx, &[message]).await?, message);
     tx.commit().await?;
     let msg = view(
         message,
@@ -253,6 +328,7 @@ pub async fn revise(
         r.created_at,
         r.edited_at,
         r.deleted_at,
+        attached,
     );
     super::publish(svc, m.project_id, "message", json!(msg)).await;
     Ok(msg)
