@@ -846,28 +846,40 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
     .unwrap();
     assert_eq!(first.attachments.len(), 1);
     assert_eq!(
-        (first.attachments[0].name.as_str(), first.attachments[0].content_type.as_str()),
+        (
+            first.attachments[0].name.as_str(),
+            first.attachments[0].content_type.as_str()
+        ),
         ("logo-notes.txt", "text/plain")
     );
     let again = chat::post(&svc, &c.customer, project, "", &[notes], &m)
         .await
         .unwrap_err();
     assert!(again.message_for("attachments").is_some(), "{again:?}");
-    let heard: String = sub
-        .on_message()
-        .next()
-        .await
-        .unwrap()
-        .get_payload()
-        .unwrap();
-    let ev: projects::ProjectEvent = serde_json::from_str(&heard).unwrap();
+    // The upload announced itself first ("files"); the message follows.
+    let mut heard = sub.on_message();
+    let ev = loop {
+        let payload: String = heard.next().await.unwrap().get_payload().unwrap();
+        let ev: projects::ProjectEvent = serde_json::from_str(&payload).unwrap();
+        if ev.kind != "files" {
+            break ev;
+        }
+    };
+    drop(heard);
     assert_eq!((ev.project, ev.kind.as_str()), (project, "message"));
     assert_eq!(ev.data["body"], "Hi Fern, the logo files are attached.");
     assert_eq!(ev.data["attachments"][0]["name"], "logo-notes.txt");
 
-    let reply = chat::post(&svc, &c.freelancer, project, "Thanks, starting today.", &[], &m)
-        .await
-        .unwrap();
+    let reply = chat::post(
+        &svc,
+        &c.freelancer,
+        project,
+        "Thanks, starting today.",
+        &[],
+        &m,
+    )
+    .await
+    .unwrap();
     let staff = chat::post(
         &svc,
         &c.employee,
@@ -911,7 +923,10 @@ async fn the_chat_keeps_history_read_marks_and_its_participants(owner: PgPool) {
     .await
     .unwrap();
     assert!(edited.edited_at.is_some());
-    assert_eq!(edited.attachments, first.attachments, "an edit keeps the files");
+    assert_eq!(
+        edited.attachments, first.attachments,
+        "an edit keeps the files"
+    );
     let deleted = chat::revise(&svc, &c.freelancer, reply.id, None, &m)
         .await
         .unwrap();

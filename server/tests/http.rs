@@ -1261,9 +1261,16 @@ async fn a_workspace_socket_carries_live_messages_to_participants_only(owner: Pg
         serde_json::json!(["Cai Customer"])
     );
 
-    chat::post(svc, &employee, project, "Welcome! I am your PM.", &[], &meta)
-        .await
-        .unwrap();
+    chat::post(
+        svc,
+        &employee,
+        project,
+        "Welcome! I am your PM.",
+        &[],
+        &meta,
+    )
+    .await
+    .unwrap();
     let heard = next_kind(&mut socket, "message").await;
     assert_eq!(heard["data"]["body"], "Welcome! I am your PM.");
     assert_eq!(heard["data"]["author"], "Emil Employee");

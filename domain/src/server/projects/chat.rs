@@ -187,7 +187,9 @@ pub async fn post(
         &mut tx,
         AuditEvent::by("message.posted", user)
             .target(format!("message:{id}"))
-            .details(json!({ "project": project, "chars": body.chars().count(), "files": attachments })),
+            .details(
+                json!({ "project": project, "chars": body.chars().count(), "files": attachments }),
+            ),
         meta,
     )
     .await?;
