@@ -220,19 +220,8 @@ pub async fn act(
                 .await?;
             }
             if to_customer.minor > 0 {
-                book(
-                    &mut tx,
-                    Movement::refund(
-                        format!("refund:{milestone}"),
-                        milestone,
-                        m.customer_id,
-                        to_customer,
-                    ),
-                    json!({ "milestone": milestone, "dispute": true }),
-                )
-                .await?;
                 refund = Some(
-                    refunds::record(
+                    refunds::owe(
                         &mut tx,
                         milestone,
                         m.customer_id,
@@ -292,19 +281,8 @@ pub async fn act(
                 json!({ "milestone": milestone, "reason": input.note.trim() }),
             )
             .await?;
-            book(
-                &mut tx,
-                Movement::refund(
-                    format!("refund_after_release:{milestone}"),
-                    milestone,
-                    m.customer_id,
-                    back,
-                ),
-                json!({ "milestone": milestone, "after_release": true }),
-            )
-            .await?;
             refund = Some(
-                refunds::record(
+                refunds::owe(
                     &mut tx,
                     milestone,
                     m.customer_id,

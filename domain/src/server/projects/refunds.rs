@@ -50,9 +50,10 @@ pub fn retry_delay(attempts: i32) -> Duration {
     Duration::from_secs((minutes * 60).min(6 * 60 * 60))
 }
 
-/// Records a refund owed to `customer` for `milestone`, in the transaction that booked it.
-/// Answers its id, which [`pay`] takes once the transaction has committed.
-pub async fn record(
+/// Books a refund of `amount` owed to `customer` from `milestone`'s held funds and records it,
+/// in the transaction of the step that decides it. Answers its id, which [`pay`] takes once the
+/// transaction has committed.
+pub async fn owe(
     conn: &mut PgConnection,
     milestone: Uuid,
     customer: Uuid,
@@ -60,6 +61,19 @@ pub async fn record(
     reason: Reason,
     note: &str,
 ) -> Result<Uuid, AppError> {
+    let (key, memo) = match reason {
+        Reason::Dispute => (
+            format!("refund:{milestone}"),
+            json!({ "milestone": milestone, "dispute": true }),
+        ),
+        Reason::AfterRelease => (
+            format!("refund_after_release:{milestone}"),
+            json!({ "milestone": milestone, "after_release": true }),
+        ),
+    };
+    let owed =
+        Movement::refund(key, milestone, customer, amount).map_err(|_| AppError::Internal)?;
+    ledger::apply(&mut *conn, &owed, &memo).await?;
     let Some((payment, _)) = super::funding::payment_of(&mut *conn, milestone).await? else {
         tracing::error!(%milestone, "a refund without the payment that funded it");
         return Err(AppError::Internal);
