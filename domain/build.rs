@@ -1,6 +1,7 @@
 #![allow(clippy::print_stdout)]
 //! Embeds the demo site content (`seed/site/*.json`) in the crate, so the server seeds it from
-//! wherever it runs.
+//! wherever it runs; and rebuilds the crate when a migration changes, since `sqlx::migrate!`
+//! embeds them and cannot tell cargo so on stable Rust.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -8,6 +9,7 @@ use std::path::Path;
 fn main() {
     let dir = Path::new(&std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default()).join("seed/site");
     println!("cargo:rerun-if-changed={}", dir.display());
+    println!("cargo:rerun-if-changed=../migrations");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
         .unwrap_or_default();

@@ -1722,18 +1722,16 @@ async fn flaky_stripe(f: FlakyStripe) -> String {
         axum::Json(serde_json::json!({ "id": id, "object": "refund", "status": "succeeded" }))
             .into_response()
     }
-    let app = axum::Router::new()
-        .route("/v1/refunds", axum::routing::post(refunds))
-        .with_state(f);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}")
+    serve_stripe(
+        axum::Router::new()
+            .route("/v1/refunds", axum::routing::post(refunds))
+            .with_state(f),
+    )
+    .await
 }
 
 #[sqlx::test(migrations = "../migrations")]
 async fn refunds_the_provider_does_not_take_are_retried_and_ops_are_told(owner: PgPool) {
-    use domain::server::payments::provider::{StripeConfig, StripeProvider};
     use domain::server::projects::automation::{self, Handling};
     use domain::server::projects::refunds;
     use std::sync::atomic::Ordering;
@@ -1743,13 +1741,7 @@ async fn refunds_the_provider_does_not_take_are_retried_and_ops_are_told(owner: 
     let (_, second) = funded_project(&svc, &c).await;
     // Funded through the built-in provider; refunds go to a Stripe that fails as told.
     let flaky = FlakyStripe::default();
-    let mut config = StripeConfig::new("sk_test_flaky");
-    config.base_url = flaky_stripe(flaky.clone()).await;
-    config.retries = 0;
-    let svc = Services {
-        payments: std::sync::Arc::new(StripeProvider::new(config).unwrap()),
-        ..svc
-    };
+    let svc = on_stripe(svc, flaky_stripe(flaky.clone()).await);
     let dispute_and_refund = |m: Uuid| {
         let (svc, c) = (&svc, &c);
         async move {
@@ -2149,6 +2141,23 @@ async fn connect_stripe(s: ConnectStripe) -> String {
             ),
         )
         .with_state(s);
+    serve_stripe(app).await
+}
+
+/// The services with payments going to the Stripe API at `base_url`, with no retries.
+fn on_stripe(svc: Services, base_url: String) -> Services {
+    use domain::server::payments::provider::{StripeConfig, StripeProvider};
+    let mut config = StripeConfig::new("sk_test_local");
+    config.base_url = base_url;
+    config.retries = 0;
+    Services {
+        payments: std::sync::Arc::new(StripeProvider::new(config).unwrap()),
+        ..svc
+    }
+}
+
+/// Serves a local stand-in for Stripe's API and answers its base URL.
+async fn serve_stripe(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -2157,7 +2166,6 @@ async fn connect_stripe(s: ConnectStripe) -> String {
 
 #[sqlx::test(migrations = "../migrations")]
 async fn freelancers_are_paid_through_their_connected_account(owner: PgPool) {
-    use domain::server::payments::provider::{StripeConfig, StripeProvider};
     use std::sync::atomic::Ordering;
     let svc = services(&owner).await;
     let c = cast(&svc).await;
@@ -2167,13 +2175,7 @@ async fn freelancers_are_paid_through_their_connected_account(owner: PgPool) {
         .await
         .unwrap();
     let stripe = ConnectStripe::default();
-    let mut config = StripeConfig::new("sk_test_connect");
-    config.base_url = connect_stripe(stripe.clone()).await;
-    config.retries = 0;
-    let svc = Services {
-        payments: std::sync::Arc::new(StripeProvider::new(config).unwrap()),
-        ..svc
-    };
+    let svc = on_stripe(svc, connect_stripe(stripe.clone()).await);
     let m = meta("203.0.113.67");
     let before = balance(&svc, Account::FreelancerPayable(c.freelancer.id.0)).await;
     assert!(before > 10_000);

@@ -1,4 +1,4 @@
-//! Receipts and fee invoices in Postgres, and their PDF.
+//! Receipts, fee invoices and their credit notes in Postgres, and their PDF.
 //!
 //! A document is issued the first time someone asks for it: numbered from a per-kind, per-year
 //! counter whose row lock serialises issuing (so numbers have no gaps and a document asked for
@@ -92,14 +92,27 @@ pub async fn receipt_for(
     .await
 }
 
-/// The fee invoice for a released milestone, for its freelancer or staff.
-pub async fn fee_invoice_for(
+/// A milestone's facts for the documents its freelancer gets.
+struct WorkDone {
+    title: String,
+    project: String,
+    project_id: Uuid,
+    freelancer: Uuid,
+    to: DocParty,
+    released: Money,
+    reversed: Money,
+    fee_bps: u32,
+}
+
+/// The milestone, for its freelancer or staff (404 for anyone else, or with no freelancer).
+async fn work_done(
     svc: &Services,
     user: &SessionUser,
     milestone: Uuid,
-) -> Result<Document, AppError> {
+) -> Result<WorkDone, AppError> {
     let m = sqlx::query!(
-        r#"SELECT m.title, m.released_minor, m.fee_bps, m.currency, m.freelancer_id, m.project_id,
+        r#"SELECT m.title, m.released_minor, m.reversed_minor, m.fee_bps, m.currency,
+                  m.freelancer_id, m.project_id,
                   p.title AS project, u.display_name AS "name?", u.email AS "email?"
            FROM milestones m
            JOIN projects p ON p.id = m.project_id
@@ -116,7 +129,27 @@ pub async fn fee_invoice_for(
     if freelancer != user.id.0 && !is_staff(user) {
         return Err(AppError::NotFound);
     }
-    if m.released_minor <= 0 {
+    let c = currency(&m.currency);
+    Ok(WorkDone {
+        title: m.title,
+        project: m.project,
+        project_id: m.project_id,
+        freelancer,
+        to: party(m.name.unwrap_or_default(), m.email.unwrap_or_default()),
+        released: Money::new(m.released_minor, c),
+        reversed: Money::new(m.reversed_minor, c),
+        fee_bps: m.fee_bps.unwrap_or(0).max(0) as u32,
+    })
+}
+
+/// The fee invoice for a released milestone, for its freelancer or staff.
+pub async fn fee_invoice_for(
+    svc: &Services,
+    user: &SessionUser,
+    milestone: Uuid,
+) -> Result<Document, AppError> {
+    let m = work_done(svc, user, milestone).await?;
+    if m.released.minor <= 0 {
         return Err(AppError::Conflict(
             "A fee invoice is issued once the milestone's money is released.".into(),
         ));
@@ -125,15 +158,15 @@ pub async fn fee_invoice_for(
         String::new(),
         String::new(),
         m.project,
-        party(m.name.unwrap_or_default(), m.email.unwrap_or_default()),
+        m.to,
         &m.title,
-        Money::new(m.released_minor, currency(&m.currency)),
-        m.fee_bps.unwrap_or(0).max(0) as u32,
+        m.released,
+        m.fee_bps,
     );
     issue(
         svc,
         &format!("milestone:{milestone}"),
-        freelancer,
+        m.freelancer,
         Some(m.project_id),
         draft,
     )
@@ -205,25 +238,8 @@ pub async fn fee_credit_note_for(
     user: &SessionUser,
     milestone: Uuid,
 ) -> Result<Document, AppError> {
-    let m = sqlx::query!(
-        r#"SELECT m.title, m.reversed_minor, m.fee_bps, m.currency, m.freelancer_id, m.project_id,
-                  p.title AS project, u.display_name AS "name?", u.email AS "email?"
-           FROM milestones m
-           JOIN projects p ON p.id = m.project_id
-           LEFT JOIN users u ON u.id = m.freelancer_id
-           WHERE m.id = $1"#,
-        milestone
-    )
-    .fetch_optional(&svc.db)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let Some(freelancer) = m.freelancer_id else {
-        return Err(AppError::NotFound);
-    };
-    if freelancer != user.id.0 && !is_staff(user) {
-        return Err(AppError::NotFound);
-    }
-    if m.reversed_minor <= 0 {
+    let m = work_done(svc, user, milestone).await?;
+    if m.reversed.minor <= 0 {
         return Err(AppError::Conflict(
             "A fee credit note is issued once a release is taken back.".into(),
         ));
@@ -234,16 +250,16 @@ pub async fn fee_credit_note_for(
         String::new(),
         String::new(),
         m.project,
-        party(m.name.unwrap_or_default(), m.email.unwrap_or_default()),
+        m.to,
         &m.title,
-        Money::new(m.reversed_minor, currency(&m.currency)),
-        m.fee_bps.unwrap_or(0).max(0) as u32,
+        m.reversed,
+        m.fee_bps,
         invoice.as_deref(),
     );
     issue(
         svc,
         &format!("milestone:{milestone}"),
-        freelancer,
+        m.freelancer,
         Some(m.project_id),
         draft,
     )

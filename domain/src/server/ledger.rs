@@ -1,4 +1,4 @@
-//! The ledger in Postgres (`migrations/…_ledger.sql`): [`apply`] books a [`Movement`] inside the
+//! The ledger in Postgres (`migrations/…_ledger.sql`, `…_ledger_book.sql`): [`apply`] books a [`Movement`] inside the
 //! caller's transaction, so a state change (a milestone approved) and its money move together or
 //! not at all.
 //!
@@ -52,135 +52,59 @@ fn refused(e: LedgerError) -> AppError {
     }
 }
 
-/// Books `m` in the caller's transaction, once: the same key again with the same content
-/// answers [`Applied::Replayed`] and changes nothing; with other content, or when an account
-/// would cross to the wrong side, it is refused (409) and the caller's transaction must not
-/// commit what it did besides.
+/// Books `m` in the caller's transaction, once, in one round trip (the `ledger_book` function
+/// in `migrations/…_ledger_book.sql`): the same key again with the same content answers
+/// [`Applied::Replayed`] and changes nothing; with other content, or when an account would
+/// cross to the wrong side, it is refused (409) and the caller's transaction must not commit
+/// what it did besides.
 pub async fn apply(
     conn: &mut PgConnection,
     m: &Movement,
     memo: &Value,
 ) -> Result<Applied, AppError> {
     m.check().map_err(refused)?;
-    let fp = fingerprint(m);
-    let currency = m.currency.code();
-    let id = Uuid::now_v7();
-    let inserted = sqlx::query_scalar!(
-        "INSERT INTO ledger_movements (id, key, kind, currency, fingerprint, memo)
-         VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT ON CONSTRAINT ledger_movements_key_key DO NOTHING RETURNING id",
-        id,
-        m.key,
-        m.kind.as_str(),
-        currency,
-        fp,
-        memo
-    )
-    .fetch_optional(&mut *conn)
-    .await?;
-    if inserted.is_none() {
-        let stored = sqlx::query_scalar!(
-            "SELECT fingerprint FROM ledger_movements WHERE key = $1",
-            m.key
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        return if stored == fp {
-            Ok(Applied::Replayed)
-        } else {
-            Err(refused(LedgerError::KeyReused(m.key.clone())))
-        };
-    }
-
     let net: Vec<(Account, i64)> = m.net().into_iter().collect();
     let codes: Vec<String> = net.iter().map(|(a, _)| a.code()).collect();
-    let mut rows = lock_accounts(conn, currency, &codes).await?;
-    if rows.len() < codes.len() {
-        // First use of an account (a new milestone's held funds, say): create it, then lock.
-        let normals: Vec<String> = net.iter().map(|(a, _)| normal_str(a).to_owned()).collect();
-        let guards: Vec<bool> = net.iter().map(|(a, _)| a.guarded()).collect();
-        sqlx::query!(
-            "INSERT INTO ledger_accounts (code, currency, normal, guarded)
-             SELECT code, $2, normal, guarded FROM UNNEST($1::text[], $3::text[], $4::bool[]) AS n(code, normal, guarded)
-             ON CONFLICT ON CONSTRAINT ledger_accounts_code_key DO NOTHING",
-            &codes,
-            currency,
-            &normals,
-            &guards
-        )
-        .execute(&mut *conn)
-        .await?;
-        rows = lock_accounts(conn, currency, &codes).await?;
-    }
-
-    let (mut account_ids, mut amounts) = (Vec::new(), Vec::new());
-    let (mut guarded_ids, mut deltas) = (Vec::new(), Vec::new());
-    for (account, delta) in &net {
-        let code = account.code();
-        let row = rows
-            .iter()
-            .find(|r| r.code == code)
-            .ok_or(AppError::Internal)?;
-        account_ids.push(row.id);
-        amounts.push(*delta);
-        if row.guarded {
-            let after = row.balance.checked_add(*delta).ok_or(AppError::Internal)?;
-            if account.normal_balance(after) < 0 {
-                return Err(refused(LedgerError::Insufficient {
-                    account: account.label().to_owned(),
-                    available: Money::new(account.normal_balance(row.balance), m.currency),
-                    needed: Money::new(-account.normal_balance(*delta), m.currency),
-                }));
-            }
-            guarded_ids.push(row.id);
-            deltas.push(*delta);
+    let normals: Vec<&str> = net.iter().map(|(a, _)| normal_str(a)).collect();
+    let guards: Vec<bool> = net.iter().map(|(a, _)| a.guarded()).collect();
+    let amounts: Vec<i64> = net.iter().map(|(_, delta)| *delta).collect();
+    let booked = sqlx::query!(
+        r#"SELECT outcome AS "outcome!", code, balance
+           FROM ledger_book($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"#,
+        Uuid::now_v7(),
+        m.key,
+        m.kind.as_str(),
+        m.currency.code(),
+        fingerprint(m),
+        memo,
+        &codes,
+        &normals as &[&str],
+        &guards,
+        &amounts
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    match booked.outcome.as_str() {
+        "booked" => Ok(Applied::Booked),
+        "replayed" => Ok(Applied::Replayed),
+        "key_reused" => Err(refused(LedgerError::KeyReused(m.key.clone()))),
+        "insufficient" => {
+            let (account, delta) = net
+                .iter()
+                .find(|(a, _)| booked.code.as_deref() == Some(a.code().as_str()))
+                .ok_or(AppError::Internal)?;
+            let balance = booked.balance.ok_or(AppError::Internal)?;
+            Err(refused(LedgerError::Insufficient {
+                account: account.label().to_owned(),
+                available: Money::new(account.normal_balance(balance), m.currency),
+                needed: Money::new(-account.normal_balance(*delta), m.currency),
+            }))
+        }
+        other => {
+            tracing::error!(outcome = other, "ledger_book answered what it never should");
+            Err(AppError::Internal)
         }
     }
-    sqlx::query!(
-        "WITH moved AS (
-           UPDATE ledger_accounts a SET balance = a.balance + d.delta
-           FROM UNNEST($4::bigint[], $5::bigint[]) AS d(id, delta) WHERE a.id = d.id)
-         INSERT INTO ledger_postings (movement_id, account_id, amount)
-         SELECT $1, account_id, amount FROM UNNEST($2::bigint[], $3::bigint[]) AS p(account_id, amount)",
-        id,
-        &account_ids,
-        &amounts,
-        &guarded_ids,
-        &deltas
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(Applied::Booked)
-}
-
-struct Locked {
-    id: i64,
-    code: String,
-    guarded: bool,
-    balance: i64,
-}
-
-/// The accounts with these codes; the guarded ones locked in id order (so two movements on the
-/// same accounts never wait for each other in a cycle), the shared ones only read.
-async fn lock_accounts(
-    conn: &mut PgConnection,
-    currency: &str,
-    codes: &[String],
-) -> Result<Vec<Locked>, AppError> {
-    Ok(sqlx::query_as!(
-        Locked,
-        r#"WITH g AS (
-             SELECT id, code, guarded, balance FROM ledger_accounts
-             WHERE currency = $1 AND code = ANY($2) AND guarded ORDER BY id FOR UPDATE)
-           SELECT id AS "id!", code AS "code!", guarded AS "guarded!", balance AS "balance!" FROM g
-           UNION ALL
-           SELECT id, code, guarded, balance FROM ledger_accounts
-           WHERE currency = $1 AND code = ANY($2) AND NOT guarded"#,
-        currency,
-        codes
-    )
-    .fetch_all(&mut *conn)
-    .await?)
 }
 
 /// An account's balance on its normal side (zero for an account nothing has touched).

@@ -92,6 +92,28 @@ struct Finding<'a> {
     suggested: Option<Uuid>,
 }
 
+impl<'a> Finding<'a> {
+    /// A finding about one milestone of a project.
+    fn milestone(
+        rule: AlertRule,
+        milestone: Uuid,
+        project: Uuid,
+        title: &'a str,
+        body: &'a str,
+    ) -> Self {
+        Self {
+            rule,
+            subject: format!("milestone:{milestone}"),
+            project: Some(project),
+            milestone: Some(milestone),
+            talent: None,
+            title,
+            body,
+            suggested: None,
+        }
+    }
+}
+
 /// Runs every rule once.
 pub async fn run(svc: &Services) -> Result<Found, AppError> {
     Ok(Found {
@@ -190,23 +212,12 @@ async fn overdue(svc: &Services) -> Result<usize, AppError> {
     {
         let title = overdue_title(&m.title, &m.project, m.late);
         let body = "Ask the freelancer where it stands, agree a new date with the customer, or reassign it.";
-        if raise(
+        let found = raise(
             svc,
-            Finding {
-                rule: AlertRule::MilestoneOverdue,
-                subject: format!("milestone:{}", m.id),
-                project: Some(m.project_id),
-                milestone: Some(m.id),
-                talent: None,
-                title: &title,
-                body,
-                suggested: None,
-            },
+            Finding::milestone(AlertRule::MilestoneOverdue, m.id, m.project_id, &title, body),
         )
-        .await?
-        {
-            n += 1;
-        }
+        .await?;
+        n += usize::from(found);
     }
     Ok(n)
 }
@@ -238,23 +249,12 @@ async fn held_long(svc: &Services) -> Result<usize, AppError> {
                 .map(|s| s.label().to_lowercase())
                 .unwrap_or(m.status)
         );
-        if raise(
+        let found = raise(
             svc,
-            Finding {
-                rule: AlertRule::FundsHeldLong,
-                subject: format!("milestone:{}", m.id),
-                project: Some(m.project_id),
-                milestone: Some(m.id),
-                talent: None,
-                title: &title,
-                body: &body,
-                suggested: None,
-            },
+            Finding::milestone(AlertRule::FundsHeldLong, m.id, m.project_id, &title, &body),
         )
-        .await?
-        {
-            n += 1;
-        }
+        .await?;
+        n += usize::from(found);
     }
     Ok(n)
 }
@@ -284,23 +284,12 @@ async fn idle_customers(svc: &Services) -> Result<usize, AppError> {
     {
         let title = format!("{} has not answered “{}” in {}", m.customer, m.title, m.project);
         let body = follow_up_draft(&m.customer, &m.title, &m.project, m.days);
-        if raise(
+        let found = raise(
             svc,
-            Finding {
-                rule: AlertRule::CustomerIdle,
-                subject: format!("milestone:{}", m.id),
-                project: Some(m.project_id),
-                milestone: Some(m.id),
-                talent: None,
-                title: &title,
-                body: &body,
-                suggested: None,
-            },
+            Finding::milestone(AlertRule::CustomerIdle, m.id, m.project_id, &title, &body),
         )
-        .await?
-        {
-            n += 1;
-        }
+        .await?;
+        n += usize::from(found);
     }
     Ok(n)
 }
