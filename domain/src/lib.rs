@@ -8,6 +8,7 @@ pub mod ai;
 pub mod automation;
 pub mod error;
 pub mod invoice;
+pub mod leads;
 pub mod ledger;
 pub mod money;
 pub mod permissions;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod ai;
 pub mod audit;
+pub mod channels;
 pub mod crypto;
 pub mod db;
 pub mod events;

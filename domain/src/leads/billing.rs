@@ -1,0 +1,272 @@
+//! Token billing for sales teams: what each paid operation costs, and what a plan's monthly
+//! credits and daily burn limit allow. Amounts are kept in tenths of a token (the rate card has
+//! halves and tenths), so every sum is exact.
+
+use serde::{Deserialize, Serialize};
+
+/// A paid operation of the lead engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// A contact's phone or email verified.
+    Verification,
+    /// A lead scored.
+    Scoring,
+    /// An inbound WhatsApp message handled.
+    InboundWhatsapp,
+    /// Intent read from a message.
+    Intent,
+    /// A qualification message drafted.
+    QualificationMessage,
+    /// A persuasion message drafted.
+    PersuasionMessage,
+    /// A cold lead re-engaged.
+    ColdRecovery,
+    /// A conversation escalated to a person.
+    Escalation,
+    /// An appointment booked.
+    Appointment,
+    /// A lead routed to an SDR.
+    Routing,
+    /// An inbound Instagram or Messenger message handled.
+    InboundSocialDm,
+    /// A person reviewed an AI decision.
+    HumanReview,
+}
+
+impl Operation {
+    /// Every operation, in rate-card order.
+    pub const ALL: [Operation; 12] = [
+        Self::Verification,
+        Self::Scoring,
+        Self::InboundWhatsapp,
+        Self::Intent,
+        Self::QualificationMessage,
+        Self::PersuasionMessage,
+        Self::ColdRecovery,
+        Self::Escalation,
+        Self::Appointment,
+        Self::Routing,
+        Self::InboundSocialDm,
+        Self::HumanReview,
+    ];
+
+    /// Its stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Verification => "verification",
+            Self::Scoring => "scoring",
+            Self::InboundWhatsapp => "inbound_whatsapp",
+            Self::Intent => "intent",
+            Self::QualificationMessage => "qualification_message",
+            Self::PersuasionMessage => "persuasion_message",
+            Self::ColdRecovery => "cold_recovery",
+            Self::Escalation => "escalation",
+            Self::Appointment => "appointment",
+            Self::Routing => "routing",
+            Self::InboundSocialDm => "inbound_social_dm",
+            Self::HumanReview => "human_review",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    /// Its price in tenths of a token.
+    pub fn tenths(self) -> i64 {
+        match self {
+            Self::Verification => 5,
+            Self::Scoring => 5,
+            Self::InboundWhatsapp => 1,
+            Self::Intent => 10,
+            Self::QualificationMessage => 20,
+            Self::PersuasionMessage => 30,
+            Self::ColdRecovery => 25,
+            Self::Escalation => 5,
+            Self::Appointment => 10,
+            Self::Routing => 10,
+            Self::InboundSocialDm => 2,
+            Self::HumanReview => 50,
+        }
+    }
+}
+
+/// Tenths of a token as people read them: `12.5`, `3`, `0.1`.
+pub fn tokens(tenths: i64) -> String {
+    let sign = if tenths < 0 { "-" } else { "" };
+    let t = tenths.unsigned_abs();
+    if t % 10 == 0 {
+        format!("{sign}{}", t / 10)
+    } else {
+        format!("{sign}{}.{}", t / 10, t % 10)
+    }
+}
+
+/// Where a tenant's usage stands against its plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Usage {
+    /// Below half of the month's credits.
+    Fine,
+    /// Half of the month's credits used.
+    Half,
+    /// 80 % of the month's credits used.
+    Most,
+    /// Everything used, or today's burn limit reached: paid operations pause.
+    Paused,
+}
+
+/// A plan's allowance and what was used of it, in tenths of a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Allowance {
+    /// Credits for the month, including top-ups.
+    pub monthly: i64,
+    /// The most that may be spent in one day.
+    pub daily_limit: i64,
+    /// Spent this month.
+    pub used_month: i64,
+    /// Spent today.
+    pub used_today: i64,
+}
+
+/// Why an operation may not run now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The month's credits are used up.
+    OutOfCredits,
+    /// Today's burn limit is reached.
+    DailyLimit,
+}
+
+impl Refusal {
+    /// The banner's words.
+    pub fn message(self) -> &'static str {
+        match self {
+            Self::OutOfCredits => "Your team has used all of this month's tokens, so AI replies, scoring and routing are paused. Top up to resume them; messages still arrive and nothing is lost.",
+            Self::DailyLimit => "Your team has reached today's token limit, so AI replies, scoring and routing are paused until midnight UTC or a higher limit. Messages still arrive and nothing is lost.",
+        }
+    }
+}
+
+impl Allowance {
+    /// How far into the month's credits the tenant is.
+    pub fn usage(&self) -> Usage {
+        if self.used_month >= self.monthly || self.used_today >= self.daily_limit {
+            return Usage::Paused;
+        }
+        // Compare without dividing: used/monthly ≥ 0.8 ⇔ 10·used ≥ 8·monthly.
+        if 10 * self.used_month >= 8 * self.monthly {
+            Usage::Most
+        } else if 2 * self.used_month >= self.monthly {
+            Usage::Half
+        } else {
+            Usage::Fine
+        }
+    }
+
+    /// Whether `op` may run now; it may when it fits in what is left of both the month and the
+    /// day.
+    pub fn allows(&self, op: Operation) -> Result<(), Refusal> {
+        let cost = op.tenths();
+        if self.used_month + cost > self.monthly {
+            Err(Refusal::OutOfCredits)
+        } else if self.used_today + cost > self.daily_limit {
+            Err(Refusal::DailyLimit)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The warning that crossing from `before` to this usage should send, once.
+    pub fn crossed(before: Usage, after: Usage) -> Option<Usage> {
+        let rank = |u: Usage| match u {
+            Usage::Fine => 0,
+            Usage::Half => 1,
+            Usage::Most => 2,
+            Usage::Paused => 3,
+        };
+        (rank(after) > rank(before)).then_some(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_card_reads_as_published() {
+        let card: Vec<String> = Operation::ALL
+            .iter()
+            .map(|o| format!("{} {}", o.as_str(), tokens(o.tenths())))
+            .collect();
+        assert_eq!(
+            card,
+            [
+                "verification 0.5",
+                "scoring 0.5",
+                "inbound_whatsapp 0.1",
+                "intent 1",
+                "qualification_message 2",
+                "persuasion_message 3",
+                "cold_recovery 2.5",
+                "escalation 0.5",
+                "appointment 1",
+                "routing 1",
+                "inbound_social_dm 0.2",
+                "human_review 5",
+            ]
+        );
+        for o in Operation::ALL {
+            assert_eq!(Operation::parse(o.as_str()), Some(o));
+        }
+    }
+
+    fn plan(used_month: i64, used_today: i64) -> Allowance {
+        Allowance {
+            monthly: 10_000,
+            daily_limit: 1_000,
+            used_month,
+            used_today,
+        }
+    }
+
+    #[test]
+    fn warnings_come_at_half_and_eighty_percent_and_work_pauses_at_all() {
+        assert_eq!(plan(4_999, 0).usage(), Usage::Fine);
+        assert_eq!(plan(5_000, 0).usage(), Usage::Half);
+        assert_eq!(plan(7_999, 0).usage(), Usage::Half);
+        assert_eq!(plan(8_000, 0).usage(), Usage::Most);
+        assert_eq!(plan(10_000, 0).usage(), Usage::Paused);
+        assert_eq!(plan(100, 1_000).usage(), Usage::Paused);
+        assert_eq!(
+            Allowance::crossed(Usage::Fine, Usage::Most),
+            Some(Usage::Most)
+        );
+        assert_eq!(Allowance::crossed(Usage::Most, Usage::Most), None);
+        assert_eq!(Allowance::crossed(Usage::Paused, Usage::Fine), None);
+    }
+
+    #[test]
+    fn an_operation_runs_only_when_it_fits_the_month_and_the_day() {
+        assert_eq!(plan(9_950, 0).allows(Operation::HumanReview), Ok(()));
+        assert_eq!(
+            plan(9_951, 0).allows(Operation::HumanReview),
+            Err(Refusal::OutOfCredits)
+        );
+        assert_eq!(plan(0, 999).allows(Operation::InboundWhatsapp), Ok(()));
+        assert_eq!(
+            plan(0, 999).allows(Operation::Scoring),
+            Err(Refusal::DailyLimit)
+        );
+        assert!(Refusal::OutOfCredits.message().contains("Top up"));
+    }
+
+    #[test]
+    fn tokens_print_exactly() {
+        assert_eq!(tokens(0), "0");
+        assert_eq!(tokens(125), "12.5");
+        assert_eq!(tokens(-5), "-0.5");
+    }
+}
