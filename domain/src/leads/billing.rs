@@ -97,10 +97,11 @@ impl Operation {
 pub fn tokens(tenths: i64) -> String {
     let sign = if tenths < 0 { "-" } else { "" };
     let t = tenths.unsigned_abs();
-    if t % 10 == 0 {
-        format!("{sign}{}", t / 10)
+    let (whole, tenth) = (t / 10, t % 10);
+    if tenth == 0 {
+        format!("{sign}{whole}")
     } else {
-        format!("{sign}{}.{}", t / 10, t % 10)
+        format!("{sign}{whole}.{tenth}")
     }
 }
 

@@ -183,7 +183,9 @@ fn dollars(usd: u32) -> String {
     let digits = usd.to_string();
     let mut out = String::from("$");
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        // Digits still to come after this one, in threes.
+        let group = (digits.len() - i) % 3;
+        if i > 0 && group == 0 {
             out.push(',');
         }
         out.push(c);
@@ -325,7 +327,7 @@ pub fn score(input: &ScoreInput) -> LeadScore {
     let score = ((total + 50) / 100).min(100) as u8;
     let mut ranked: Vec<&ScoreFactor> = factors.iter().collect();
     // Most added first; a tie goes to the heavier factor (ALL is in weight order, sort is stable).
-    ranked.sort_by(|a, b| b.contribution.cmp(&a.contribution));
+    ranked.sort_by_key(|f| std::cmp::Reverse(f.contribution));
     let top: Vec<FactorKind> = ranked.iter().take(3).map(|f| f.kind).collect();
     let reasoning = format!(
         "{} ({}): {}.",
