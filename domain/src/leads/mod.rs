@@ -7,6 +7,7 @@ pub mod billing;
 pub mod contact;
 #[cfg(feature = "server")]
 pub mod escalation;
+pub mod meta;
 pub mod score;
 pub mod window;
 
