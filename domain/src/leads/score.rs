@@ -3,73 +3,32 @@
 //! person can check; the score is their weighted sum, and the three factors that added the most
 //! are kept with it, so an SDR sees why a lead is HOT and not just that it is.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 
 use crate::ai::{LeadBand, LeadIntent};
+use crate::project::str_enum;
 
-/// Where a lead stands in the sales process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Lifecycle {
-    /// Just arrived; nobody has talked with them.
-    New,
-    /// An SDR has written; no answer yet.
-    Contacted,
-    /// A conversation is going.
-    Engaged,
-    /// Budget, need and timing are known.
-    Qualified,
-    /// A proposal or quote was sent.
-    Proposal,
-    /// They bought.
-    Won,
-    /// They said no, or went silent for good.
-    Lost,
-}
-
-impl Lifecycle {
-    /// Every stage, in order.
-    pub const ALL: [Lifecycle; 7] = [
-        Self::New,
-        Self::Contacted,
-        Self::Engaged,
-        Self::Qualified,
-        Self::Proposal,
-        Self::Won,
-        Self::Lost,
-    ];
-
-    /// Its stable name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::New => "new",
-            Self::Contacted => "contacted",
-            Self::Engaged => "engaged",
-            Self::Qualified => "qualified",
-            Self::Proposal => "proposal",
-            Self::Won => "won",
-            Self::Lost => "lost",
-        }
+str_enum!(
+    /// Where a lead stands in the sales process.
+    Lifecycle {
+        /// Just arrived; nobody has talked with them.
+        New => "new", "New",
+        /// An SDR has written; no answer yet.
+        Contacted => "contacted", "Contacted",
+        /// A conversation is going.
+        Engaged => "engaged", "Engaged",
+        /// Budget, need and timing are known.
+        Qualified => "qualified", "Qualified",
+        /// A proposal or quote was sent.
+        Proposal => "proposal", "Proposal sent",
+        /// They bought.
+        Won => "won", "Won",
+        /// They said no, or went silent for good.
+        Lost => "lost", "Lost",
     }
-
-    /// Parses [`Self::as_str`].
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.as_str() == s)
-    }
-
-    /// Its name for people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::New => "New",
-            Self::Contacted => "Contacted",
-            Self::Engaged => "Engaged",
-            Self::Qualified => "Qualified",
-            Self::Proposal => "Proposal sent",
-            Self::Won => "Won",
-            Self::Lost => "Lost",
-        }
-    }
-}
+);
 
 /// What the score is computed from: the AI qualification of the conversation (budget, intent,
 /// signals, objections) and facts the inbox knows (messages, timing, stage).
@@ -465,7 +424,7 @@ mod tests {
     #[test]
     fn scores_stay_within_bounds_and_move_the_right_way() {
         for budget in [None, Some(0), Some(999), Some(5_000), Some(1_000_000)] {
-            for lifecycle in Lifecycle::ALL {
+            for &lifecycle in Lifecycle::ALL {
                 for reply in [None, Some(0), Some(10_000)] {
                     let mut i = input();
                     i.budget_usd = budget;
@@ -485,7 +444,7 @@ mod tests {
 
     #[test]
     fn stages_round_trip() {
-        for l in Lifecycle::ALL {
+        for &l in Lifecycle::ALL {
             assert_eq!(Lifecycle::parse(l.as_str()), Some(l));
         }
         assert_eq!(Lifecycle::parse("maybe"), None);

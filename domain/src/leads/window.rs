@@ -3,57 +3,28 @@
 //! is on); outside it, only approved templates. The composer, the API and automations all ask
 //! [`window`] before they send. Email has no window.
 
+use std::fmt;
+
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-/// A channel kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ChannelKind {
-    /// WhatsApp Cloud API.
-    Whatsapp,
-    /// Facebook Messenger.
-    Messenger,
-    /// Instagram direct messages and comments.
-    Instagram,
-    /// Email.
-    Email,
-}
+use crate::project::str_enum;
+
+str_enum!(
+    /// A channel kind.
+    ChannelKind {
+        /// WhatsApp Cloud API.
+        Whatsapp => "whatsapp", "WhatsApp",
+        /// Facebook Messenger.
+        Messenger => "messenger", "Messenger",
+        /// Instagram direct messages and comments.
+        Instagram => "instagram", "Instagram",
+        /// Email.
+        Email => "email", "Email",
+    }
+);
 
 impl ChannelKind {
-    /// Every kind.
-    pub const ALL: [ChannelKind; 4] = [
-        Self::Whatsapp,
-        Self::Messenger,
-        Self::Instagram,
-        Self::Email,
-    ];
-
-    /// Its stable name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Whatsapp => "whatsapp",
-            Self::Messenger => "messenger",
-            Self::Instagram => "instagram",
-            Self::Email => "email",
-        }
-    }
-
-    /// Parses [`Self::as_str`].
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Its name for people.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Whatsapp => "WhatsApp",
-            Self::Messenger => "Messenger",
-            Self::Instagram => "Instagram",
-            Self::Email => "Email",
-        }
-    }
-
     /// How long after the contact's last message a free-form reply may go out; `None` for no
     /// limit.
     pub fn reply_window(self, human_agent: bool) -> Option<Duration> {
@@ -177,7 +148,7 @@ mod tests {
 
     #[test]
     fn kinds_round_trip() {
-        for k in ChannelKind::ALL {
+        for &k in ChannelKind::ALL {
             assert_eq!(ChannelKind::parse(k.as_str()), Some(k));
         }
         assert_eq!(ChannelKind::parse("sms"), None);
