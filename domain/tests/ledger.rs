@@ -269,7 +269,13 @@ async fn postgres_books_what_the_rules_book(owner: PgPool) {
                     }
                     (Err(LedgerError::Insufficient { .. }), Err(AppError::Conflict(msg))) => {
                         assert_eq!(msg, &model.as_ref().unwrap_err().to_string());
-                        tx.rollback().await.unwrap();
+                        // A refusal writes nothing: committing after it leaves no half-booked
+                        // movement (the count below would see one).
+                        if run % 2 == 0 {
+                            tx.commit().await.unwrap();
+                        } else {
+                            tx.rollback().await.unwrap();
+                        }
                     }
                     other => panic!("the rules and Postgres disagree on {mv:?}: {other:?}"),
                 }
@@ -375,4 +381,80 @@ async fn concurrent_claims_on_one_milestone_cannot_both_win(owner: PgPool) {
         usd(700)
     );
     assert!(ledger::verify(&mut conn).await.unwrap().ok());
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn only_the_booking_function_writes_the_ledger(owner: PgPool) {
+    let svc = services(&owner).await;
+    let (c, m) = (Uuid::now_v7(), Uuid::now_v7());
+    let mut tx = svc.db.begin().await.unwrap();
+    for mv in [
+        Movement::capture("cap", c, usd(10_000)).unwrap(),
+        Movement::hold("hold", c, m, usd(10_000)).unwrap(),
+    ] {
+        assert_eq!(
+            ledger::apply(&mut tx, &mv, &json!({})).await.unwrap(),
+            Applied::Booked
+        );
+    }
+    tx.commit().await.unwrap();
+
+    // The hold again, after its funds have moved on: still a replay, not a refusal.
+    let mut tx = svc.db.begin().await.unwrap();
+    let again = Movement::hold("hold", c, m, usd(10_000)).unwrap();
+    assert_eq!(
+        ledger::apply(&mut tx, &again, &json!({})).await.unwrap(),
+        Applied::Replayed
+    );
+    tx.commit().await.unwrap();
+
+    // The application role cannot write the tables directly.
+    for sql in [
+        "INSERT INTO ledger_movements (id, key, kind, currency, fingerprint) \
+         VALUES (gen_random_uuid(), 'forged', 'capture', 'USD', 'x')",
+        "INSERT INTO ledger_postings (movement_id, account_id, amount) \
+         SELECT id, 1, 5 FROM ledger_movements LIMIT 1",
+        "UPDATE ledger_accounts SET balance = balance - 1",
+        "INSERT INTO ledger_accounts (code, currency, normal, guarded) \
+         VALUES ('provider_clearing', 'EUR', 'debit', false)",
+    ] {
+        let err = sqlx::query(sql).execute(&svc.db).await.unwrap_err();
+        assert!(
+            err.to_string().contains("permission denied"),
+            "{sql}: {err}"
+        );
+    }
+    // Nor make the function book what does not balance.
+    for (codes, amounts) in [
+        (
+            vec!["provider_clearing", "platform_revenue"],
+            vec![5i64, -4],
+        ),
+        (vec!["provider_clearing"], vec![0]),
+    ] {
+        let n = codes.len();
+        let err = sqlx::query(
+            "SELECT * FROM ledger_book(gen_random_uuid(), 'forged', 'capture', 'USD', 'x', '{}', \
+             $1, $2, $3, $4)",
+        )
+        .bind(&codes)
+        .bind(vec!["debit"; n])
+        .bind(vec![false; n])
+        .bind(&amounts)
+        .execute(&svc.db)
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("does not balance"), "{err}");
+    }
+    // And no one deletes an account.
+    let err = sqlx::query("DELETE FROM ledger_accounts")
+        .execute(&owner)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+
+    let mut conn = svc.db.acquire().await.unwrap();
+    let report = ledger::verify(&mut conn).await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.movements, 2);
 }

@@ -1,6 +1,8 @@
-//! The ledger in Postgres (`migrations/…_ledger.sql`, `…_ledger_book.sql`): [`apply`] books a [`Movement`] inside the
-//! caller's transaction, so a state change (a milestone approved) and its money move together or
-//! not at all.
+//! The ledger in Postgres (`migrations/…_ledger.sql`, `…_ledger_book.sql`,
+//! `…_ledger_one_door.sql`): [`apply`] books a [`Movement`] inside the caller's transaction, so a
+//! state change (a milestone approved) and its money move together or not at all. The booking
+//! function is the only way in: the application role may read the ledger's tables but not write
+//! them, and the function refuses a movement that does not balance.
 //!
 //! Accounts owned by one party keep a running balance, locked in id order while a movement
 //! changes it (no deadlocks between movements touching the same accounts) and checked before the
@@ -55,8 +57,8 @@ fn refused(e: LedgerError) -> AppError {
 /// Books `m` in the caller's transaction, once, in one round trip (the `ledger_book` function
 /// in `migrations/…_ledger_book.sql`): the same key again with the same content answers
 /// [`Applied::Replayed`] and changes nothing; with other content, or when an account would
-/// cross to the wrong side, it is refused (409) and the caller's transaction must not commit
-/// what it did besides.
+/// cross to the wrong side, it is refused (409) and nothing of it is written (the caller still
+/// rolls back what it did besides).
 pub async fn apply(
     conn: &mut PgConnection,
     m: &Movement,
