@@ -77,6 +77,13 @@ pub struct Config {
     pub stripe_webhook_secret: Option<String>,
     /// Stripe's API address (`STRIPE_API_BASE`, for a test server).
     pub stripe_api_base: Option<String>,
+    /// The Meta app's secret (`META_APP_SECRET`): WhatsApp, Messenger and Instagram webhooks
+    /// are signed with it; without it `/webhooks/{whatsapp,messenger,instagram}` refuse every
+    /// POST.
+    pub meta_app_secret: Option<String>,
+    /// The token Meta echoes in its subscription handshake (`META_VERIFY_TOKEN`); without it
+    /// every handshake is refused.
+    pub meta_verify_token: Option<String>,
 }
 
 impl std::fmt::Debug for Config {
@@ -232,6 +239,8 @@ impl Config {
             stripe_secret_key: var("STRIPE_SECRET_KEY"),
             stripe_webhook_secret: var("STRIPE_WEBHOOK_SECRET"),
             stripe_api_base: var("STRIPE_API_BASE"),
+            meta_app_secret: var("META_APP_SECRET"),
+            meta_verify_token: var("META_VERIFY_TOKEN"),
         })
     }
 }

@@ -4,6 +4,7 @@
 #![recursion_limit = "256"]
 
 pub mod api_v1;
+pub mod channels;
 pub mod config;
 pub mod events;
 pub mod files;
@@ -199,6 +200,17 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
     site::listen_for_changes(services.clone(), cfg.redis_url.clone());
     site::start_scheduler(services.clone(), std::time::Duration::from_secs(15));
     payments::start_scheduler(services.clone(), std::time::Duration::from_secs(60));
+    let meta_hooks = channels::MetaWebhooks {
+        svc: services.clone(),
+        app_secret: cfg.meta_app_secret.clone(),
+        verify_token: cfg.meta_verify_token.clone(),
+        wake: Arc::default(),
+    };
+    channels::start_worker(
+        services.clone(),
+        meta_hooks.wake.clone(),
+        std::time::Duration::from_secs(2),
+    );
     let hub: events::Hub = events::Hub::start(
         &cfg.redis_url,
         domain::server::events::user_channel(&cfg.redis_prefix),
@@ -230,6 +242,12 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)
                 .with_state((services.clone(), cfg.stripe_webhook_secret.clone())),
+        )
+        .route(
+            "/webhooks/{kind}",
+            get(channels::handshake)
+                .post(channels::receive)
+                .with_state(meta_hooks),
         )
         .nest("/api/v1", api_v1::router().with_state(services.clone()))
         .leptos_routes_with_context(&state, routes, context.clone(), {

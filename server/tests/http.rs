@@ -14,6 +14,9 @@ use std::time::Duration;
 
 /// The webhook signing secret the test server is configured with.
 const STRIPE_TEST_SECRET: &str = "whsec_test_secret_for_the_http_tests";
+/// The Meta app secret and handshake token the test server is configured with.
+const META_TEST_SECRET: &str = "meta_app_secret_for_the_http_tests";
+const META_TEST_TOKEN: &str = "meta-verify-token-for-the-http-tests";
 
 struct TestApp {
     base: String,
@@ -144,6 +147,8 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         stripe_secret_key: None,
         stripe_webhook_secret: Some(STRIPE_TEST_SECRET.into()),
         stripe_api_base: None,
+        meta_app_secret: Some(META_TEST_SECRET.into()),
+        meta_verify_token: Some(META_TEST_TOKEN.into()),
     };
     let mut settings = Settings::new(
         cfg.base_url.clone(),
@@ -1145,6 +1150,159 @@ async fn stripe_webhooks_are_verified_on_the_raw_body_and_stored_once(owner: PgP
             .await
             .unwrap();
     assert_eq!(raw["data"]["object"]["id"], "pi_x");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: PgPool) {
+    use domain::server::channels::{intake, meta_signature::sign};
+    let app = spawn_app(owner).await;
+    let svc = &app.services;
+    let tenant = {
+        let mut tx = db::platform_tx(&svc.db).await.unwrap();
+        let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+            .bind(seed::DEMO_TENANT_SLUG)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        domain::types::TenantId(id)
+    };
+    intake::connect(
+        svc,
+        tenant,
+        domain::leads::ChannelKind::Whatsapp,
+        "PN-HTTP",
+        "Sales",
+    )
+    .await
+    .unwrap();
+    let c = Client::new();
+
+    // The handshake echoes the challenge only for the configured token.
+    let hs = |token: &str| {
+        c.get(app.url(&format!(
+            "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=1158201444"
+        )))
+        .send()
+    };
+    let ok = hs(META_TEST_TOKEN).await.unwrap();
+    assert_eq!(ok.status(), StatusCode::OK);
+    assert_eq!(ok.text().await.unwrap(), "1158201444");
+    assert_eq!(hs("guess").await.unwrap().status(), StatusCode::FORBIDDEN);
+
+    let body = serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
+        { "field": "messages", "value": { "metadata": { "phone_number_id": "PN-HTTP" },
+          "contacts": [ { "profile": { "name": "Ana" }, "wa_id": "14155552671" } ],
+          "messages": [ { "from": "14155552671", "id": "wamid.http1", "timestamp": "1764590400",
+                          "type": "text", "text": { "body": "Do you build shops?" } } ] } } ] } ] })
+    .to_string();
+    let post = |path: &str, headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+        let mut req = c
+            .post(app.url(path))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    let events = || async {
+        let mut tx = db::platform_tx(&svc.db).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        n
+    };
+
+    // Refused with 401 and nothing written: no header, a flipped byte, the wrong secret, only
+    // the old sha1 header, a malformed one.
+    let good = sign(body.as_bytes(), META_TEST_SECRET);
+    let mut flipped = body.clone().into_bytes();
+    flipped[20] ^= 1;
+    for (headers, bytes) in [
+        (vec![], body.clone().into_bytes()),
+        (vec![("X-Hub-Signature-256", good.clone())], flipped),
+        (
+            vec![("X-Hub-Signature-256", sign(body.as_bytes(), "another-app"))],
+            body.clone().into_bytes(),
+        ),
+        (
+            vec![("X-Hub-Signature", format!("sha1={}", "ab".repeat(20)))],
+            body.clone().into_bytes(),
+        ),
+        (
+            vec![("X-Hub-Signature-256", "sha256=xyz".to_owned())],
+            body.clone().into_bytes(),
+        ),
+    ] {
+        let res = post("/webhooks/whatsapp", headers, bytes).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert!(
+            err["error"]
+                .as_str()
+                .unwrap()
+                .contains("X-Hub-Signature-256")
+                || err["error"] == "the signature does not match",
+            "{err}"
+        );
+    }
+    assert_eq!(events().await, 0);
+    assert_eq!(
+        post(
+            "/webhooks/telegram",
+            vec![("X-Hub-Signature-256", good.clone())],
+            body.clone().into_bytes()
+        )
+        .await
+        .unwrap()
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Genuine: stored (and answered) once, then in the tenant's inbox without anyone asking.
+    let res = post(
+        "/webhooks/whatsapp",
+        vec![("X-Hub-Signature-256", good.clone())],
+        body.clone().into_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["received"],
+        "stored"
+    );
+    let res = post(
+        "/webhooks/whatsapp",
+        vec![("X-Hub-Signature-256", good)],
+        body.into_bytes(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        res.json::<serde_json::Value>().await.unwrap()["received"],
+        "duplicate"
+    );
+    assert_eq!(events().await, 1);
+    let mut seen = None;
+    for _ in 0..50 {
+        let mut tx = db::tenant_tx(&svc.db, tenant).await.unwrap();
+        seen = sqlx::query_scalar::<_, String>(
+            "SELECT body FROM channel_messages WHERE provider_id = 'wamid.http1'",
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen.as_deref(), Some("Do you build shops?"));
 }
 
 /// The next event of `kind` on a workspace socket (others are skipped), within 5 s.

@@ -9,6 +9,7 @@ pub mod db;
 pub mod events;
 pub mod guard;
 pub mod invoices;
+pub mod leads;
 pub mod ledger;
 pub mod mail;
 pub mod passwords;

@@ -1,0 +1,222 @@
+//! Leads in Postgres (`migrations/…_leads.sql`): one lead per person, found by any identity it
+//! owns (a phone number in E.164, an email, a Messenger or Instagram id). [`resolve`] is the one
+//! way a contact becomes a lead, for every intake (channel messages, imports, forms, the API):
+//! it finds the lead that owns any of the contact's identities, adds the ones it lacks, and when
+//! the contact names two or more leads (a person who wrote on WhatsApp and later sent an email
+//! with a new number) merges them into the oldest, with their identities, messages and history.
+//!
+//! Concurrent intakes of one person never make two leads: each identity is locked (a
+//! transaction-level advisory lock, taken in sorted order) before it is looked up.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::leads::contact::Normalized;
+use crate::types::TenantId;
+use crate::AppError;
+
+/// What [`resolve`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Resolved {
+    /// The person's lead.
+    pub lead: Uuid,
+    /// Whether it was created now.
+    pub created: bool,
+    /// Leads merged into it now.
+    pub merged: Vec<Uuid>,
+}
+
+/// Where a lead came from.
+pub type Source = &'static str;
+
+/// Finds or creates the lead of `contact` in `tenant`, inside the caller's transaction. `name`
+/// fills a lead that has none; numbers and addresses that did not read are kept on the lead,
+/// flagged, and never matched on.
+pub async fn resolve(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    contact: &Normalized,
+    name: Option<&str>,
+    source: Source,
+) -> Result<Resolved, AppError> {
+    let mut keys: Vec<String> = contact.identities.iter().map(|i| i.key()).collect();
+    keys.sort();
+    keys.dedup();
+    let invalid_phones: Vec<String> = contact
+        .invalid_phones
+        .iter()
+        .map(|b| b.given.trim().to_owned())
+        .collect();
+    let name = name.map(str::trim).filter(|n| !n.is_empty()).map(|n| {
+        // The column takes 200 characters.
+        n.chars().take(200).collect::<String>()
+    });
+
+    for key in &keys {
+        sqlx::query!(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            format!("lead:{}:{key}", tenant.0)
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    let owners = sqlx::query_scalar!(
+        r#"SELECT l.id FROM leads l
+           WHERE l.tenant_id = $1
+             AND l.id IN (SELECT i.lead_id FROM lead_identities i
+                          WHERE i.tenant_id = $1 AND i.identity = ANY($2))
+           ORDER BY l.created_at, l.id
+           FOR UPDATE"#,
+        tenant.0,
+        &keys
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+
+    let (lead, created, merged) = match owners.split_first() {
+        None => {
+            let id = Uuid::now_v7();
+            sqlx::query!(
+                r#"INSERT INTO leads (id, tenant_id, name, source, invalid_phones, invalid_emails)
+                   VALUES ($1, $2, $3, $4, $5, $6)"#,
+                id,
+                tenant.0,
+                name,
+                source,
+                &invalid_phones,
+                &contact.invalid_emails
+            )
+            .execute(&mut *tx)
+            .await?;
+            event(tx, tenant, id, "created", json!({ "source": source })).await?;
+            (id, true, Vec::new())
+        }
+        Some((survivor, others)) => {
+            if !others.is_empty() {
+                merge(tx, tenant, *survivor, others).await?;
+            }
+            sqlx::query!(
+                r#"UPDATE leads
+                   SET name = COALESCE(name, $2),
+                       invalid_phones = ARRAY(SELECT DISTINCT unnest(invalid_phones || $3::text[])),
+                       invalid_emails = ARRAY(SELECT DISTINCT unnest(invalid_emails || $4::text[]))
+                   WHERE id = $1"#,
+                survivor,
+                name,
+                &invalid_phones,
+                &contact.invalid_emails
+            )
+            .execute(&mut *tx)
+            .await?;
+            (*survivor, false, others.to_vec())
+        }
+    };
+
+    let added = sqlx::query_scalar!(
+        r#"INSERT INTO lead_identities (tenant_id, identity, lead_id)
+           SELECT $1, k, $2 FROM unnest($3::text[]) AS k
+           ON CONFLICT (tenant_id, identity) DO NOTHING
+           RETURNING identity"#,
+        tenant.0,
+        lead,
+        &keys
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    if !created && !added.is_empty() {
+        event(
+            tx,
+            tenant,
+            lead,
+            "identity_added",
+            json!({ "identities": added }),
+        )
+        .await?;
+    }
+    Ok(Resolved {
+        lead,
+        created,
+        merged,
+    })
+}
+
+/// Moves everything of `others` to `survivor` and marks them merged.
+async fn merge(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    survivor: Uuid,
+    others: &[Uuid],
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "UPDATE lead_identities SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
+        survivor,
+        tenant.0,
+        others
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE channel_messages SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
+        survivor,
+        tenant.0,
+        others
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE lead_events SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
+        survivor,
+        tenant.0,
+        others
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE leads s
+           SET name = COALESCE(s.name, (SELECT o.name FROM leads o WHERE o.id = ANY($2) AND o.name IS NOT NULL
+                                         ORDER BY o.created_at LIMIT 1)),
+               last_inbound_at = GREATEST(s.last_inbound_at,
+                                          (SELECT max(o.last_inbound_at) FROM leads o WHERE o.id = ANY($2))),
+               invalid_phones = ARRAY(SELECT DISTINCT unnest(s.invalid_phones || (
+                                  SELECT COALESCE(array_agg(p), '{}') FROM leads o, unnest(o.invalid_phones) p
+                                  WHERE o.id = ANY($2)))),
+               invalid_emails = ARRAY(SELECT DISTINCT unnest(s.invalid_emails || (
+                                  SELECT COALESCE(array_agg(e), '{}') FROM leads o, unnest(o.invalid_emails) e
+                                  WHERE o.id = ANY($2))))
+           WHERE s.id = $1"#,
+        survivor,
+        others
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE leads SET merged_into = $1 WHERE tenant_id = $2 AND id = ANY($3)",
+        survivor,
+        tenant.0,
+        others
+    )
+    .execute(&mut *tx)
+    .await?;
+    event(tx, tenant, survivor, "merged", json!({ "from": others })).await
+}
+
+async fn event(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    lead: Uuid,
+    kind: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    sqlx::query!(
+        "INSERT INTO lead_events (tenant_id, lead_id, kind, detail) VALUES ($1, $2, $3, $4)",
+        tenant.0,
+        lead,
+        kind,
+        detail
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}

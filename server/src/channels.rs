@@ -1,0 +1,145 @@
+//! Meta's webhooks: `GET` and `POST /webhooks/{whatsapp,messenger,instagram}`, one URL per kind
+//! for every tenant, and the worker that reads the stored events.
+//!
+//! A POST's `X-Hub-Signature-256` is checked against the raw body before anything reads it: a
+//! missing, malformed or wrong signature gets 401 and nothing is written. A genuine body is
+//! stored durably, then answered 200 (so Meta stops retrying), and the worker is woken; the
+//! worker also runs every two seconds, so events stored by an instance that stopped before
+//! processing them are picked up by any other.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use domain::leads::ChannelKind;
+use domain::server::channels::{intake, meta_signature};
+use domain::server::Services;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::Notify;
+
+use crate::api_v1::ApiError;
+
+/// What the webhook endpoints need.
+#[derive(Clone)]
+pub struct MetaWebhooks {
+    /// The services.
+    pub svc: Services,
+    /// `META_APP_SECRET`.
+    pub app_secret: Option<String>,
+    /// `META_VERIFY_TOKEN`.
+    pub verify_token: Option<String>,
+    /// Wakes the worker when an event was stored.
+    pub wake: Arc<Notify>,
+}
+
+fn kind_of(path: &str) -> Option<ChannelKind> {
+    ChannelKind::parse(path).filter(|k| *k != ChannelKind::Email)
+}
+
+fn refuse(status: StatusCode, error: &str) -> Response {
+    (status, Json(json!({ "error": error }))).into_response()
+}
+
+/// The handshake's query (`hub.mode`, `hub.verify_token`, `hub.challenge`).
+#[derive(Debug, Deserialize)]
+pub struct Handshake {
+    #[serde(rename = "hub.mode")]
+    mode: Option<String>,
+    #[serde(rename = "hub.verify_token")]
+    verify_token: Option<String>,
+    #[serde(rename = "hub.challenge")]
+    challenge: Option<String>,
+}
+
+/// `GET /webhooks/{kind}`: Meta's subscription handshake. Echoes the challenge when the mode is
+/// `subscribe` and the token matches; 403 otherwise.
+pub async fn handshake(
+    State(hooks): State<MetaWebhooks>,
+    Path(kind): Path<String>,
+    Query(q): Query<Handshake>,
+) -> Response {
+    if kind_of(&kind).is_none() {
+        return refuse(StatusCode::NOT_FOUND, "no such webhook");
+    }
+    let Some(token) = hooks.verify_token.as_deref() else {
+        tracing::warn!("a Meta handshake arrived but META_VERIFY_TOKEN is not set");
+        return refuse(StatusCode::FORBIDDEN, "webhooks are not configured");
+    };
+    match meta_signature::handshake(
+        q.mode.as_deref(),
+        q.verify_token.as_deref(),
+        q.challenge.as_deref(),
+        token,
+    ) {
+        Some(challenge) => (StatusCode::OK, challenge.to_owned()).into_response(),
+        None => refuse(StatusCode::FORBIDDEN, "the verify token does not match"),
+    }
+}
+
+/// `POST /webhooks/{kind}`: verified, stored, answered; processed by the worker.
+pub async fn receive(
+    State(hooks): State<MetaWebhooks>,
+    Path(kind): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Some(kind) = kind_of(&kind) else {
+        return Ok(refuse(StatusCode::NOT_FOUND, "no such webhook"));
+    };
+    let Some(secret) = hooks.app_secret.as_deref() else {
+        tracing::warn!("a Meta webhook arrived but META_APP_SECRET is not set");
+        return Ok(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "webhooks are not configured",
+        ));
+    };
+    let header = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = meta_signature::verify(header, &body, secret) {
+        tracing::warn!(error = %e, kind = kind.as_str(), "a Meta webhook with a bad signature was refused");
+        return Ok(refuse(StatusCode::UNAUTHORIZED, &e.to_string()));
+    }
+    let received = intake::receive(&hooks.svc, kind, &body).await?;
+    hooks.wake.notify_one();
+    let received = match received {
+        intake::Received::Stored(_) => "stored",
+        intake::Received::Duplicate => "duplicate",
+    };
+    Ok((StatusCode::OK, Json(json!({ "received": received }))).into_response())
+}
+
+/// Processes stored events when woken and every `every`, in batches, until none are pending.
+pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = wake.notified() => {}
+            }
+            loop {
+                match intake::process_pending(&svc, 200).await {
+                    Ok(done) if done.events > 0 => {
+                        tracing::debug!(
+                            events = done.events,
+                            messages = done.messages,
+                            "webhook events processed"
+                        );
+                    }
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "webhook events could not be processed; retrying");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
