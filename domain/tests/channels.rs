@@ -6,39 +6,15 @@
 
 mod common;
 
-use common::{meta, services};
+use common::{services, team};
 use domain::leads::ChannelKind;
 use domain::server::channels::intake::{self, InboxEvent, Received};
-use domain::server::tenants::{self, TenantKind};
-use domain::server::{accounts, db, Services};
-use domain::types::{Slug, TenantId};
+use domain::server::{db, Services};
+use domain::types::TenantId;
 use domain::AppError;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-async fn team(svc: &Services, slug: &str) -> TenantId {
-    let owner = accounts::sign_up(
-        svc,
-        &format!("{slug}@example.com"),
-        "correct horse battery",
-        "Owner",
-        &meta("10.0.0.1"),
-    )
-    .await
-    .unwrap()
-    .user;
-    tenants::create(
-        svc,
-        &owner,
-        &Slug::parse(slug).unwrap(),
-        slug,
-        TenantKind::SalesTeam,
-        &meta("10.0.0.1"),
-    )
-    .await
-    .unwrap()
-}
 
 #[derive(Debug, PartialEq)]
 struct Row {

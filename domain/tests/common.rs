@@ -54,6 +54,31 @@ pub async fn user(svc: &Services, email: &str) -> domain::user::SessionUser {
         .unwrap()
 }
 
+/// A new sales team named `slug`, owned by a new account `{slug}@example.com`.
+pub async fn team(svc: &Services, slug: &str) -> domain::types::TenantId {
+    use domain::server::tenants::{self, TenantKind};
+    let owner = accounts::sign_up(
+        svc,
+        &format!("{slug}@example.com"),
+        "correct horse battery",
+        "Owner",
+        &meta("10.0.0.1"),
+    )
+    .await
+    .unwrap()
+    .user;
+    tenants::create(
+        svc,
+        &owner,
+        &domain::types::Slug::parse(slug).unwrap(),
+        slug,
+        TenantKind::SalesTeam,
+        &meta("10.0.0.1"),
+    )
+    .await
+    .unwrap()
+}
+
 /// Request metadata for a client at `ip`.
 pub fn meta(ip: &str) -> RequestMeta {
     RequestMeta {

@@ -6,38 +6,14 @@
 
 mod common;
 
-use common::{meta, services};
+use common::{services, team};
 use domain::leads::contact::{normalize, RawContact};
 use domain::server::leads::{self, Resolved};
-use domain::server::tenants::{self, TenantKind};
-use domain::server::{accounts, db, Services};
-use domain::types::{Slug, TenantId};
+use domain::server::{db, Services};
+use domain::types::TenantId;
 use phonenumber::country::Id;
 use sqlx::PgPool;
 use uuid::Uuid;
-
-async fn team(svc: &Services, slug: &str) -> TenantId {
-    let owner = accounts::sign_up(
-        svc,
-        &format!("{slug}@example.com"),
-        "correct horse battery",
-        "Owner",
-        &meta("10.0.0.1"),
-    )
-    .await
-    .unwrap()
-    .user;
-    tenants::create(
-        svc,
-        &owner,
-        &Slug::parse(slug).unwrap(),
-        slug,
-        TenantKind::SalesTeam,
-        &meta("10.0.0.1"),
-    )
-    .await
-    .unwrap()
-}
 
 fn person(phones: &[&str], emails: &[&str]) -> RawContact {
     RawContact {

@@ -113,6 +113,32 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
             .await
             .unwrap();
     }
+    // A WhatsApp message to each tenant's own number: a channel, a message, a lead with its
+    // identity and history.
+    use domain::server::channels::intake;
+    for (t, number) in [(a, "PN-A"), (b, "PN-B")] {
+        intake::connect(
+            &svc,
+            t,
+            domain::leads::ChannelKind::Whatsapp,
+            number,
+            "Sales",
+        )
+        .await
+        .unwrap();
+        let body = serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
+            { "field": "messages", "value": { "metadata": { "phone_number_id": number },
+              "messages": [ { "from": "14155552671", "id": "wamid.t", "timestamp": "1764590400",
+                              "type": "text", "text": { "body": "hello" } } ] } } ] } ] });
+        intake::receive(
+            &svc,
+            domain::leads::ChannelKind::Whatsapp,
+            body.to_string().as_bytes(),
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(intake::process_pending(&svc, 10).await.unwrap().messages, 2);
     let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {
         let total_b: i64 = sqlx::query_scalar(&format!(
