@@ -8,6 +8,7 @@
 pub mod ai;
 pub mod api;
 pub mod components;
+pub mod inbox;
 pub mod pages;
 pub mod projects;
 pub mod site;
@@ -150,6 +151,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/editor/blocks/:id") view=crate::site::globals::GlobalEditorPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/ai/runs/:id") view=crate::ai::AiRunPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::Async />
+                    <Route path=path!("/teams/:slug/inbox") view=crate::inbox::InboxPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=crate::projects::ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/new") view=crate::projects::wizard::NewProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:id") view=crate::projects::workspace::WorkspacePage ssr=SsrMode::Async />

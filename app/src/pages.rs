@@ -494,6 +494,9 @@ pub fn TeamPage() -> impl IntoView {
                     <Title text=data.team.name.clone() />
                     <h1 class=H1>{data.team.name.clone()}</h1>
                     <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Your role: " {role.label()}</p>
+                    {allowed(role, Res::Leads, Access::Read).is_some().then(|| view! {
+                        <p class="mt-3"><a class=LINK href=format!("/teams/{}/inbox", data.team.slug)>"Open the inbox"</a></p>
+                    })}
                     {data.members.map(|members| view! {
                         <section aria-labelledby="members" class="mt-8">
                             <h2 id="members" class=H2>"Members"</h2>

@@ -8,7 +8,7 @@ mod common;
 
 use common::{services, team};
 use domain::leads::ChannelKind;
-use domain::server::channels::intake::{self, InboxEvent, Received};
+use domain::server::channels::intake::{self, InboxEvent, InboxNotice, Received};
 use domain::server::{db, Services};
 use domain::types::TenantId;
 use domain::AppError;
@@ -97,7 +97,7 @@ async fn a_stored_event_reaches_each_tenants_channel_once_and_is_heard_live(owne
         .get_async_pubsub()
         .await
         .unwrap();
-    sub.subscribe(intake::inbox_channel(&svc.settings.redis_prefix, a))
+    sub.subscribe(intake::inbox_channel(&svc.settings.redis_prefix))
         .await
         .unwrap();
 
@@ -218,13 +218,31 @@ async fn a_stored_event_reaches_each_tenants_channel_once_and_is_heard_live(owne
     assert_eq!(hers, ["wamid.1", "wamid.2", "wamid.3", "wamid.4"]);
     tx.commit().await.unwrap();
 
-    // Team A's open inboxes hear which channel changed.
-    let msg = tokio::time::timeout(std::time::Duration::from_secs(5), sub.on_message().next())
-        .await
-        .expect("an inbox event within 5 s")
-        .unwrap();
-    let heard: InboxEvent = serde_json::from_str(&msg.get_payload::<String>().unwrap()).unwrap();
-    assert_eq!(heard, InboxEvent { channel: wa.id });
+    // Each team's open inboxes hear which of its channels changed.
+    let mut heard = Vec::new();
+    while heard.len() < 2 {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(5), sub.on_message().next())
+            .await
+            .expect("inbox events within 5 s")
+            .unwrap();
+        let notice: InboxNotice =
+            serde_json::from_str(&msg.get_payload::<String>().unwrap()).unwrap();
+        heard.push(notice);
+    }
+    heard.sort_by_key(|n| n.tenant != a.0);
+    assert_eq!(
+        heard,
+        [
+            InboxNotice {
+                tenant: a.0,
+                event: InboxEvent::Channel { channel: wa.id }
+            },
+            InboxNotice {
+                tenant: b.0,
+                event: InboxEvent::Channel { channel: wb.id }
+            }
+        ]
+    );
 
     // The admins see what no code reads, raw; the event is done and not read again.
     let left = intake::leftovers(&svc, 10).await.unwrap();

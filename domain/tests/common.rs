@@ -54,6 +54,18 @@ pub async fn user(svc: &Services, email: &str) -> domain::user::SessionUser {
         .unwrap()
 }
 
+/// The account with this email after it set up two-factor sign-in (as owners, admins and
+/// managers must before they can do anything in their team).
+pub async fn with_two_factor(svc: &Services, email: &str) -> domain::user::SessionUser {
+    let before = user(svc, email).await;
+    let setup = two_factor::begin_setup(svc, &before).await.unwrap();
+    let code = two_factor::code_now(&setup.secret).unwrap();
+    two_factor::confirm_setup(svc, &before, &code, &meta("10.0.0.1"))
+        .await
+        .unwrap();
+    user(svc, email).await
+}
+
 /// A new sales team named `slug`, owned by a new account `{slug}@example.com`.
 pub async fn team(svc: &Services, slug: &str) -> domain::types::TenantId {
     use domain::server::tenants::{self, TenantKind};

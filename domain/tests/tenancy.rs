@@ -139,6 +139,35 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
         .unwrap();
     }
     assert_eq!(intake::process_pending(&svc, 10).await.unwrap().messages, 2);
+    // Each owner takes leads, and each lead is scored (a score in its history) and routed.
+    use domain::server::leads::{routing, scoring};
+    for (t, who) in [(a, &alice), (b, &bob)] {
+        let settings = routing::SdrSettings {
+            junior: false,
+            capacity: 5,
+        };
+        routing::set_sdr(&svc, t, who.id, &settings).await.unwrap();
+    }
+    assert_eq!(scoring::score_pending(&svc, 10).await.unwrap().scored, 2);
+    // Each owner opens their conversation (a read mark) and writes a private note.
+    use domain::permissions::{Access, Resource};
+    use domain::server::leads::inbox;
+    for (slug, who) in [("team-a", &alice), ("team-b", &bob)] {
+        let grant =
+            domain::server::guard::tenant(&svc.db, Some(who), slug, Resource::Leads, Access::Read)
+                .await
+                .unwrap();
+        let list = inbox::list(&svc, &grant, who.id, &Default::default())
+            .await
+            .unwrap();
+        assert_eq!(list.len(), 1, "each team sees its own conversation only");
+        inbox::conversation(&svc, &grant, who.id, list[0].lead)
+            .await
+            .unwrap();
+        inbox::add_note(&svc, &grant, who.id, list[0].lead, "Called, no answer.")
+            .await
+            .unwrap();
+    }
     let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {
         let total_b: i64 = sqlx::query_scalar(&format!(

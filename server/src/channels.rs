@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::leads::ChannelKind;
 use domain::server::channels::{intake, meta_signature};
+use domain::server::leads::{routing, scoring};
 use domain::server::Services;
 use serde::Deserialize;
 use serde_json::json;
@@ -114,14 +115,17 @@ pub async fn receive(
     Ok((StatusCode::OK, Json(json!({ "received": received }))).into_response())
 }
 
-/// Processes stored events when woken and every `every`, in batches, until none are pending.
+/// Processes stored events when woken and every `every`, in batches, until none are pending;
+/// then scores the leads who wrote and routes them. Every 15 ticks it also sweeps the routing
+/// (nurture over, waiting leads, missed SLAs).
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks: u32 = 0;
         loop {
             tokio::select! {
-                _ = tick.tick() => {}
+                _ = tick.tick() => ticks = ticks.wrapping_add(1),
                 _ = wake.notified() => {}
             }
             loop {
@@ -137,6 +141,30 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
                     Err(e) => {
                         tracing::warn!(error = %e, "webhook events could not be processed; retrying");
                         break;
+                    }
+                }
+            }
+            loop {
+                match scoring::score_pending(&svc, 50).await {
+                    Ok(done) if done.scored > 0 => {
+                        tracing::debug!(
+                            scored = done.scored,
+                            assigned = done.assigned,
+                            "leads scored"
+                        );
+                    }
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "leads could not be scored; retrying");
+                        break;
+                    }
+                }
+            }
+            if ticks.is_multiple_of(15) {
+                match routing::sweep(&svc, 200).await {
+                    Ok(done) => tracing::debug!(?done, "lead routing swept"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "lead routing could not be swept; retrying")
                     }
                 }
             }

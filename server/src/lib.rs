@@ -218,6 +218,12 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
     let project_hub = ws::ProjectHub::start(
         &cfg.redis_url,
         domain::server::projects::channel(&cfg.redis_prefix),
+        ws::project_room,
+    );
+    let inbox_hub = ws::RoomHub::start(
+        &cfg.redis_url,
+        domain::server::channels::intake::inbox_channel(&cfg.redis_prefix),
+        ws::inbox_room,
     );
     let pkg = ServeDir::new(format!("{}/pkg", cfg.site_root));
     let mut app = Router::new()
@@ -228,6 +234,10 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route(
             "/ws/projects/{id}",
             get(ws::project_socket).with_state((services.clone(), project_hub)),
+        )
+        .route(
+            "/ws/teams/{slug}/inbox",
+            get(ws::inbox_socket).with_state((services.clone(), inbox_hub)),
         )
         .route("/forms/lead", axum::routing::post(site::lead).with_state(services.clone()))
         .route("/site/events", axum::routing::post(site::events).with_state(services.clone()))

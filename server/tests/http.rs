@@ -1155,6 +1155,7 @@ async fn stripe_webhooks_are_verified_on_the_raw_body_and_stored_once(owner: PgP
 #[sqlx::test(migrations = "../migrations")]
 async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: PgPool) {
     use domain::server::channels::{intake, meta_signature::sign};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let app = spawn_app(owner).await;
     let svc = &app.services;
     let tenant = {
@@ -1215,6 +1216,8 @@ async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: Pg
         tx.commit().await.unwrap();
         n
     };
+    // The demo inbox's own events, delivered at start.
+    let before = events().await;
 
     // Refused with 401 and nothing written: no header, a flipped byte, the wrong secret, only
     // the old sha1 header, a malformed one.
@@ -1249,7 +1252,7 @@ async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: Pg
             "{err}"
         );
     }
-    assert_eq!(events().await, 0);
+    assert_eq!(events().await, before);
     assert_eq!(
         post(
             "/webhooks/telegram",
@@ -1261,6 +1264,30 @@ async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: Pg
         .status(),
         StatusCode::NOT_FOUND
     );
+
+    // The team's inbox socket: members who may read leads only.
+    let inbox_url = format!(
+        "{}/ws/teams/{}/inbox",
+        app.base.replace("http://", "ws://"),
+        seed::DEMO_TENANT_SLUG
+    );
+    let connect = |cookie: Option<String>| {
+        let mut req = inbox_url.clone().into_client_request().unwrap();
+        if let Some(c) = cookie {
+            req.headers_mut().insert("cookie", c.parse().unwrap());
+        }
+        tokio_tungstenite::connect_async(req)
+    };
+    let refusal = |e: tokio_tungstenite::tungstenite::Error| match e {
+        tokio_tungstenite::tungstenite::Error::Http(res) => res.status().as_u16(),
+        other => panic!("not an HTTP refusal: {other}"),
+    };
+    assert_eq!(refusal(connect(None).await.unwrap_err()), 401);
+    let outsider = session_pair(&app, "customer@demo.fluxorae.test").await;
+    assert_eq!(refusal(connect(Some(outsider)).await.unwrap_err()), 404);
+    let (mut inbox, _) = connect(Some(session_pair(&app, "sdr@acme.fluxorae.test").await))
+        .await
+        .unwrap();
 
     // Genuine: stored (and answered) once, then in the tenant's inbox without anyone asking.
     let res = post(
@@ -1286,7 +1313,7 @@ async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: Pg
         res.json::<serde_json::Value>().await.unwrap()["received"],
         "duplicate"
     );
-    assert_eq!(events().await, 1);
+    assert_eq!(events().await, before + 1);
     let mut seen = None;
     for _ in 0..50 {
         let mut tx = db::tenant_tx(&svc.db, tenant).await.unwrap();
@@ -1303,6 +1330,23 @@ async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: Pg
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(seen.as_deref(), Some("Do you build shops?"));
+
+    // The open inbox heard it: the channel moved, then the new lead was scored and routed.
+    let mut heard = Vec::new();
+    while heard.len() < 2 {
+        use futures::StreamExt;
+        let frame = tokio::time::timeout(Duration::from_secs(10), inbox.next())
+            .await
+            .expect("inbox events within 10 s")
+            .unwrap()
+            .unwrap();
+        if let tokio_tungstenite::tungstenite::Message::Text(t) = frame {
+            let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+            assert_eq!(v["tenant"], tenant.0.to_string());
+            heard.push(v["type"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(heard, ["channel", "lead"]);
 }
 
 /// The next event of `kind` on a workspace socket (others are skipped), within 5 s.

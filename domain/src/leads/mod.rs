@@ -1,13 +1,16 @@
-//! The lead engine's rules, shared by the server and the browser: the score and its bands, the
-//! messaging window, token billing; with the `server` feature also contact normalisation (phone
-//! numbers in E.164) and the escalation rules, which read the AI layer's text tools.
+//! The lead engine's rules, shared by the server and the browser: the score and its bands,
+//! routing to SDRs, what the inbox shows, the messaging window, token billing; with the `server`
+//! feature also contact normalisation (phone numbers in E.164) and the escalation rules, which
+//! read the AI layer's text tools.
 
 pub mod billing;
 #[cfg(feature = "server")]
 pub mod contact;
 #[cfg(feature = "server")]
 pub mod escalation;
+pub mod inbox;
 pub mod meta;
+pub mod routing;
 pub mod score;
 pub mod window;
 

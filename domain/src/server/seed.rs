@@ -189,5 +189,62 @@ pub async fn seed_demo(svc: &Services) -> Result<(), AppError> {
     }
     super::ai::evidence::seed(&svc.db).await?;
     super::site::seed::seed_site(svc).await?;
+    seed_inbox(svc, tenant).await
+}
+
+/// The demo team's phone number id on WhatsApp (a stand-in: no real number has it).
+pub const DEMO_WHATSAPP_ID: &str = "DEMO-PN-1";
+
+/// The demo team's inbox: a WhatsApp number, the demo SDR taking leads, and three people who
+/// wrote in, delivered through the real intake (as Meta would), scored and routed. Only the first
+/// start delivers them; later starts find the number connected and leave the inbox as it is.
+async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
+    use super::channels::intake;
+    use super::leads::{routing, scoring};
+    use crate::leads::ChannelKind;
+
+    let sdr = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'sdr@acme.fluxorae.test'")
+        .fetch_one(&svc.db)
+        .await?;
+    let settings = routing::SdrSettings {
+        junior: false,
+        capacity: 25,
+    };
+    routing::set_sdr(svc, tenant, UserId(sdr), &settings).await?;
+    routing::set_online(svc, tenant, UserId(sdr), true).await?;
+    match intake::connect(
+        svc,
+        tenant,
+        ChannelKind::Whatsapp,
+        DEMO_WHATSAPP_ID,
+        "Acme WhatsApp",
+    )
+    .await
+    {
+        Ok(_) => {}
+        Err(AppError::Conflict(_)) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let people = [
+        ("919876543210", "Priya Nair", 3 * 3600,
+         "Hi! We run 12 clinics and need a patient booking app. Our budget is $40,000 and we want to launch by March. Can we get on a call this week?"),
+        ("2348031234567", "Daniel Okoro", 2 * 3600,
+         "Hello, what would a redesign of our shop's website cost? We have about $8,000."),
+        ("4915112345678", "Lena Fischer", 3600, "Just browsing for now, thanks."),
+    ];
+    for (i, (wa_id, name, ago, text)) in people.iter().enumerate() {
+        let body = serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "DEMO", "changes": [
+            { "field": "messages", "value": {
+                "messaging_product": "whatsapp",
+                "metadata": { "phone_number_id": DEMO_WHATSAPP_ID },
+                "contacts": [ { "profile": { "name": name }, "wa_id": wa_id } ],
+                "messages": [ { "from": wa_id, "id": format!("wamid.demo{i}"),
+                                "timestamp": (now - ago).to_string(), "type": "text",
+                                "text": { "body": text } } ] } } ] } ] });
+        intake::receive(svc, ChannelKind::Whatsapp, body.to_string().as_bytes()).await?;
+    }
+    intake::process_pending(svc, 100).await?;
+    scoring::score_pending(svc, 50).await?;
     Ok(())
 }

@@ -306,10 +306,10 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
         .execute(&mut *tx)
         .await?;
     }
-    people.note_inbound(&mut tx).await?;
+    people.note_activity(&mut tx).await?;
     tx.commit().await?;
     for (tenant, channel) in &done.touched {
-        publish(svc, *tenant, *channel).await;
+        publish(svc, *tenant, InboxEvent::Channel { channel: *channel }).await;
     }
     Ok(done)
 }
@@ -320,6 +320,8 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
 struct People {
     leads: HashMap<(Uuid, String), Uuid>,
     last_inbound: HashMap<Uuid, OffsetDateTime>,
+    first_outbound: HashMap<Uuid, OffsetDateTime>,
+    last_message: HashMap<Uuid, OffsetDateTime>,
 }
 
 impl People {
@@ -357,30 +359,56 @@ impl People {
                 found.lead
             }
         };
-        if !m.outbound {
-            let when = at(m.at);
+        let when = at(m.at);
+        let last = self.last_message.entry(lead).or_insert(when);
+        *last = (*last).max(when);
+        if m.outbound {
+            let first = self.first_outbound.entry(lead).or_insert(when);
+            *first = (*first).min(when);
+        } else {
             let last = self.last_inbound.entry(lead).or_insert(when);
             *last = (*last).max(when);
         }
         Ok(Some(lead))
     }
 
-    /// Records when each lead last wrote (it opens the messaging window).
-    async fn note_inbound(&self, tx: &mut sqlx::PgConnection) -> Result<(), AppError> {
-        if self.last_inbound.is_empty() {
-            return Ok(());
+    /// Records when each lead last wrote (it opens the messaging window, reopens a resolved
+    /// conversation and asks for their score again) and when their conversation last moved;
+    /// records the team's first answer to a lead that was waiting for one.
+    async fn note_activity(&self, tx: &mut sqlx::PgConnection) -> Result<(), AppError> {
+        if !self.last_inbound.is_empty() {
+            let (ids, times): (Vec<Uuid>, Vec<OffsetDateTime>) =
+                self.last_inbound.iter().map(|(k, v)| (*k, *v)).unzip();
+            sqlx::query!(
+                r#"UPDATE leads l SET last_inbound_at = GREATEST(l.last_inbound_at, n.at),
+                                      score_requested_at = now(),
+                                      status = 'open', resolved_at = NULL
+                   FROM unnest($1::uuid[], $2::timestamptz[]) AS n(id, at)
+                   WHERE l.id = n.id"#,
+                &ids,
+                &times
+            )
+            .execute(&mut *tx)
+            .await?;
         }
-        let (ids, times): (Vec<Uuid>, Vec<OffsetDateTime>) =
-            self.last_inbound.iter().map(|(k, v)| (*k, *v)).unzip();
-        sqlx::query!(
-            r#"UPDATE leads l SET last_inbound_at = GREATEST(l.last_inbound_at, n.at)
-               FROM unnest($1::uuid[], $2::timestamptz[]) AS n(id, at)
-               WHERE l.id = n.id"#,
-            &ids,
-            &times
-        )
-        .execute(&mut *tx)
-        .await?;
+        if !self.last_message.is_empty() {
+            let (ids, times): (Vec<Uuid>, Vec<OffsetDateTime>) =
+                self.last_message.iter().map(|(k, v)| (*k, *v)).unzip();
+            sqlx::query!(
+                r#"UPDATE leads l SET last_message_at = GREATEST(l.last_message_at, n.at)
+                   FROM unnest($1::uuid[], $2::timestamptz[]) AS n(id, at)
+                   WHERE l.id = n.id"#,
+                &ids,
+                &times
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !self.first_outbound.is_empty() {
+            let (ids, times): (Vec<Uuid>, Vec<OffsetDateTime>) =
+                self.first_outbound.iter().map(|(k, v)| (*k, *v)).unzip();
+            leads::routing::answered(tx, &ids, &times).await?;
+        }
         Ok(())
     }
 }
@@ -562,29 +590,56 @@ pub async fn leftovers(svc: &Services, limit: i64) -> Result<Vec<Leftover>, AppE
         .collect())
 }
 
-/// What an inbox hears when its channel changed.
+/// What an inbox hears: a channel has new messages or statuses, or a lead was scored or routed.
+/// Subscribers reload what the event names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InboxEvent {
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InboxEvent {
     /// The channel with new messages or statuses.
-    pub channel: Uuid,
+    Channel {
+        /// Which.
+        channel: Uuid,
+    },
+    /// A lead whose score, band, assignee or SLA changed.
+    Lead {
+        /// Which.
+        lead: Uuid,
+        /// Who has it now.
+        assignee: Option<Uuid>,
+    },
 }
 
-/// The Redis channel a tenant's inbox events travel on.
-pub fn inbox_channel(prefix: &str, tenant: TenantId) -> String {
-    format!("{prefix}:inbox:{}", tenant.0)
+/// An inbox event as published: whose inbox, and what happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxNotice {
+    /// The tenant whose inboxes hear it.
+    pub tenant: Uuid,
+    /// What happened.
+    #[serde(flatten)]
+    pub event: InboxEvent,
 }
 
-/// Tells every instance that `channel` changed, after the change is committed. A failed publish
-/// is logged: the inbox catches up when it next loads.
-async fn publish(svc: &Services, tenant: TenantId, channel: Uuid) {
-    let Ok(payload) = serde_json::to_string(&InboxEvent { channel }) else {
+/// The Redis channel inbox events travel on, for every tenant (each instance routes them to
+/// the open inboxes of the tenant they name).
+pub fn inbox_channel(prefix: &str) -> String {
+    format!("{prefix}:inbox")
+}
+
+/// Tells every instance about `event` in `tenant`'s inboxes, after the change is committed. A
+/// failed publish is logged: the inbox catches up when it next loads.
+pub async fn publish(svc: &Services, tenant: TenantId, event: InboxEvent) {
+    let notice = InboxNotice {
+        tenant: tenant.0,
+        event,
+    };
+    let Ok(payload) = serde_json::to_string(&notice) else {
         return;
     };
     let mut r = svc.redis.clone();
     let sent: Result<i64, _> = r
-        .publish(inbox_channel(&svc.settings.redis_prefix, tenant), payload)
+        .publish(inbox_channel(&svc.settings.redis_prefix), payload)
         .await;
     if let Err(e) = sent {
-        tracing::warn!(error = %e, %channel, "could not publish an inbox event");
+        tracing::warn!(error = %e, ?notice, "could not publish an inbox event");
     }
 }

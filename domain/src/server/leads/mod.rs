@@ -7,6 +7,13 @@
 //!
 //! Concurrent intakes of one person never make two leads: each identity is locked (a
 //! transaction-level advisory lock, taken in sorted order) before it is looked up.
+//!
+//! [`scoring`] scores a lead again when they write; [`routing`] gives scored leads to SDRs;
+//! [`inbox`] is what the team sees and does in the unified inbox.
+
+pub mod inbox;
+pub mod routing;
+pub mod scoring;
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -174,17 +181,48 @@ async fn merge(
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
+        "UPDATE lead_notes SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
+        survivor,
+        tenant.0,
+        others
+    )
+    .execute(&mut *tx)
+    .await?;
+    // What was read of the merged conversations: the survivor's own marks stay.
+    sqlx::query!(
+        "DELETE FROM lead_reads WHERE tenant_id = $1 AND lead_id = ANY($2)",
+        tenant.0,
+        others
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE lead_scores SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
+        survivor,
+        tenant.0,
+        others
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
         r#"UPDATE leads s
            SET name = COALESCE(s.name, (SELECT o.name FROM leads o WHERE o.id = ANY($2) AND o.name IS NOT NULL
                                          ORDER BY o.created_at LIMIT 1)),
                last_inbound_at = GREATEST(s.last_inbound_at,
                                           (SELECT max(o.last_inbound_at) FROM leads o WHERE o.id = ANY($2))),
+               last_message_at = GREATEST(s.last_message_at,
+                                          (SELECT max(o.last_message_at) FROM leads o WHERE o.id = ANY($2))),
+               tags = ARRAY(SELECT DISTINCT unnest(s.tags || (
+                        SELECT COALESCE(array_agg(t), '{}') FROM leads o, unnest(o.tags) t
+                        WHERE o.id = ANY($2))) LIMIT 20),
                invalid_phones = ARRAY(SELECT DISTINCT unnest(s.invalid_phones || (
                                   SELECT COALESCE(array_agg(p), '{}') FROM leads o, unnest(o.invalid_phones) p
                                   WHERE o.id = ANY($2)))),
                invalid_emails = ARRAY(SELECT DISTINCT unnest(s.invalid_emails || (
                                   SELECT COALESCE(array_agg(e), '{}') FROM leads o, unnest(o.invalid_emails) e
-                                  WHERE o.id = ANY($2))))
+                                  WHERE o.id = ANY($2)))),
+               -- The merged history may change the score.
+               score_requested_at = now()
            WHERE s.id = $1"#,
         survivor,
         others
@@ -192,7 +230,9 @@ async fn merge(
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
-        "UPDATE leads SET merged_into = $1 WHERE tenant_id = $2 AND id = ANY($3)",
+        r#"UPDATE leads SET merged_into = $1, routing = 'new', assignee = NULL, nurture_until = NULL,
+                            score_requested_at = NULL
+           WHERE tenant_id = $2 AND id = ANY($3)"#,
         survivor,
         tenant.0,
         others

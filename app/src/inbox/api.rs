@@ -1,0 +1,115 @@
+//! The inbox's server functions: each checks that the asker is a member of the team who may read
+//! leads, then calls one `domain::server::leads` function, which applies the rest of the rules
+//! (an SDR sees and works only their own conversations; managers and up assign).
+
+use domain::leads::inbox::{Conversation, ConversationRow, InboxHome};
+use domain::AppError;
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::projects::api::{id, json, signed_in};
+#[cfg(feature = "ssr")]
+use crate::ssr::fail;
+#[cfg(feature = "ssr")]
+use domain::server::leads::{inbox, routing};
+
+#[cfg(feature = "ssr")]
+async fn member(
+    slug: &str,
+) -> Result<
+    (
+        domain::server::Services,
+        domain::user::SessionUser,
+        domain::server::guard::TenantGrant,
+    ),
+    AppError,
+> {
+    use domain::permissions::{Access, Resource};
+    let (svc, user) = signed_in().await?;
+    let grant =
+        domain::server::guard::tenant(&svc.db, Some(&user), slug, Resource::Leads, Access::Read)
+            .await
+            .map_err(fail)?;
+    Ok((svc, user, grant))
+}
+
+/// The inbox's frame: the team, and what the asker sees.
+#[server(endpoint = "inbox/home")]
+pub async fn inbox_frame(slug: String) -> Result<InboxHome, AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    inbox::home(&svc, &grant, user.id).await.map_err(fail)
+}
+
+/// The conversations that match `filter` (an `InboxFilter` as JSON).
+#[server(endpoint = "inbox/list")]
+pub async fn inbox_list(slug: String, filter: String) -> Result<Vec<ConversationRow>, AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    let filter = json("filter", &filter)?;
+    inbox::list(&svc, &grant, user.id, &filter)
+        .await
+        .map_err(fail)
+}
+
+/// One conversation, marked read for the asker.
+#[server(endpoint = "inbox/conversation")]
+pub async fn inbox_conversation(slug: String, lead: String) -> Result<Conversation, AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    inbox::conversation(&svc, &grant, user.id, id(&lead)?)
+        .await
+        .map_err(fail)
+}
+
+/// Resolves (`resolved`) or reopens (`open`) a conversation.
+#[server(endpoint = "inbox/status")]
+pub async fn inbox_set_status(slug: String, lead: String, status: String) -> Result<(), AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    let status = domain::leads::inbox::ConversationStatus::parse(&status)
+        .ok_or_else(|| fail(AppError::BadRequest("Unknown status.".into())))?;
+    inbox::set_status(&svc, &grant, user.id, id(&lead)?, status)
+        .await
+        .map_err(fail)
+}
+
+/// Sets a conversation's tags (comma-separated).
+#[server(endpoint = "inbox/tags")]
+pub async fn inbox_set_tags(
+    slug: String,
+    lead: String,
+    tags: String,
+) -> Result<Vec<String>, AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    inbox::set_tags(&svc, &grant, user.id, id(&lead)?, &tags)
+        .await
+        .map_err(fail)
+}
+
+/// Adds a private note.
+#[server(endpoint = "inbox/note")]
+pub async fn inbox_add_note(slug: String, lead: String, note: String) -> Result<(), AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    inbox::add_note(&svc, &grant, user.id, id(&lead)?, &note)
+        .await
+        .map_err(fail)
+}
+
+/// Gives a conversation to an SDR (`assignee`: their id), or back to the queue (empty).
+#[server(endpoint = "inbox/assign")]
+pub async fn inbox_assign(slug: String, lead: String, assignee: String) -> Result<(), AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    let to = match assignee.trim() {
+        "" => None,
+        s => Some(domain::types::UserId(id(s)?)),
+    };
+    inbox::assign(&svc, &grant, user.id, id(&lead)?, to)
+        .await
+        .map_err(fail)
+}
+
+/// An SDR goes online (takes HOT leads) or offline.
+#[server(endpoint = "inbox/online")]
+pub async fn inbox_set_online(slug: String, online: bool) -> Result<(), AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    routing::set_online(&svc, grant.tenant, user.id, online)
+        .await
+        .map_err(fail)
+}

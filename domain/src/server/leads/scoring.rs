@@ -1,0 +1,194 @@
+//! Scoring leads again when something that counts happened (a message from them, a merge).
+//!
+//! The intake marks the lead (`score_requested_at`); [`score_pending`] claims marked leads for two
+//! minutes (another instance leaves them alone), reads the conversation with the qualifier (the
+//! AI layer: built-in or the configured model, logged in `ai_runs`), adds what the inbox knows
+//! (how many messages, how lately, how fast they answer, the stage), and keeps the score with its
+//! top three factors and reasoning. The mark is cleared only if nothing new came in meanwhile, so
+//! a message that arrives during scoring is scored next time, never lost. Then the lead is
+//! routed ([`super::routing::route`]).
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::routing::{self, Routed};
+use crate::ai::builtin::Qualifier;
+use crate::ai::LeadConversation;
+use crate::leads::{score, LeadScore, Lifecycle, ScoreInput};
+use crate::server::ai::RunContext;
+use crate::server::{db, Services};
+use crate::types::TenantId;
+use crate::AppError;
+
+/// The most recent messages the qualifier reads.
+const MESSAGES_READ: i64 = 20;
+
+/// What one call of [`score_pending`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scored {
+    /// Leads scored.
+    pub scored: usize,
+    /// Of those, leads given to an SDR.
+    pub assigned: usize,
+}
+
+/// The median of `values` (the lower middle for an even count).
+fn median(values: &mut [f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some(values[(values.len() - 1) / 2])
+}
+
+/// What the inbox knows of a lead, and the score it makes with the qualifier's reading.
+async fn assess(
+    svc: &Services,
+    tenant: TenantId,
+    lead: Uuid,
+) -> Result<(LeadScore, Option<Uuid>), AppError> {
+    let mut tx = db::tenant_tx(&svc.db, tenant).await?;
+    let facts = sqlx::query!(
+        r#"SELECT lifecycle,
+                  EXTRACT(EPOCH FROM now() - last_inbound_at)::float8 AS since_inbound,
+                  (SELECT count(*) FROM channel_messages m
+                   WHERE m.lead_id = l.id AND m.direction = 'in' AND NOT m.status_only) AS "inbound!"
+           FROM leads l WHERE id = $1"#,
+        lead
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let mut texts = sqlx::query_scalar!(
+        r#"SELECT body AS "body!" FROM channel_messages
+           WHERE lead_id = $1 AND direction = 'in' AND NOT status_only
+             AND body IS NOT NULL AND btrim(body) <> ''
+           ORDER BY sent_at DESC, id DESC LIMIT $2"#,
+        lead,
+        MESSAGES_READ
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    texts.reverse();
+    // How long they take to answer: each message of theirs that follows one of ours.
+    let mut replies = sqlx::query_scalar!(
+        r#"SELECT (EXTRACT(EPOCH FROM sent_at - before_at) / 60)::float8 AS "minutes!"
+           FROM (SELECT direction, sent_at,
+                        lag(direction) OVER w AS before_dir, lag(sent_at) OVER w AS before_at
+                 FROM channel_messages
+                 WHERE lead_id = $1 AND NOT status_only
+                 WINDOW w AS (ORDER BY sent_at, id)) m
+           WHERE direction = 'in' AND before_dir = 'out'"#,
+        lead
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let (qualification, run) = if texts.is_empty() {
+        (None, None)
+    } else {
+        let ctx = RunContext {
+            tenant: Some(tenant),
+            user: None,
+            subject: Some(format!("lead:{lead}")),
+        };
+        let run = svc
+            .ai
+            .run::<Qualifier>(&svc.db, &ctx, &LeadConversation { messages: texts })
+            .await?;
+        (Some(run.analysis.output), Some(run.id))
+    };
+    let input = ScoreInput {
+        budget_usd: qualification.as_ref().and_then(|q| q.budget_usd),
+        intent: qualification.as_ref().map(|q| q.intent),
+        buying_signals: qualification
+            .as_ref()
+            .map_or(0, |q| q.buying_signals.len() as u32),
+        objections: qualification
+            .as_ref()
+            .map_or(0, |q| q.objections.len() as u32),
+        inbound_messages: u32::try_from(facts.inbound).unwrap_or(u32::MAX),
+        hours_since_inbound: facts.since_inbound.map(|s| (s / 3600.0).max(0.0)),
+        reply_minutes: median(&mut replies).map(|m| m.max(0.0).round() as u32),
+        lifecycle: Lifecycle::parse(&facts.lifecycle).unwrap_or(Lifecycle::New),
+    };
+    Ok((score(&input), run))
+}
+
+/// Scores up to `limit` leads marked for scoring, oldest mark first, and routes them.
+pub async fn score_pending(svc: &Services, limit: i64) -> Result<Scored, AppError> {
+    let claimed = {
+        let mut tx = db::platform_tx(&svc.db).await?;
+        let rows = sqlx::query!(
+            r#"UPDATE leads SET score_claimed_until = now() + interval '2 minutes'
+               WHERE id IN (SELECT id FROM leads
+                            WHERE score_requested_at IS NOT NULL AND merged_into IS NULL
+                              AND (score_claimed_until IS NULL OR score_claimed_until < now())
+                            ORDER BY score_requested_at LIMIT $1
+                            FOR UPDATE SKIP LOCKED)
+               RETURNING id, tenant_id, score_requested_at AS "requested!""#,
+            limit
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows
+    };
+    let mut done = Scored::default();
+    for row in claimed {
+        let tenant = TenantId(row.tenant_id);
+        // One lead that cannot be scored does not hold up the others; its claim runs out and
+        // the next run tries it again.
+        let (routed, assignee) = match score_one(svc, tenant, row.id, row.requested).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, lead = %row.id, "lead could not be scored; retrying in two minutes");
+                continue;
+            }
+        };
+        done.scored += 1;
+        if matches!(routed, Routed::Assigned(_)) {
+            done.assigned += 1;
+        }
+        routing::announce(svc, tenant, row.id, assignee).await;
+    }
+    Ok(done)
+}
+
+async fn score_one(
+    svc: &Services,
+    tenant: TenantId,
+    lead: Uuid,
+    requested: OffsetDateTime,
+) -> Result<(Routed, Option<Uuid>), AppError> {
+    let (score, run) = assess(svc, tenant, lead).await?;
+    let mut tx = db::tenant_tx(&svc.db, tenant).await?;
+    routing::keep_score(&mut tx, tenant, lead, &score, run).await?;
+    let routed = routing::route(&mut tx, lead).await?;
+    let assignee = sqlx::query_scalar!(
+        r#"UPDATE leads SET score_claimed_until = NULL,
+                  score_requested_at = CASE WHEN score_requested_at <= $2 THEN NULL
+                                            ELSE score_requested_at END
+           WHERE id = $1 RETURNING assignee"#,
+        lead,
+        requested
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((routed, assignee))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_reply_time_ignores_one_slow_answer() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [5.0]), Some(5.0));
+        assert_eq!(median(&mut [600.0, 4.0, 6.0]), Some(6.0));
+        assert_eq!(median(&mut [8.0, 2.0, 4.0, 6.0]), Some(4.0));
+    }
+}
