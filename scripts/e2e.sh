@@ -16,6 +16,8 @@ cleanup() {
   rm -f "$log"; rm -rf "$media"
 }
 trap cleanup EXIT
+# The tests sign Meta's webhooks with this secret, as Meta signs them with the app's.
+export META_APP_SECRET=e2e-meta-app-secret
 DATABASE_URL="$base/$db_name" PORT=$port REDIS_PREFIX="e2e$$" LEPTOS_SITE_ROOT=target/site MEDIA_DIR="$media" \
   BASE_URL="http://127.0.0.1:$port" RUST_LOG=warn target/release/fluxorae > "$log" 2>&1 &
 pid=$!

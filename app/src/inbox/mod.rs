@@ -27,6 +27,14 @@ use api::*;
 #[derive(Clone, Copy)]
 struct Reload(RwSignal<u32>);
 
+/// The conversation last marked read, and a counter that reloads the list when another one is:
+/// opening a conversation clears its unread mark in the list.
+#[derive(Clone, Copy)]
+struct Marked {
+    lead: RwSignal<Option<uuid::Uuid>>,
+    list: RwSignal<u32>,
+}
+
 /// What is being typed in the open conversation. It lives with the page, not the conversation,
 /// so a live update that redraws the conversation keeps it; it is cleared when another
 /// conversation is opened or when it was saved.
@@ -84,6 +92,11 @@ pub fn InboxPage() -> impl IntoView {
         tags: RwSignal::new(None),
     };
     provide_context(drafts);
+    let marked = Marked {
+        lead: RwSignal::new(None),
+        list: RwSignal::new(0),
+    };
+    provide_context(marked);
     Effect::new(move |prev: Option<Option<String>>| {
         let now = selected();
         if prev.is_some_and(|p| p != now) {
@@ -119,9 +132,10 @@ pub fn InboxPage() -> impl IntoView {
                 slug(),
                 serde_json::to_string(&filter()).unwrap_or_default(),
                 reload.0.get(),
+                marked.list.get(),
             )
         },
-        |(s, f, _)| inbox_list(s, f),
+        |(s, f, _, _)| inbox_list(s, f),
     );
     let open = Resource::new(
         move || (slug(), selected(), reload.0.get()),
@@ -199,13 +213,15 @@ pub fn InboxPage() -> impl IntoView {
             <button type="submit" class=SMALL_BTN>"Search"</button>
         </form>
         <div class="mt-6 lg:grid lg:grid-cols-5 lg:gap-6">
-            <section aria-label="Conversations" class="lg:col-span-2">
+            <section aria-label="Conversations" class="min-w-0 lg:col-span-2">
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match list.await {
                             Ok(rows) if rows.is_empty() => view! { <p class="text-slate-600 dark:text-slate-400">"No conversations match."</p> }.into_any(),
                             Ok(rows) => view! {
-                                <ul class="grid gap-2">
+                                // One column that never grows past the section: long messages are cut
+                                // short with an ellipsis instead of pushing under the conversation.
+                                <ul class="grid grid-cols-1 gap-2">
                                     {rows.into_iter().map(|r| view! { <Row r slug=slug() selected=selected() /> }).collect_view()}
                                 </ul>
                             }.into_any(),
@@ -214,7 +230,7 @@ pub fn InboxPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-            <section aria-label="Conversation" class="mt-6 lg:col-span-3 lg:mt-0">
+            <section aria-label="Conversation" class="mt-6 min-w-0 lg:col-span-3 lg:mt-0">
                 <Transition fallback=|| view! { <p>"Loading…"</p> }>
                     {move || Suspend::new(async move {
                         match open.await {
@@ -259,7 +275,7 @@ fn Row(r: ConversationRow, slug: String, selected: Option<String>) -> impl IntoV
         format!("{CARD} block hover:bg-slate-50 dark:hover:bg-slate-900")
     };
     view! {
-        <li data-testid="conversation" data-unread=r.unread.to_string()>
+        <li class="min-w-0" data-testid="conversation" data-unread=r.unread.to_string()>
             <a href=href class=class aria-current=current.then_some("page")>
                 <span class="flex items-center justify-between gap-2">
                     <span class="font-medium">
@@ -312,6 +328,15 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
     });
     let drafts = expect_context::<Drafts>();
     let note_text = drafts.note;
+    // Opened (and so read): the list drops its unread mark, once per conversation opened.
+    let marked = expect_context::<Marked>();
+    let opened = c.lead.id;
+    Effect::new(move |_| {
+        if marked.lead.get_untracked() != Some(opened) {
+            marked.lead.set(Some(opened));
+            marked.list.update(|n| *n += 1);
+        }
+    });
     for action in [status, assign] {
         Effect::new(move |_| {
             if action.value().get().is_some_and(|r| r.is_ok()) {

@@ -231,7 +231,7 @@ async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
          "Hi! We run 12 clinics and need a patient booking app. Our budget is $40,000 and we want to launch by March. Can we get on a call this week?"),
         ("2348031234567", "Daniel Okoro", 2 * 3600,
          "Hello, what would a redesign of our shop's website cost? We have about $8,000."),
-        ("4915112345678", "Lena Fischer", 3600, "Just browsing for now, thanks."),
+        ("4915112345678", "Lena Fischer", 9 * 86_400, "Just browsing for now, thanks."),
     ];
     for (i, (wa_id, name, ago, text)) in people.iter().enumerate() {
         let body = serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "DEMO", "changes": [

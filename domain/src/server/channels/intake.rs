@@ -376,30 +376,34 @@ impl People {
     /// conversation and asks for their score again) and when their conversation last moved;
     /// records the team's first answer to a lead that was waiting for one.
     async fn note_activity(&self, tx: &mut sqlx::PgConnection) -> Result<(), AppError> {
-        if !self.last_inbound.is_empty() {
-            let (ids, times): (Vec<Uuid>, Vec<OffsetDateTime>) =
-                self.last_inbound.iter().map(|(k, v)| (*k, *v)).unzip();
-            sqlx::query!(
-                r#"UPDATE leads l SET last_inbound_at = GREATEST(l.last_inbound_at, n.at),
-                                      score_requested_at = now(),
-                                      status = 'open', resolved_at = NULL
-                   FROM unnest($1::uuid[], $2::timestamptz[]) AS n(id, at)
-                   WHERE l.id = n.id"#,
-                &ids,
-                &times
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
         if !self.last_message.is_empty() {
-            let (ids, times): (Vec<Uuid>, Vec<OffsetDateTime>) =
-                self.last_message.iter().map(|(k, v)| (*k, *v)).unzip();
+            let mut ids = Vec::with_capacity(self.last_message.len());
+            let mut last = Vec::with_capacity(ids.capacity());
+            // When they last wrote, for the leads that did (`heard`).
+            let mut inbound = Vec::with_capacity(ids.capacity());
+            let mut heard = Vec::with_capacity(ids.capacity());
+            for (lead, at) in &self.last_message {
+                ids.push(*lead);
+                last.push(*at);
+                let theirs = self.last_inbound.get(lead);
+                inbound.push(theirs.copied().unwrap_or(*at));
+                heard.push(theirs.is_some());
+            }
             sqlx::query!(
-                r#"UPDATE leads l SET last_message_at = GREATEST(l.last_message_at, n.at)
-                   FROM unnest($1::uuid[], $2::timestamptz[]) AS n(id, at)
+                r#"UPDATE leads l
+                   SET last_message_at = GREATEST(l.last_message_at, n.last),
+                       last_inbound_at = CASE WHEN n.heard THEN GREATEST(l.last_inbound_at, n.inbound)
+                                              ELSE l.last_inbound_at END,
+                       score_requested_at = CASE WHEN n.heard THEN now() ELSE l.score_requested_at END,
+                       status = CASE WHEN n.heard THEN 'open' ELSE l.status END,
+                       resolved_at = CASE WHEN n.heard THEN NULL ELSE l.resolved_at END
+                   FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::bool[])
+                        AS n(id, last, inbound, heard)
                    WHERE l.id = n.id"#,
                 &ids,
-                &times
+                &last,
+                &inbound,
+                &heard
             )
             .execute(&mut *tx)
             .await?;

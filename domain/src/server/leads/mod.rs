@@ -156,53 +156,23 @@ async fn merge(
     survivor: Uuid,
     others: &[Uuid],
 ) -> Result<(), AppError> {
+    // Identities, messages, history, notes and scores move in one statement; what was read of
+    // the merged conversations goes (the survivor's own read marks stay).
     sqlx::query!(
-        "UPDATE lead_identities SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
+        r#"WITH identities AS (UPDATE lead_identities SET lead_id = $1
+                               WHERE tenant_id = $2 AND lead_id = ANY($3)),
+                messages AS (UPDATE channel_messages SET lead_id = $1
+                             WHERE tenant_id = $2 AND lead_id = ANY($3)),
+                events AS (UPDATE lead_events SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)),
+                notes AS (UPDATE lead_notes SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)),
+                scores AS (UPDATE lead_scores SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)),
+                reads AS (DELETE FROM lead_reads WHERE tenant_id = $2 AND lead_id = ANY($3))
+           SELECT 1 AS "done!""#,
         survivor,
         tenant.0,
         others
     )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "UPDATE channel_messages SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
-        survivor,
-        tenant.0,
-        others
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "UPDATE lead_events SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
-        survivor,
-        tenant.0,
-        others
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "UPDATE lead_notes SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
-        survivor,
-        tenant.0,
-        others
-    )
-    .execute(&mut *tx)
-    .await?;
-    // What was read of the merged conversations: the survivor's own marks stay.
-    sqlx::query!(
-        "DELETE FROM lead_reads WHERE tenant_id = $1 AND lead_id = ANY($2)",
-        tenant.0,
-        others
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        "UPDATE lead_scores SET lead_id = $1 WHERE tenant_id = $2 AND lead_id = ANY($3)",
-        survivor,
-        tenant.0,
-        others
-    )
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
     sqlx::query!(
         r#"UPDATE leads s
