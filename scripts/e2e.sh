@@ -18,6 +18,9 @@ cleanup() {
 trap cleanup EXIT
 # The tests sign Meta's webhooks with this secret, as Meta signs them with the app's.
 export META_APP_SECRET=e2e-meta-app-secret
+# Replies go to a stand-in for Meta's Graph API that the tests listen with on this port.
+export META_GRAPH_PORT=${META_GRAPH_PORT:-3458}
+export META_GRAPH_URL="http://127.0.0.1:$META_GRAPH_PORT"
 DATABASE_URL="$base/$db_name" PORT=$port REDIS_PREFIX="e2e$$" LEPTOS_SITE_ROOT=target/site MEDIA_DIR="$media" \
   BASE_URL="http://127.0.0.1:$port" RUST_LOG=warn target/release/fluxorae > "$log" 2>&1 &
 pid=$!

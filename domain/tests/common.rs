@@ -33,6 +33,10 @@ pub async fn services(owner: &PgPool) -> Services {
         site: Arc::default(),
         media: Arc::new(media_store()),
         payments: Arc::new(domain::server::payments::provider::BuiltinProvider),
+        // Nothing listens here: a test that sends points the client at its own stand-in.
+        graph: Arc::new(
+            domain::server::channels::graph::GraphClient::new("http://127.0.0.1:9").unwrap(),
+        ),
     }
 }
 

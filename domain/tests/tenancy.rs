@@ -167,6 +167,26 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
         inbox::add_note(&svc, &grant, who.id, list[0].lead, "Called, no answer.")
             .await
             .unwrap();
+        // A template on the team's number and a canned response.
+        use domain::server::leads::replies;
+        let page = replies::channels_page(&svc, &grant).await.unwrap();
+        assert_eq!(
+            page.channels.len(),
+            1,
+            "each team sees its own channel only"
+        );
+        let spec = domain::leads::reply::TemplateSpec {
+            name: "follow_up".into(),
+            language: "en".into(),
+            category: "utility".into(),
+            body: "Hi {{1}}".into(),
+        };
+        replies::add_template(&svc, &grant, page.channels[0].id, &spec)
+            .await
+            .unwrap();
+        replies::add_canned(&svc, &grant, "Hello", "Hi there!")
+            .await
+            .unwrap();
     }
     let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {

@@ -1,17 +1,21 @@
 //! The JSON API for non-browser clients: bearer access tokens and rotating refresh tokens.
 
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use domain::leads::reply::{Compose, Composer};
+use domain::permissions::{Access, Resource};
+use domain::server::leads::replies;
 use domain::server::{accounts, guard, tokens, two_factor, RequestMeta, Services};
 use domain::types::UserId;
 use domain::user::SessionUser;
 use domain::AppError;
 use serde::Deserialize;
 use serde_json::json;
+use uuid::Uuid;
 
 /// An `AppError` as a JSON response: `{"error": "...", "fields": [...]}` with its status.
 pub struct ApiError(pub AppError);
@@ -124,6 +128,43 @@ async fn me(Bearer(user): Bearer) -> Result<Json<SessionUser>, ApiError> {
     Ok(Json(user))
 }
 
+/// `GET /api/v1/teams/{slug}/leads/{lead}/composer`: the channels a lead can be answered on,
+/// each with its messaging window and, outside it, the templates it offers.
+async fn composer(
+    State(svc): State<Services>,
+    Bearer(user): Bearer,
+    Path((slug, lead)): Path<(String, Uuid)>,
+) -> Result<Json<Composer>, ApiError> {
+    let grant = guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Read).await?;
+    Ok(Json(
+        replies::composer_for(&svc, &grant, user.id, lead).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+struct ReplyBody {
+    channel: Uuid,
+    #[serde(flatten)]
+    compose: Compose,
+}
+
+/// `POST /api/v1/teams/{slug}/leads/{lead}/replies`: `{"channel", "kind": "text", "body"}` or
+/// `{"channel", "kind": "template", "template", "variables"}`. 201 with the queued message's id;
+/// 409 with the reason for a text outside the messaging window; 422 with the field for bad input.
+async fn reply(
+    State(svc): State<Services>,
+    Bearer(user): Bearer,
+    Path((slug, lead)): Path<(String, Uuid)>,
+    Json(body): Json<ReplyBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let grant = guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Read).await?;
+    let id = replies::send(&svc, &grant, user.id, lead, body.channel, &body.compose).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "status": "queued" })),
+    ))
+}
+
 /// The `/api/v1` routes.
 pub fn router() -> Router<Services> {
     Router::new()
@@ -131,4 +172,6 @@ pub fn router() -> Router<Services> {
         .route("/auth/refresh", post(refresh))
         .route("/auth/revoke", post(revoke))
         .route("/me", get(me))
+        .route("/teams/{slug}/leads/{lead}/composer", get(composer))
+        .route("/teams/{slug}/leads/{lead}/replies", post(reply))
 }

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::leads::ChannelKind;
 use domain::server::channels::{intake, meta_signature};
-use domain::server::leads::{routing, scoring};
+use domain::server::leads::{replies, routing, scoring};
 use domain::server::Services;
 use serde::Deserialize;
 use serde_json::json;
@@ -116,7 +116,7 @@ pub async fn receive(
 }
 
 /// Processes stored events when woken and every `every`, in batches, until none are pending;
-/// then scores the leads who wrote and routes them. Every 15 ticks it also sweeps the routing
+/// then scores the leads who wrote and routes them, and sends queued replies. Every 15 ticks it also sweeps the routing
 /// (nurture over, waiting leads, missed SLAs).
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     tokio::spawn(async move {
@@ -156,6 +156,18 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
                     Ok(_) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, "leads could not be scored; retrying");
+                        break;
+                    }
+                }
+            }
+            loop {
+                match replies::deliver(&svc, 50).await {
+                    Ok(done) if done.sent + done.failed + done.retried > 0 => {
+                        tracing::debug!(?done, "replies delivered");
+                    }
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "replies could not be delivered; retrying");
                         break;
                     }
                 }

@@ -84,6 +84,9 @@ pub struct Config {
     /// The token Meta echoes in its subscription handshake (`META_VERIFY_TOKEN`); without it
     /// every handshake is refused.
     pub meta_verify_token: Option<String>,
+    /// Meta's Graph API address for replies (`META_GRAPH_URL`; default
+    /// `https://graph.facebook.com/v21.0`). Each channel brings its own access token.
+    pub meta_graph_url: String,
 }
 
 impl std::fmt::Debug for Config {
@@ -241,6 +244,8 @@ impl Config {
             stripe_api_base: var("STRIPE_API_BASE"),
             meta_app_secret: var("META_APP_SECRET"),
             meta_verify_token: var("META_VERIFY_TOKEN"),
+            meta_graph_url: var("META_GRAPH_URL")
+                .unwrap_or_else(|| domain::server::channels::graph::DEFAULT_BASE_URL.to_owned()),
         })
     }
 }

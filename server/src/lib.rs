@@ -26,6 +26,7 @@ use axum::routing::get;
 use axum::Router;
 use domain::server::ai::provider::{ChatModel, OpenAiCompatible};
 use domain::server::ai::Ai;
+use domain::server::channels::graph::GraphClient;
 use domain::server::mail::{Mailer, OutboxMailer, SmtpMailer};
 use domain::server::payments::provider::{
     BuiltinProvider, PaymentProvider, StripeConfig, StripeProvider,
@@ -125,6 +126,10 @@ pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
         site: Arc::default(),
         media: Arc::new(media_store(cfg)?),
         payments: payment_provider(cfg)?,
+        graph: Arc::new(
+            GraphClient::new(cfg.meta_graph_url.clone())
+                .map_err(|e| StartError::Config(e.to_string()))?,
+        ),
     })
 }
 

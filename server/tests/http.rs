@@ -149,6 +149,7 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         stripe_api_base: None,
         meta_app_secret: Some(META_TEST_SECRET.into()),
         meta_verify_token: Some(META_TEST_TOKEN.into()),
+        meta_graph_url: "http://127.0.0.1:9".into(),
     };
     let mut settings = Settings::new(
         cfg.base_url.clone(),
@@ -171,6 +172,9 @@ async fn spawn_app(owner: PgPool) -> TestApp {
             .unwrap(),
         ),
         payments: Arc::new(domain::server::payments::provider::BuiltinProvider),
+        graph: Arc::new(
+            domain::server::channels::graph::GraphClient::new(cfg.meta_graph_url.clone()).unwrap(),
+        ),
     };
     seed::seed_demo(&services).await.unwrap();
     let app = server::router(&cfg, services.clone(), Some(metrics_handle()));
@@ -1482,4 +1486,122 @@ async fn a_workspace_socket_carries_live_messages_to_participants_only(owner: Pg
     chat::typing(svc, &employee, project).await;
     let typing = next_kind(&mut socket, "typing").await;
     assert_eq!(typing["data"]["name"], "Emil Employee");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_outside_it(
+    owner: PgPool,
+) {
+    use serde_json::{json, Value};
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    let pair: Value = c
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "sdr@acme.fluxorae.test", "password": seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = pair["access_token"].as_str().unwrap().to_owned();
+    let lead = |name: &'static str| {
+        let db = app.services.db.clone();
+        async move {
+            let mut tx = db::platform_tx(&db).await.unwrap();
+            let id = sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM leads WHERE name = $1")
+                .bind(name)
+                .fetch_one(&mut *tx)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            id
+        }
+    };
+    let daniel = lead("Daniel Okoro").await;
+    let base = format!("/api/v1/teams/acme-sales/leads/{daniel}");
+    let composer = || async {
+        c.get(app.url(&format!("{base}/composer")))
+            .bearer_auth(&access)
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
+    let post = |body: Value| {
+        c.post(app.url(&format!("{base}/replies")))
+            .bearer_auth(&access)
+            .json(&body)
+            .send()
+    };
+
+    // Daniel wrote two hours ago on the demo number: free text goes, queued.
+    let seen = composer().await;
+    let target = &seen["targets"][0];
+    assert_eq!(target["window"]["kind"], "open");
+    assert!(target["held"]
+        .as_str()
+        .unwrap()
+        .contains("no access token yet"));
+    let channel = target["channel"].as_str().unwrap().to_owned();
+    let template = target["templates"][0]["id"].as_str().unwrap().to_owned();
+    let ok = post(json!({"channel": channel, "kind": "text", "body": "Hi Daniel, happy to help."}))
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    assert_eq!(ok.json::<Value>().await.unwrap()["status"], "queued");
+    let bad = post(json!({"channel": channel, "kind": "template", "template": template, "variables": ["Daniel"]}))
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        bad.json::<Value>().await.unwrap()["fields"][0]["field"],
+        "variables"
+    );
+
+    // Two days later only templates go: a text gets 409 with the reason.
+    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
+    sqlx::query(
+        "UPDATE channel_messages SET sent_at = sent_at - interval '2 days' WHERE lead_id = $1 AND direction = 'in'",
+    )
+    .bind(daniel)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        composer().await["targets"][0]["window"]["kind"],
+        "templates_only"
+    );
+    let closed = post(json!({"channel": channel, "kind": "text", "body": "Still there?"}))
+        .await
+        .unwrap();
+    assert_eq!(closed.status(), StatusCode::CONFLICT);
+    assert!(closed.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("only an approved template can be sent"));
+    let t = post(json!({"channel": channel, "kind": "template", "template": template, "variables": ["Daniel", "the redesign"]}))
+        .await
+        .unwrap();
+    assert_eq!(t.status(), StatusCode::CREATED);
+
+    // Nobody signed in: 401. Another SDR's lead (Lena is with the AI): 404.
+    let anon = c
+        .post(app.url(&format!("{base}/replies")))
+        .json(&json!({"channel": channel, "kind": "text", "body": "Hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+    let lena = lead("Lena Fischer").await;
+    let theirs = c
+        .get(app.url(&format!("/api/v1/teams/acme-sales/leads/{lena}/composer")))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
 }

@@ -3,6 +3,7 @@
 //! (an SDR sees and works only their own conversations; managers and up assign).
 
 use domain::leads::inbox::{Conversation, ConversationRow, InboxHome};
+use domain::leads::reply::ChannelsPage;
 use domain::AppError;
 use leptos::prelude::*;
 
@@ -11,7 +12,7 @@ use crate::projects::api::{id, json, signed_in};
 #[cfg(feature = "ssr")]
 use crate::ssr::fail;
 #[cfg(feature = "ssr")]
-use domain::server::leads::{inbox, routing};
+use domain::server::leads::{inbox, replies, routing};
 
 #[cfg(feature = "ssr")]
 async fn member(
@@ -110,6 +111,126 @@ pub async fn inbox_assign(slug: String, lead: String, assignee: String) -> Resul
 pub async fn inbox_set_online(slug: String, online: bool) -> Result<(), AppError> {
     let (svc, user, grant) = member(&slug).await?;
     routing::set_online(&svc, grant.tenant, user.id, online)
+        .await
+        .map_err(fail)
+}
+
+/// Sends a reply (`compose`: a `Compose` as JSON) to the lead on `channel`; answers the
+/// message's id. It shows at once as queued and goes out from the worker.
+#[server(endpoint = "inbox/reply")]
+pub async fn inbox_reply(
+    slug: String,
+    lead: String,
+    channel: String,
+    compose: String,
+) -> Result<String, AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    let compose = json("compose", &compose)?;
+    replies::send(&svc, &grant, user.id, id(&lead)?, id(&channel)?, &compose)
+        .await
+        .map(|m| m.to_string())
+        .map_err(fail)
+}
+
+#[cfg(feature = "ssr")]
+async fn settings_member(
+    slug: &str,
+) -> Result<(domain::server::Services, domain::server::guard::TenantGrant), AppError> {
+    use domain::permissions::{Access, Resource};
+    let (svc, user) = signed_in().await?;
+    // Whoever reads settings also reads their infrastructure part (tokens' presence only).
+    let grant = domain::server::guard::tenant(
+        &svc.db,
+        Some(&user),
+        slug,
+        Resource::Infrastructure,
+        Access::Read,
+    )
+    .await
+    .map_err(fail)?;
+    Ok((svc, grant))
+}
+
+/// The team's channels, their templates, and the canned responses.
+#[server(endpoint = "channels/page")]
+pub async fn team_channels(slug: String) -> Result<ChannelsPage, AppError> {
+    let (svc, grant) = settings_member(&slug).await?;
+    replies::channels_page(&svc, &grant).await.map_err(fail)
+}
+
+/// Stores a channel's access token for sending (empty: removes it).
+#[server(endpoint = "channels/token")]
+pub async fn channel_set_token(
+    slug: String,
+    channel: String,
+    token: String,
+) -> Result<(), AppError> {
+    let (svc, grant) = settings_member(&slug).await?;
+    replies::set_token(&svc, &grant, id(&channel)?, &token)
+        .await
+        .map_err(fail)
+}
+
+/// Turns the human-agent tag on or off (Messenger and Instagram).
+#[server(endpoint = "channels/human-agent")]
+pub async fn channel_set_human_agent(
+    slug: String,
+    channel: String,
+    on: bool,
+) -> Result<(), AppError> {
+    let (svc, grant) = settings_member(&slug).await?;
+    replies::set_human_agent(&svc, &grant, id(&channel)?, on)
+        .await
+        .map_err(fail)
+}
+
+/// Adds a template to a WhatsApp channel.
+#[server(endpoint = "channels/template")]
+pub async fn channel_add_template(
+    slug: String,
+    channel: String,
+    name: String,
+    language: String,
+    category: String,
+    body: String,
+) -> Result<(), AppError> {
+    let (svc, grant) = settings_member(&slug).await?;
+    let spec = domain::leads::reply::TemplateSpec {
+        name,
+        language,
+        category,
+        body,
+    };
+    replies::add_template(&svc, &grant, id(&channel)?, &spec)
+        .await
+        .map(|_| ())
+        .map_err(fail)
+}
+
+/// Removes a template.
+#[server(endpoint = "channels/template-remove")]
+pub async fn channel_remove_template(slug: String, template: String) -> Result<(), AppError> {
+    let (svc, grant) = settings_member(&slug).await?;
+    replies::remove_template(&svc, &grant, id(&template)?)
+        .await
+        .map_err(fail)
+}
+
+/// Adds a canned response.
+#[server(endpoint = "channels/canned")]
+pub async fn canned_add(slug: String, title: String, body: String) -> Result<(), AppError> {
+    let (svc, grant) = settings_member(&slug).await?;
+    replies::add_canned(&svc, &grant, &title, &body)
+        .await
+        .map(|_| ())
+        .map_err(fail)
+}
+
+/// Removes a canned response.
+#[server(endpoint = "channels/canned-remove")]
+pub async fn canned_remove(slug: String, canned: String) -> Result<(), AppError> {
+    let (svc, grant) = settings_member(&slug).await?;
+    replies::remove_canned(&svc, &grant, id(&canned)?)
         .await
         .map_err(fail)
 }

@@ -6,6 +6,8 @@
 //! reconnects and loads everything again, so nothing that happened meanwhile is missed.
 
 pub mod api;
+pub mod channels;
+mod compose;
 
 use domain::ai::LeadBand;
 use domain::leads::inbox::{
@@ -42,6 +44,11 @@ struct Marked {
 struct Drafts {
     note: RwSignal<String>,
     tags: RwSignal<Option<String>>,
+    /// The reply being written, the channel picked for it, the template chosen and its values.
+    reply: RwSignal<String>,
+    channel: RwSignal<Option<uuid::Uuid>>,
+    template: RwSignal<Option<uuid::Uuid>>,
+    values: RwSignal<Vec<String>>,
 }
 
 fn band_badge(band: Option<LeadBand>, score: Option<u8>) -> impl IntoView {
@@ -90,6 +97,10 @@ pub fn InboxPage() -> impl IntoView {
     let drafts = Drafts {
         note: RwSignal::new(String::new()),
         tags: RwSignal::new(None),
+        reply: RwSignal::new(String::new()),
+        channel: RwSignal::new(None),
+        template: RwSignal::new(None),
+        values: RwSignal::new(Vec::new()),
     };
     provide_context(drafts);
     let marked = Marked {
@@ -102,6 +113,10 @@ pub fn InboxPage() -> impl IntoView {
         if prev.is_some_and(|p| p != now) {
             drafts.note.set(String::new());
             drafts.tags.set(None);
+            drafts.reply.set(String::new());
+            drafts.channel.set(None);
+            drafts.template.set(None);
+            drafts.values.set(Vec::new());
         }
         now
     });
@@ -165,7 +180,7 @@ pub fn InboxPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p>"Loading…"</p> }>
             {move || Suspend::new(async move {
                 match home.await {
-                    Ok(h) => view! { <Frame h set_online /> }.into_any(),
+                    Ok(h) => view! { <Frame h slug=slug() set_online /> }.into_any(),
                     Err(error) => view! { <ErrorView error /> }.into_any(),
                 }
             })}
@@ -246,12 +261,19 @@ pub fn InboxPage() -> impl IntoView {
 }
 
 #[component]
-fn Frame(h: InboxHome, set_online: Action<bool, Result<(), AppError>>) -> impl IntoView {
+fn Frame(
+    h: InboxHome,
+    slug: String,
+    set_online: Action<bool, Result<(), AppError>>,
+) -> impl IntoView {
     view! {
         <h1 class=format!("{H1} mt-2")>{format!("{} inbox", h.team)}</h1>
         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
             {if h.only_mine { "The conversations given to you." } else { "Every conversation of the team, on every channel." }}
         </p>
+        {(!h.only_mine).then(|| view! {
+            <p class="mt-1 text-sm"><a class=LINK href=format!("/teams/{slug}/channels")>"Channels, templates and canned responses"</a></p>
+        })}
         {h.online.map(|online| view! {
             <p class="mt-3 flex items-center gap-3 text-sm">
                 <span data-testid="online">{if online { "You are online: HOT leads come to you at once." } else { "You are offline: HOT leads go to others." }}</span>
@@ -423,18 +445,23 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
                                 view! {
                                     <li data-testid="message" class=format!("rounded-md p-2 text-sm {side}")>
                                         <p class="text-xs text-slate-500 dark:text-slate-400">
-                                            {format!("{} · {} · {}{}", if m.inbound { "Them" } else { "Us" }, m.channel_name, short_time(&m.at),
+                                            {format!("{} · {} · {}{}", if m.inbound { "Them".to_owned() } else { m.author.clone().unwrap_or_else(|| "Us".into()) },
+                                                m.channel_name, short_time(&m.at),
                                                 m.status.as_deref().map(|s| format!(" · {s}")).unwrap_or_default())}
                                         </p>
                                         <p class="whitespace-pre-wrap">{m.body.clone().unwrap_or_else(|| format!("[{}]", m.kind))}</p>
+                                        {m.error.clone().map(|e| view! {
+                                            <p data-testid="message-error" class="mt-1 text-xs text-amber-800 dark:text-amber-300">{e}</p>
+                                        })}
                                     </li>
                                 }
                             }).collect_view()}
                         </ol>
                     }.into_any()
                 }}
-                <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Replies sent from the WhatsApp Business app or the page's inbox show here as they are sent."</p>
+                <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Replies sent from the WhatsApp Business app or the page's inbox show here too."</p>
             </section>
+            {c.composer.clone().map(|composer| view! { <compose::Reply composer slug=slug.clone() lead=lead.clone() /> })}
 
             {c.sdrs.clone().map(|sdrs| {
                 let assign_error_s = field_error(assign_error, "assignee");

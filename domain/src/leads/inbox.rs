@@ -116,8 +116,12 @@ pub struct InboxMessage {
     pub body: Option<String>,
     /// When it was sent (RFC 3339).
     pub at: String,
-    /// Delivery status of ours: sent, delivered, read, failed.
+    /// Delivery status of ours: queued, sent, delivered, read, failed.
     pub status: Option<String>,
+    /// Why ours waits or failed.
+    pub error: Option<String>,
+    /// Who on the team wrote it.
+    pub author: Option<String>,
 }
 
 /// A private note: the team sees it, the lead never does.
@@ -198,6 +202,8 @@ pub struct Conversation {
     pub sdrs: Option<Vec<SdrChoice>>,
     /// The asker may add notes and tags, resolve and reopen.
     pub can_work: bool,
+    /// What the asker can answer with (only for those who may work the conversation).
+    pub composer: Option<super::reply::Composer>,
 }
 
 /// The inbox page's frame: the team, and what the asker sees and may do.

@@ -10,6 +10,7 @@ pub mod contact;
 pub mod escalation;
 pub mod inbox;
 pub mod meta;
+pub mod reply;
 pub mod routing;
 pub mod score;
 pub mod window;

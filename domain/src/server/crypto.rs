@@ -29,6 +29,8 @@ pub enum Purpose {
     TotpSecret,
     /// Owners' data keys (envelope encryption).
     KeyWrap,
+    /// Channels' access tokens for Meta's Graph API.
+    ChannelToken,
 }
 
 impl Purpose {
@@ -36,6 +38,7 @@ impl Purpose {
         match self {
             Self::TotpSecret => b"fluxorae/totp-secret/v1",
             Self::KeyWrap => b"fluxorae/key-wrap/v1",
+            Self::ChannelToken => b"fluxorae/channel-token/v1",
         }
     }
 }

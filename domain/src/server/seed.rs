@@ -200,7 +200,7 @@ pub const DEMO_WHATSAPP_ID: &str = "DEMO-PN-1";
 /// start delivers them; later starts find the number connected and leave the inbox as it is.
 async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
     use super::channels::intake;
-    use super::leads::{routing, scoring};
+    use super::leads::{replies, routing, scoring};
     use crate::leads::ChannelKind;
 
     let sdr = sqlx::query_scalar!("SELECT id FROM users WHERE email = 'sdr@acme.fluxorae.test'")
@@ -212,7 +212,7 @@ async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
     };
     routing::set_sdr(svc, tenant, UserId(sdr), &settings).await?;
     routing::set_online(svc, tenant, UserId(sdr), true).await?;
-    match intake::connect(
+    let channel = match intake::connect(
         svc,
         tenant,
         ChannelKind::Whatsapp,
@@ -221,9 +221,30 @@ async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
     )
     .await
     {
-        Ok(_) => {}
+        Ok(channel) => channel,
         Err(AppError::Conflict(_)) => return Ok(()),
         Err(e) => return Err(e),
+    };
+    // What the team answers with: a template approved for outside the 24 hours, and two canned
+    // responses. The number has no access token, so replies wait in the queue and say why.
+    let owner = super::guard::TenantGrant {
+        tenant,
+        role: crate::roles::TenantRole::Owner,
+        scope: crate::permissions::Scope::All,
+    };
+    let follow_up = crate::leads::reply::TemplateSpec {
+        name: "follow_up".into(),
+        language: "en_US".into(),
+        category: "utility".into(),
+        body: "Hi {{1}}, thanks for asking about {{2}}. Is now a good time to pick this up again?"
+            .into(),
+    };
+    replies::add_template(svc, &owner, channel.id, &follow_up).await?;
+    for (title, body) in [
+        ("Pricing", "Our fixed packages start at $2,500; larger projects get a quote after a 30-minute call. Shall I book one for you?"),
+        ("Book a call", "Happy to talk it through. Which day this week suits you for a 30-minute call?"),
+    ] {
+        replies::add_canned(svc, &owner, title, body).await?;
     }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let people = [

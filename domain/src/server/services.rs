@@ -75,6 +75,8 @@ pub struct Services {
     pub media: Arc<super::site::media::MediaStore>,
     /// The payment provider: Stripe when configured, else the built-in one.
     pub payments: Arc<dyn super::payments::provider::PaymentProvider>,
+    /// Meta's Graph API, for replies on WhatsApp, Messenger and Instagram.
+    pub graph: Arc<dyn super::channels::graph::GraphApi>,
 }
 
 impl Services {

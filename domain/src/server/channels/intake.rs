@@ -512,7 +512,9 @@ async fn store_watermark(
         r#"UPDATE channel_messages
            SET status = $4, status_rank = $5, status_at = $3
            WHERE channel_id = $1 AND contact = $2 AND direction = 'out' AND NOT status_only
-             AND sent_at <= $3 AND status_rank < $5"#,
+             AND sent_at <= $3 AND status_rank < $5
+             -- A reply still in our queue has not reached Meta: no watermark covers it.
+             AND status IS DISTINCT FROM 'queued'"#,
         r.channel,
         contact,
         when,

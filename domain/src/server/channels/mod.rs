@@ -1,4 +1,5 @@
 //! Messaging channels of the unified inbox (WhatsApp, Messenger, Instagram, email).
 
+pub mod graph;
 pub mod intake;
 pub mod meta_signature;

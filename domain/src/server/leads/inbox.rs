@@ -275,8 +275,10 @@ pub async fn conversation(
     let profile = profile(&mut tx, grant, me, lead).await?;
     let mut messages: Vec<InboxMessage> = sqlx::query!(
         r#"SELECT m.id, c.kind AS channel, c.name AS channel_name, m.direction AS "direction!",
-                  m.kind AS "kind!", m.body, m.sent_at AS "sent_at!", m.status
+                  m.kind AS "kind!", m.body, m.sent_at AS "sent_at!", m.status, m.error,
+                  u.display_name AS "author?"
            FROM channel_messages m JOIN channels c ON c.id = m.channel_id
+                LEFT JOIN users u ON u.id = m.author_id
            WHERE m.lead_id = $1 AND NOT m.status_only
            ORDER BY m.sent_at DESC, m.id DESC LIMIT $2"#,
         lead,
@@ -295,6 +297,8 @@ pub async fn conversation(
             body: m.body,
             at: rfc3339(m.sent_at),
             status: m.status,
+            error: m.error,
+            author: m.author,
         })
     })
     .collect();
@@ -313,6 +317,12 @@ pub async fn conversation(
         at: rfc3339(n.created_at),
     })
     .collect();
+    let can_work = may_work(grant, profile.assignee.as_ref().map(|a| a.0), me);
+    let composer = if can_work {
+        Some(super::replies::composer(&mut tx, lead).await?)
+    } else {
+        None
+    };
     let sdrs = if may_assign(grant) {
         Some(sdr_choices(&mut tx, grant).await?)
     } else {
@@ -328,18 +338,18 @@ pub async fn conversation(
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    let can_work = may_work(grant, profile.assignee.as_ref().map(|a| a.0), me);
     Ok(Conversation {
         lead: profile,
         messages,
         notes,
         sdrs,
         can_work,
+        composer,
     })
 }
 
 /// Opens a transaction with `lead` locked, if `me` may work it.
-async fn working(
+pub(super) async fn working(
     svc: &Services,
     grant: &TenantGrant,
     me: UserId,
@@ -473,6 +483,7 @@ pub async fn assign(
         .await?
         .ok_or(AppError::NotFound)?;
     let refuse = |m: String| AppError::Validation(vec![FieldError::new("assignee", m)]);
+    let sla = locked.score.map_or(JUNIOR_SLA_MINUTES, sla_minutes);
     let decision = match to {
         Some(user) if locked.assignee == Some(user.0) => return Ok(()),
         Some(user) => {
@@ -486,10 +497,6 @@ pub async fn assign(
                     sdr.open, sdr.capacity
                 )));
             }
-            let sla = locked
-                .score
-                .and_then(|s| u8::try_from(s).ok())
-                .map_or(JUNIOR_SLA_MINUTES, sla_minutes);
             Decision::Assign {
                 sdr: user.0,
                 sla_minutes: sla,
@@ -497,10 +504,7 @@ pub async fn assign(
         }
         None if locked.assignee.is_none() => return Ok(()),
         None => Decision::Wait {
-            sla_minutes: locked
-                .score
-                .and_then(|s| u8::try_from(s).ok())
-                .map_or(JUNIOR_SLA_MINUTES, sla_minutes),
+            sla_minutes: sla,
             pool: crate::leads::routing::Pool::Team,
             reason: "Put back in the queue by hand.".into(),
         },

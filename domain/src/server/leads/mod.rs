@@ -12,6 +12,7 @@
 //! [`inbox`] is what the team sees and does in the unified inbox.
 
 pub mod inbox;
+pub mod replies;
 pub mod routing;
 pub mod scoring;
 

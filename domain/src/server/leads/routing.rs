@@ -111,7 +111,8 @@ pub(super) async fn sdrs(
 /// A lead as routing reads it, locked.
 pub(super) struct Locked {
     tenant: Uuid,
-    pub(super) score: Option<i16>,
+    /// 0–100, once scored.
+    pub(super) score: Option<u8>,
     state: RoutingState,
     pub(super) assignee: Option<Uuid>,
     answered: bool,
@@ -132,7 +133,7 @@ pub(super) async fn lock(tx: &mut PgConnection, lead: Uuid) -> Result<Option<Loc
     row.map(|r| {
         Ok(Locked {
             tenant: r.tenant_id,
-            score: r.score,
+            score: r.score.and_then(|s| u8::try_from(s).ok()),
             state: RoutingState::parse(&r.routing)?,
             assignee: r.assignee,
             answered: r.answered,
@@ -150,7 +151,7 @@ pub async fn route(tx: &mut PgConnection, lead: Uuid) -> Result<Routed, AppError
     let Some(l) = lock(tx, lead).await? else {
         return Ok(Routed::Unchanged);
     };
-    let Some(score) = l.score.and_then(|s| u8::try_from(s).ok()) else {
+    let Some(score) = l.score else {
         return Ok(Routed::Unchanged);
     };
     let hot = band(score) == LeadBand::Hot;
@@ -381,14 +382,10 @@ pub async fn sweep(svc: &Services, limit: i64) -> Result<Swept, AppError> {
         event(&mut tx, tenant, lead, "sla_breached", detail).await?;
         done.breached += 1;
         // A HOT lead whose SDR did not answer in time goes to another who can, now.
-        let hot = l
-            .score
-            .and_then(|s| u8::try_from(s).ok())
-            .is_some_and(|s| band(s) == LeadBand::Hot);
+        let hot = l.score.filter(|s| band(*s) == LeadBand::Hot);
         let mut moved = None;
-        if hot && l.state == RoutingState::Assigned {
+        if let (Some(score), RoutingState::Assigned) = (hot, l.state) {
             let team = sdrs(&mut tx, l.tenant, l.assignee).await?;
-            let score = l.score.and_then(|s| u8::try_from(s).ok()).unwrap_or(0);
             if let d @ Decision::Assign { .. } = routing::route(score, Stage::Unrouted, &team) {
                 if let Routed::Assigned(sdr) = apply(&mut tx, lead, &l, d, None).await? {
                     moved = Some(sdr);

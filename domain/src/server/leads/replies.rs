@@ -1,0 +1,803 @@
+//! Replies from the unified inbox, and the outbox that sends them.
+//!
+//! An agent's reply is checked against the messaging window when it is written ([`send`]): a
+//! free-form text only inside the window, a template at any time. It is stored at once as a
+//! `queued` message of the conversation (the page shows it with its status), counts as the
+//! team's answer for the first-response SLA, and is sent by the worker ([`deliver`]) through
+//! Meta's Graph API with the channel's access token. A channel without a token keeps its replies
+//! queued with that reason until an admin adds one. Meta being unreachable is retried with
+//! backoff; a refusal from Meta marks the message failed with what Meta said. A free-form text
+//! whose window closed while it waited is not sent: it fails with the reason.
+//!
+//! Channel settings (the access token, the human-agent tag), templates and canned responses are
+//! kept here too.
+
+use serde_json::json;
+use sqlx::PgConnection;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use super::event;
+use super::inbox::working;
+use super::routing::{self, announce};
+use crate::leads::reply::{
+    check_template, check_text, graph_request, has_templates, render, Canned, ChannelSettings,
+    ChannelsPage, Compose, Composer, Outgoing, ReplyTarget, TemplateCategory, TemplateChoice,
+    TemplateSpec, CANNED_BODY_MAX, CANNED_TITLE_MAX,
+};
+use crate::leads::window::{closed_reason, window};
+use crate::leads::ChannelKind;
+use crate::permissions::{allowed, Access, Resource};
+use crate::server::channels::graph::SendError;
+use crate::server::crypto::{self, Purpose};
+use crate::server::guard::TenantGrant;
+use crate::server::{db, Services};
+use crate::types::UserId;
+use crate::{AppError, FieldError};
+
+/// Tries before a reply Meta keeps failing on is given up.
+pub const MAX_ATTEMPTS: i16 = 5;
+/// How long a worker holds a reply it is sending before another may try.
+const CLAIM: Duration = Duration::minutes(2);
+
+fn held_reason(kind: ChannelKind, name: &str) -> String {
+    if kind == ChannelKind::Email {
+        return "Replies by email are not available yet; answer from your mail client.".into();
+    }
+    format!(
+        "Waiting to be sent: “{name}” has no access token yet. An admin adds it on the team's channels page, and what waits goes out then."
+    )
+}
+
+fn token_aad(channel: Uuid) -> Vec<u8> {
+    [b"channel_token:".as_slice(), channel.as_bytes()].concat()
+}
+
+/// The channels `lead` wrote on (the latest first), with what may be sent on each now.
+async fn targets(
+    tx: &mut PgConnection,
+    lead: Uuid,
+    now: OffsetDateTime,
+) -> Result<Vec<(ReplyTarget, String)>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT c.id, c.kind, c.name, c.human_agent, c.access_token IS NOT NULL AS "has_token!",
+                  COALESCE((array_agg(m.contact ORDER BY m.sent_at DESC) FILTER (WHERE m.direction = 'in'))[1],
+                           (array_agg(m.contact ORDER BY m.sent_at DESC))[1]) AS "contact!",
+                  max(m.sent_at) FILTER (WHERE m.direction = 'in') AS last_in,
+                  max(m.sent_at) AS "last!"
+           FROM channel_messages m JOIN channels c ON c.id = m.channel_id
+           WHERE m.lead_id = $1 AND NOT m.status_only
+           GROUP BY c.id
+           ORDER BY 8 DESC"#,
+        lead
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let templates = sqlx::query!(
+        r#"SELECT id, channel_id, name, language, category, body, variables
+           FROM message_templates WHERE channel_id = ANY($1) ORDER BY name, language"#,
+        &ids
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            let kind = ChannelKind::parse(&r.kind)?;
+            let w = window(kind, r.last_in, r.human_agent, now);
+            let target = ReplyTarget {
+                channel: r.id,
+                kind,
+                channel_name: r.name.clone(),
+                window: w,
+                closed_reason: (!w.free_form()).then(|| closed_reason(kind, r.human_agent)),
+                templates: if has_templates(kind) {
+                    templates
+                        .iter()
+                        .filter(|t| t.channel_id == r.id)
+                        .filter_map(|t| {
+                            Some(TemplateChoice {
+                                id: t.id,
+                                name: t.name.clone(),
+                                language: t.language.clone(),
+                                category: TemplateCategory::parse(&t.category)?,
+                                body: t.body.clone(),
+                                variables: u8::try_from(t.variables).ok()?,
+                            })
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+                held: (!r.has_token || kind == ChannelKind::Email)
+                    .then(|| held_reason(kind, &r.name)),
+            };
+            Some((target, r.contact))
+        })
+        .collect())
+}
+
+async fn canned_list(tx: &mut PgConnection) -> Result<Vec<Canned>, AppError> {
+    Ok(sqlx::query_as!(
+        Canned,
+        "SELECT id, title, body FROM canned_responses ORDER BY title, id"
+    )
+    .fetch_all(&mut *tx)
+    .await?)
+}
+
+/// What the conversation with `lead` can be answered with, inside the caller's transaction.
+pub(super) async fn composer(tx: &mut PgConnection, lead: Uuid) -> Result<Composer, AppError> {
+    let targets = targets(tx, lead, OffsetDateTime::now_utc())
+        .await?
+        .into_iter()
+        .map(|(t, _)| t)
+        .collect();
+    Ok(Composer {
+        targets,
+        canned: canned_list(tx).await?,
+    })
+}
+
+/// What `me` can answer `lead` with, if they may work the conversation (the REST API's view of
+/// the composer: the window of each channel and the templates it offers).
+pub async fn composer_for(
+    svc: &Services,
+    grant: &TenantGrant,
+    me: UserId,
+    lead: Uuid,
+) -> Result<Composer, AppError> {
+    let (mut tx, _) = working(svc, grant, me, lead).await?;
+    let c = composer(&mut tx, lead).await?;
+    tx.commit().await?;
+    Ok(c)
+}
+
+/// Sends `compose` to `lead` on `channel` as `me`: checked, queued (shown at once), sent by the
+/// worker. Answers the message's id.
+pub async fn send(
+    svc: &Services,
+    grant: &TenantGrant,
+    me: UserId,
+    lead: Uuid,
+    channel: Uuid,
+    compose: &Compose,
+) -> Result<Uuid, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let (mut tx, assignee) = working(svc, grant, me, lead).await?;
+    let Some((target, contact)) = targets(&mut tx, lead, now)
+        .await?
+        .into_iter()
+        .find(|(t, _)| t.channel == channel)
+    else {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "channel",
+            "They have not written on this channel; answer on one they used.",
+        )]));
+    };
+    if target.kind == ChannelKind::Email {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "channel",
+            held_reason(ChannelKind::Email, &target.channel_name),
+        )]));
+    }
+    let (kind, body, template) = match compose {
+        Compose::Text { body } => {
+            if let Some(reason) = &target.closed_reason {
+                return Err(AppError::Conflict(reason.clone()));
+            }
+            let body = check_text(target.kind, body)
+                .map_err(|m| AppError::Validation(vec![FieldError::new("reply", m)]))?;
+            ("text", body, None)
+        }
+        Compose::Template {
+            template,
+            variables,
+        } => {
+            let Some(t) = target.templates.iter().find(|t| t.id == *template) else {
+                return Err(AppError::Validation(vec![FieldError::new(
+                    "template",
+                    "Choose one of this channel's templates.",
+                )]));
+            };
+            let body = render(&t.body, variables)
+                .map_err(|m| AppError::Validation(vec![FieldError::new("variables", m)]))?;
+            let values: Vec<&str> = variables.iter().map(|v| v.trim()).collect();
+            let spec = json!({ "name": t.name, "language": t.language, "values": values });
+            ("template", body, Some(spec))
+        }
+    };
+    let id = Uuid::now_v7();
+    sqlx::query!(
+        r#"INSERT INTO channel_messages
+             (id, tenant_id, channel_id, provider_id, direction, contact, kind, body, template,
+              sent_at, status, status_rank, raw, lead_id, author_id, next_attempt_at, error)
+           VALUES ($1, $2, $3, $4, 'out', $5, $6, $7, $8, $9, 'queued', 0, $10, $11, $12, $9, $13)"#,
+        id,
+        grant.tenant.0,
+        channel,
+        format!("local:{id}"),
+        contact,
+        kind,
+        body,
+        template,
+        now,
+        json!({ "composed": compose }),
+        lead,
+        me.0,
+        target.held
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        "UPDATE leads SET last_message_at = GREATEST(last_message_at, $2) WHERE id = $1",
+        lead,
+        now
+    )
+    .execute(&mut *tx)
+    .await?;
+    routing::answered(&mut tx, &[lead], &[now]).await?;
+    let detail = json!({ "by": me.0, "message": id, "kind": kind, "channel": channel });
+    event(&mut tx, grant.tenant, lead, "replied", detail).await?;
+    tx.commit().await?;
+    announce(svc, grant.tenant, lead, assignee).await;
+    Ok(id)
+}
+
+/// What one run of [`deliver`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivered {
+    /// Accepted by Meta.
+    pub sent: usize,
+    /// Refused, given up, or out of their window.
+    pub failed: usize,
+    /// To be tried again later.
+    pub retried: usize,
+}
+
+/// Sends up to `limit` queued replies whose channel has an access token, each by one worker
+/// across every instance (claimed for two minutes).
+pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> {
+    let mut tx = db::platform_tx(&svc.db).await?;
+    let claimed = sqlx::query!(
+        r#"WITH claimed AS (
+             UPDATE channel_messages m SET next_attempt_at = now() + $2::interval, attempts = attempts + 1
+             WHERE m.id IN (SELECT q.id FROM channel_messages q JOIN channels c ON c.id = q.channel_id
+                            WHERE q.status = 'queued' AND q.next_attempt_at <= now()
+                              AND c.access_token IS NOT NULL AND c.kind <> 'email'
+                            ORDER BY q.next_attempt_at, q.id LIMIT $1
+                            FOR UPDATE OF q SKIP LOCKED)
+             RETURNING m.id, m.tenant_id, m.channel_id, m.lead_id, m.contact, m.kind, m.body,
+                       m.template, m.attempts)
+           SELECT q.id, q.tenant_id, q.channel_id, q.lead_id, q.contact AS "contact!",
+                  q.kind AS "kind!", q.body, q.template, q.attempts,
+                  c.kind AS channel_kind, c.external_id, c.human_agent,
+                  c.access_token AS "access_token!",
+                  (SELECT l.assignee FROM leads l WHERE l.id = q.lead_id) AS assignee,
+                  (SELECT max(i.sent_at) FROM channel_messages i
+                   WHERE i.lead_id = q.lead_id AND i.channel_id = q.channel_id
+                     AND i.direction = 'in' AND NOT i.status_only) AS last_in
+           FROM claimed q JOIN channels c ON c.id = q.channel_id"#,
+        limit,
+        sqlx::postgres::types::PgInterval::try_from(CLAIM.unsigned_abs())
+            .map_err(|_| AppError::Internal)?
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+
+    let mut done = Delivered::default();
+    for m in claimed {
+        let now = OffsetDateTime::now_utc();
+        let Some(kind) = ChannelKind::parse(&m.channel_kind) else {
+            continue;
+        };
+        let outcome = match prepare(
+            svc,
+            &m.kind,
+            m.body.as_deref(),
+            m.template.as_ref(),
+            kind,
+            m.channel_id,
+            &m.access_token,
+            m.human_agent,
+            m.last_in,
+            now,
+        ) {
+            Err(reason) => Err(SendError::Refused(reason)),
+            Ok((token, out)) => {
+                let values: Vec<String>;
+                let outgoing = match &out {
+                    Prepared::Text(t, _) => Outgoing::Text(t),
+                    Prepared::Template { name, language, v } => {
+                        values = v.clone();
+                        Outgoing::Template {
+                            name,
+                            language,
+                            values: &values,
+                        }
+                    }
+                };
+                match graph_request(kind, &m.external_id, &m.contact, outgoing, out.tagged()) {
+                    Some((path, body)) => svc
+                        .graph
+                        .send(&path, &token, &body)
+                        .await
+                        .map(|sent| (sent, body)),
+                    None => Err(SendError::Refused(format!(
+                        "{} does not send this kind of message.",
+                        kind.label()
+                    ))),
+                }
+            }
+        };
+        let mut tx = db::platform_tx(&svc.db).await?;
+        match outcome {
+            Ok((provider_id, request)) => {
+                record_sent(&mut tx, m.id, m.channel_id, &provider_id, request).await?;
+                done.sent += 1;
+            }
+            Err(SendError::Refused(reason)) => {
+                fail(&mut tx, m.id, &reason).await?;
+                done.failed += 1;
+            }
+            Err(SendError::Unavailable(reason)) if m.attempts >= MAX_ATTEMPTS => {
+                let reason = format!("{reason} Gave up after {MAX_ATTEMPTS} tries.");
+                fail(&mut tx, m.id, &reason).await?;
+                done.failed += 1;
+            }
+            Err(SendError::Unavailable(reason)) => {
+                let wait = backoff(m.attempts);
+                let at = now + wait;
+                let note = format!(
+                    "{reason} Trying again at {:02}:{:02}:{:02} UTC.",
+                    at.hour(),
+                    at.minute(),
+                    at.second()
+                );
+                sqlx::query!(
+                    "UPDATE channel_messages SET next_attempt_at = $2, error = $3 WHERE id = $1 AND status = 'queued'",
+                    m.id,
+                    at,
+                    note
+                )
+                .execute(&mut *tx)
+                .await?;
+                done.retried += 1;
+            }
+        }
+        tx.commit().await?;
+        if let Some(lead) = m.lead_id {
+            announce(svc, crate::types::TenantId(m.tenant_id), lead, m.assignee).await;
+        }
+    }
+    Ok(done)
+}
+
+/// How long to wait after the `attempts`-th try failed: 30 s, 1, 2, 4, 8 minutes.
+pub fn backoff(attempts: i16) -> Duration {
+    let n = u32::try_from(attempts.clamp(1, 5) - 1).unwrap_or(0);
+    Duration::seconds(30 * 2_i64.pow(n))
+}
+
+/// A reply ready for the Graph API.
+enum Prepared {
+    Text(String, bool),
+    Template {
+        name: String,
+        language: String,
+        v: Vec<String>,
+    },
+}
+
+impl Prepared {
+    fn tagged(&self) -> bool {
+        matches!(self, Self::Text(_, true))
+    }
+}
+
+/// The channel's token and the reply as it goes out; or why it must not go.
+#[allow(clippy::too_many_arguments)]
+fn prepare(
+    svc: &Services,
+    kind_of_message: &str,
+    body: Option<&str>,
+    template: Option<&serde_json::Value>,
+    kind: ChannelKind,
+    channel: Uuid,
+    sealed_token: &[u8],
+    human_agent: bool,
+    last_in: Option<OffsetDateTime>,
+    now: OffsetDateTime,
+) -> Result<(String, Prepared), String> {
+    let token = crypto::open(
+        &svc.settings.data_key,
+        Purpose::ChannelToken,
+        &token_aad(channel),
+        sealed_token,
+    )
+    .ok()
+    .and_then(|t| String::from_utf8(t).ok())
+    .ok_or_else(|| {
+        "The channel's access token could not be read; an admin sets it again.".to_owned()
+    })?;
+    let out = match (kind_of_message, template) {
+        ("template", Some(t)) => Prepared::Template {
+            name: t["name"].as_str().unwrap_or_default().to_owned(),
+            language: t["language"].as_str().unwrap_or_default().to_owned(),
+            v: t["values"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        },
+        _ => {
+            if !window(kind, last_in, human_agent, now).free_form() {
+                return Err(format!(
+                    "Not sent: the window closed while it waited. {}",
+                    closed_reason(kind, human_agent)
+                ));
+            }
+            // Past the first 24 hours, Messenger and Instagram need the human-agent tag.
+            let tagged = matches!(kind, ChannelKind::Messenger | ChannelKind::Instagram)
+                && last_in.is_some_and(|at| now >= at + Duration::hours(24));
+            Prepared::Text(body.unwrap_or_default().to_owned(), tagged)
+        }
+    };
+    Ok((token, out))
+}
+
+async fn fail(tx: &mut PgConnection, id: Uuid, reason: &str) -> Result<(), AppError> {
+    sqlx::query!(
+        r#"UPDATE channel_messages SET status = 'failed', status_rank = 2, status_at = now(),
+                  error = $2, next_attempt_at = NULL
+           WHERE id = $1 AND status = 'queued'"#,
+        id,
+        reason
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Gives the reply Meta's id. A status or an echo of it that Meta delivered before this was
+/// written sits in a row of its own: that row is folded into the reply (a status never moves
+/// backwards).
+async fn record_sent(
+    tx: &mut PgConnection,
+    id: Uuid,
+    channel: Uuid,
+    provider_id: &str,
+    request: serde_json::Value,
+) -> Result<(), AppError> {
+    let early = sqlx::query!(
+        r#"DELETE FROM channel_messages WHERE channel_id = $1 AND provider_id = $2 AND id <> $3
+           RETURNING status, status_rank, status_at"#,
+        channel,
+        provider_id,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (status, rank, at) = match early {
+        Some(e) if e.status_rank > 1 => (e.status, e.status_rank, e.status_at),
+        _ => (Some("sent".to_owned()), 1, Some(OffsetDateTime::now_utc())),
+    };
+    sqlx::query!(
+        r#"UPDATE channel_messages SET provider_id = $2, status = $3, status_rank = $4,
+                  status_at = $5, error = NULL, next_attempt_at = NULL, raw = $6
+           WHERE id = $1"#,
+        id,
+        provider_id,
+        status,
+        rank,
+        at,
+        request
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+fn may_connect(grant: &TenantGrant) -> bool {
+    allowed(grant.role, Resource::Infrastructure, Access::Write).is_some()
+}
+
+fn may_edit(grant: &TenantGrant) -> bool {
+    allowed(grant.role, Resource::Settings, Access::Write).is_some()
+}
+
+/// The team's channels, templates and canned responses, for whoever may read its settings.
+pub async fn channels_page(svc: &Services, grant: &TenantGrant) -> Result<ChannelsPage, AppError> {
+    if allowed(grant.role, Resource::Settings, Access::Read).is_none()
+        && allowed(grant.role, Resource::Infrastructure, Access::Read).is_none()
+    {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let team = sqlx::query_scalar!("SELECT name FROM tenants WHERE id = $1", grant.tenant.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    let rows = sqlx::query!(
+        r#"SELECT c.id, c.kind, c.name, c.external_id, c.human_agent,
+                  c.access_token IS NOT NULL AS "has_token!",
+                  (SELECT count(*) FROM channel_messages m WHERE m.channel_id = c.id AND m.status = 'queued') AS "queued!"
+           FROM channels c ORDER BY c.name, c.id"#
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let templates = sqlx::query!(
+        "SELECT id, channel_id, name, language, category, body, variables FROM message_templates ORDER BY name, language"
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let canned = canned_list(&mut tx).await?;
+    tx.commit().await?;
+    let channels = rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(ChannelSettings {
+                id: r.id,
+                kind: ChannelKind::parse(&r.kind)?,
+                name: r.name,
+                external_id: r.external_id,
+                human_agent: r.human_agent,
+                has_token: r.has_token,
+                queued: u32::try_from(r.queued).unwrap_or(u32::MAX),
+                templates: templates
+                    .iter()
+                    .filter(|t| t.channel_id == r.id)
+                    .filter_map(|t| {
+                        Some(TemplateChoice {
+                            id: t.id,
+                            name: t.name.clone(),
+                            language: t.language.clone(),
+                            category: TemplateCategory::parse(&t.category)?,
+                            body: t.body.clone(),
+                            variables: u8::try_from(t.variables).ok()?,
+                        })
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    Ok(ChannelsPage {
+        team,
+        channels,
+        canned,
+        can_connect: may_connect(grant),
+        can_edit: may_edit(grant),
+    })
+}
+
+/// Stores `token` as the channel's access token for sending (sealed), or removes it when empty.
+/// Replies that waited for it are sent at once.
+pub async fn set_token(
+    svc: &Services,
+    grant: &TenantGrant,
+    channel: Uuid,
+    token: &str,
+) -> Result<(), AppError> {
+    if !may_connect(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let token = token.trim();
+    if token.len() > 2048 || token.chars().any(char::is_whitespace) {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "token",
+            "Paste the access token from Meta's developer dashboard: one word of at most 2,048 characters.",
+        )]));
+    }
+    let sealed = if token.is_empty() {
+        None
+    } else {
+        Some(crypto::seal(
+            &svc.settings.data_key,
+            Purpose::ChannelToken,
+            &token_aad(channel),
+            token.as_bytes(),
+        )?)
+    };
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let found = sqlx::query!(
+        "UPDATE channels SET access_token = $2 WHERE id = $1",
+        channel,
+        sealed
+    )
+    .execute(&mut *tx)
+    .await?;
+    if found.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    if sealed.is_some() {
+        sqlx::query!(
+            r#"UPDATE channel_messages SET next_attempt_at = now(), error = NULL
+               WHERE channel_id = $1 AND status = 'queued'"#,
+            channel
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turns the human-agent tag on or off for a Messenger or Instagram channel.
+pub async fn set_human_agent(
+    svc: &Services,
+    grant: &TenantGrant,
+    channel: Uuid,
+    on: bool,
+) -> Result<(), AppError> {
+    if !may_connect(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let kind = sqlx::query_scalar!("SELECT kind FROM channels WHERE id = $1", channel)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !matches!(kind.as_str(), "messenger" | "instagram") {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "human_agent",
+            "The human-agent tag is for Messenger and Instagram only.",
+        )]));
+    }
+    sqlx::query!(
+        "UPDATE channels SET human_agent = $2 WHERE id = $1",
+        channel,
+        on
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a template to a WhatsApp channel, as approved in WhatsApp Manager.
+pub async fn add_template(
+    svc: &Services,
+    grant: &TenantGrant,
+    channel: Uuid,
+    spec: &TemplateSpec,
+) -> Result<Uuid, AppError> {
+    if !may_edit(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let (category, variables) = check_template(spec).map_err(AppError::Validation)?;
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let kind = sqlx::query_scalar!("SELECT kind FROM channels WHERE id = $1", channel)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if ChannelKind::parse(&kind).is_none_or(|k| !has_templates(k)) {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "name",
+            "Templates are for WhatsApp channels.",
+        )]));
+    }
+    let id = Uuid::now_v7();
+    let inserted = sqlx::query!(
+        r#"INSERT INTO message_templates (id, tenant_id, channel_id, name, language, category, body, variables)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+           ON CONFLICT ON CONSTRAINT message_templates_key DO NOTHING"#,
+        id,
+        grant.tenant.0,
+        channel,
+        spec.name.trim(),
+        spec.language.trim(),
+        category.as_str(),
+        spec.body.trim(),
+        i16::from(variables)
+    )
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "name",
+            "This channel already has a template with this name and language.",
+        )]));
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Removes a template (messages already sent with it keep their text).
+pub async fn remove_template(
+    svc: &Services,
+    grant: &TenantGrant,
+    template: Uuid,
+) -> Result<(), AppError> {
+    if !may_edit(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let gone = sqlx::query!("DELETE FROM message_templates WHERE id = $1", template)
+        .execute(&mut *tx)
+        .await?;
+    if gone.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds a canned response.
+pub async fn add_canned(
+    svc: &Services,
+    grant: &TenantGrant,
+    title: &str,
+    body: &str,
+) -> Result<Uuid, AppError> {
+    if !may_edit(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let (title, body) = (title.trim(), body.trim());
+    let mut errors = Vec::new();
+    if title.is_empty() || title.chars().count() > CANNED_TITLE_MAX {
+        errors.push(FieldError::new(
+            "title",
+            "Give it a title of 1 to 80 characters.",
+        ));
+    }
+    if body.is_empty() || body.chars().count() > CANNED_BODY_MAX {
+        errors.push(FieldError::new(
+            "body",
+            "Write the answer (1 to 4,096 characters).",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let id = Uuid::now_v7();
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let inserted = sqlx::query!(
+        r#"INSERT INTO canned_responses (id, tenant_id, title, body) VALUES ($1, $2, $3, $4)
+           ON CONFLICT ON CONSTRAINT canned_responses_title_key DO NOTHING"#,
+        id,
+        grant.tenant.0,
+        title,
+        body
+    )
+    .execute(&mut *tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "title",
+            "The team already has a canned response with this title.",
+        )]));
+    }
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Removes a canned response.
+pub async fn remove_canned(svc: &Services, grant: &TenantGrant, id: Uuid) -> Result<(), AppError> {
+    if !may_edit(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let gone = sqlx::query!("DELETE FROM canned_responses WHERE id = $1", id)
+        .execute(&mut *tx)
+        .await?;
+    if gone.rows_affected() == 0 {
+        return Err(AppError::NotFound);
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_from_30_seconds_to_8_minutes() {
+        let waits: Vec<i64> = (1..=6).map(|a| backoff(a).whole_seconds()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 480]);
+    }
+}

@@ -1,0 +1,627 @@
+//! Replies from the inbox against real Postgres, and a stand-in for Meta's Graph API on a local
+//! port: a reply inside the window is queued at once (and waits, saying why, while the channel
+//! has no access token), then goes out with the channel's token, retried when Meta fails and
+//! failed with Meta's words when Meta refuses; statuses move it on and never back. Outside the
+//! window only templates go, with their variables filled in; a text whose window closed while it
+//! waited is not sent. Messenger's human-agent tag stretches the window to 7 days.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use common::{all_rows, meta, services, team};
+use domain::leads::reply::{Compose, TemplateSpec};
+use domain::leads::{ChannelKind, Window};
+use domain::permissions::{Access, Resource};
+use domain::server::channels::graph::GraphClient;
+use domain::server::channels::intake;
+use domain::server::guard::{self, TenantGrant};
+use domain::server::leads::replies::{self, Delivered};
+use domain::server::leads::routing::{self, SdrSettings};
+use domain::server::leads::{inbox, scoring};
+use domain::server::{accounts, Services};
+use domain::types::TenantId;
+use domain::user::SessionUser;
+use domain::AppError;
+use serde_json::{json, Value};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// What the stand-in Graph API received, and what it answers next (else a new message id).
+#[derive(Default)]
+struct Graph {
+    seen: Mutex<Vec<(String, String, Value)>>,
+    script: Mutex<VecDeque<(u16, Value)>>,
+}
+
+async fn graph_send(
+    State(g): State<Arc<Graph>>,
+    Path(sender): Path<String>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    let auth = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let n = {
+        let mut seen = g.seen.lock().unwrap();
+        seen.push((sender, auth, body));
+        seen.len()
+    };
+    let next = g.script.lock().unwrap().pop_front();
+    let (status, answer) = next.unwrap_or_else(|| {
+        (
+            200,
+            json!({ "messages": [{ "id": format!("wamid.OUT{n}") }] }),
+        )
+    });
+    (StatusCode::from_u16(status).unwrap(), Json(answer))
+}
+
+/// `svc` sending to a stand-in Graph API.
+async fn with_graph(svc: &Services) -> (Services, Arc<Graph>) {
+    let g = Arc::new(Graph::default());
+    let app = axum::Router::new()
+        .route("/{sender}/messages", axum::routing::post(graph_send))
+        .with_state(g.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let svc = Services {
+        graph: Arc::new(GraphClient::new(format!("http://{addr}")).unwrap()),
+        ..svc.clone()
+    };
+    (svc, g)
+}
+
+async fn member(
+    svc: &Services,
+    owner: &PgPool,
+    tenant: TenantId,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> SessionUser {
+    let user = accounts::sign_up(svc, email, "correct horse battery", name, &meta("10.0.0.2"))
+        .await
+        .unwrap()
+        .user;
+    sqlx::query!(
+        "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)",
+        tenant.0,
+        user.id.0,
+        role
+    )
+    .execute(&all_rows(owner).await)
+    .await
+    .unwrap();
+    user
+}
+
+async fn grant(svc: &Services, who: &SessionUser) -> TenantGrant {
+    guard::tenant(&svc.db, Some(who), "team-a", Resource::Leads, Access::Read)
+        .await
+        .unwrap()
+}
+
+async fn deliver_in(svc: &Services, kind: ChannelKind, body: Value) {
+    intake::receive(svc, kind, body.to_string().as_bytes())
+        .await
+        .unwrap();
+    intake::process_pending(svc, 10).await.unwrap();
+}
+
+fn whatsapp(value: Value) -> Value {
+    let mut value = value;
+    value["metadata"] = json!({ "phone_number_id": "PN1" });
+    json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
+        { "field": "messages", "value": value } ] } ] })
+}
+
+fn wa_text(from: &str, name: &str, id: &str, ts: i64, text: &str) -> Value {
+    whatsapp(json!({
+        "contacts": [ { "profile": { "name": name }, "wa_id": from } ],
+        "messages": [ { "from": from, "id": id, "timestamp": ts.to_string(), "type": "text",
+                        "text": { "body": text } } ] }))
+}
+
+fn wa_status(id: &str, ts: i64, status: &str) -> Value {
+    whatsapp(
+        json!({ "statuses": [ { "id": id, "status": status, "timestamp": ts.to_string(),
+                                     "recipient_id": "14155552671" } ] }),
+    )
+}
+
+async fn lead_of(owner: &PgPool, contact: &str) -> Uuid {
+    sqlx::query_scalar!(
+        "SELECT lead_id AS \"lead!\" FROM channel_messages WHERE contact = $1 AND lead_id IS NOT NULL LIMIT 1",
+        contact
+    )
+    .fetch_one(&all_rows(owner).await)
+    .await
+    .unwrap()
+}
+
+struct Out {
+    provider_id: String,
+    status: Option<String>,
+    error: Option<String>,
+    body: Option<String>,
+    attempts: i16,
+}
+
+async fn out(owner: &PgPool, id: Uuid) -> Out {
+    let r = sqlx::query!(
+        "SELECT provider_id, status, error, body, attempts FROM channel_messages WHERE id = $1",
+        id
+    )
+    .fetch_one(&all_rows(owner).await)
+    .await
+    .unwrap();
+    Out {
+        provider_id: r.provider_id,
+        status: r.status,
+        error: r.error,
+        body: r.body,
+        attempts: r.attempts,
+    }
+}
+
+/// Makes every queued reply due now (as if its backoff had passed).
+async fn due_now(owner: &PgPool) {
+    sqlx::query!("UPDATE channel_messages SET next_attempt_at = now() WHERE status = 'queued'")
+        .execute(&all_rows(owner).await)
+        .await
+        .unwrap();
+}
+
+fn text(body: &str) -> Compose {
+    Compose::Text { body: body.into() }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_reply_inside_the_window_waits_for_a_token_then_goes_out_and_moves_forward(
+    owner: PgPool,
+) {
+    let svc = services(&owner).await;
+    let t = team(&svc, "team-a").await;
+    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+    let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
+    let settings = SdrSettings {
+        junior: false,
+        capacity: 5,
+    };
+    routing::set_sdr(&svc, t, sam.id, &settings).await.unwrap();
+    routing::set_online(&svc, t, sam.id, true).await.unwrap();
+    let channel = intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_text(
+            "14155552671",
+            "Ana",
+            "w1",
+            now - 300,
+            "We have a budget of $60,000 and want to start next week. Can we book a call?",
+        ),
+    )
+    .await;
+    scoring::score_pending(&svc, 10).await.unwrap();
+    let ana = lead_of(&owner, "14155552671").await;
+    let (gs, gb) = (grant(&svc, &sam).await, grant(&svc, &boss).await);
+
+    // Sam has Ana (HOT): the composer offers the WhatsApp line, open for 24 h after her
+    // message, and says replies wait because the line has no token yet.
+    let c = inbox::conversation(&svc, &gs, sam.id, ana).await.unwrap();
+    let composer = c.composer.expect("Sam works Ana's conversation");
+    assert_eq!(composer.targets.len(), 1);
+    let target = &composer.targets[0];
+    assert_eq!(target.channel, channel.id);
+    let Window::Open {
+        closes: Some(closes),
+    } = target.window
+    else {
+        panic!("the window is open: {:?}", target.window);
+    };
+    assert_eq!(closes.unix_timestamp(), now - 300 + 86_400);
+    assert!(target.closed_reason.is_none());
+    assert!(target
+        .held
+        .as_deref()
+        .unwrap()
+        .contains("has no access token yet"));
+
+    // Bad input is refused with its reason, and nothing is stored.
+    let e = replies::send(&svc, &gs, sam.id, ana, channel.id, &text("   "))
+        .await
+        .unwrap_err();
+    assert_eq!(e.message_for("reply"), Some("Write the reply first."));
+    let e = replies::send(&svc, &gs, sam.id, ana, channel.id, &text(&"x".repeat(4097)))
+        .await
+        .unwrap_err();
+    assert!(e.message_for("reply").unwrap().contains("at most 4096"));
+    let e = replies::send(&svc, &gs, sam.id, ana, Uuid::now_v7(), &text("Hi"))
+        .await
+        .unwrap_err();
+    assert!(e.message_for("channel").is_some());
+
+    let reply = "Thanks Ana! I can call you tomorrow at 10:00. Does that work?";
+    let id = replies::send(&svc, &gs, sam.id, ana, channel.id, &text(reply))
+        .await
+        .unwrap();
+    // It shows at once, as Sam's, queued with the reason; and it is the first answer.
+    let c = inbox::conversation(&svc, &gs, sam.id, ana).await.unwrap();
+    let m = c.messages.last().unwrap();
+    assert_eq!((m.id, m.inbound), (id, false));
+    assert_eq!(m.body.as_deref(), Some(reply));
+    assert_eq!(m.author.as_deref(), Some("Sam"));
+    assert_eq!(m.status.as_deref(), Some("queued"));
+    assert!(m
+        .error
+        .as_deref()
+        .unwrap()
+        .contains("has no access token yet"));
+    assert_eq!(c.lead.due, None, "the first answer is in");
+    assert_eq!(c.lead.lifecycle, domain::leads::Lifecycle::Contacted);
+
+    // Nothing goes out without a token.
+    let (svc, graph) = with_graph(&svc).await;
+    assert_eq!(
+        replies::deliver(&svc, 10).await.unwrap(),
+        Delivered::default()
+    );
+    assert!(graph.seen.lock().unwrap().is_empty());
+
+    // Only who may connect channels sets the token; it is stored sealed.
+    let e = replies::set_token(&svc, &gs, channel.id, "EAAB-secret")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, AppError::Forbidden));
+    let e = replies::set_token(&svc, &gb, channel.id, "two words")
+        .await
+        .unwrap_err();
+    assert!(e.message_for("token").is_some());
+    replies::set_token(&svc, &gb, channel.id, " EAAB-secret ")
+        .await
+        .unwrap();
+    let sealed = sqlx::query_scalar!(
+        "SELECT access_token AS \"t!\" FROM channels WHERE id = $1",
+        channel.id
+    )
+    .fetch_one(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    assert!(!sealed.windows(11).any(|w| w == b"EAAB-secret"));
+    let page = replies::channels_page(&svc, &gb).await.unwrap();
+    assert!(page.channels[0].has_token && page.can_connect && page.can_edit);
+    assert_eq!(page.channels[0].queued, 1);
+    assert!(matches!(
+        replies::channels_page(&svc, &gs).await.unwrap_err(),
+        AppError::Forbidden
+    ));
+
+    // Meta fails once: the reply stays queued and says when it is tried again.
+    graph.script.lock().unwrap().push_back((
+        503,
+        json!({ "error": { "message": "Service temporarily unavailable", "code": 2 } }),
+    ));
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!((d.sent, d.retried), (0, 1));
+    let o = out(&owner, id).await;
+    assert_eq!((o.status.as_deref(), o.attempts), (Some("queued"), 1));
+    assert!(o
+        .error
+        .as_deref()
+        .unwrap()
+        .starts_with("Service temporarily unavailable (Meta error 2) Trying again at"));
+    // Not before its time.
+    assert_eq!(
+        replies::deliver(&svc, 10).await.unwrap(),
+        Delivered::default()
+    );
+    due_now(&owner).await;
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!(d.sent, 1);
+    {
+        let seen = graph.seen.lock().unwrap();
+        let (sender, auth, body) = seen.last().unwrap();
+        assert_eq!(sender, "PN1");
+        assert_eq!(auth, "Bearer EAAB-secret");
+        assert_eq!(body["to"], "14155552671");
+        assert_eq!(body["type"], "text");
+        assert_eq!(body["text"]["body"], reply);
+    }
+    let o = out(&owner, id).await;
+    assert_eq!(o.provider_id, "wamid.OUT2");
+    assert_eq!((o.status.as_deref(), o.error), (Some("sent"), None));
+
+    // Meta's statuses move it on, in whatever order they come, never back.
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_status("wamid.OUT2", now, "read"),
+    )
+    .await;
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_status("wamid.OUT2", now, "delivered"),
+    )
+    .await;
+    assert_eq!(out(&owner, id).await.status.as_deref(), Some("read"));
+
+    // A refusal from Meta fails the reply with Meta's words; it is not tried again.
+    let id2 = replies::send(&svc, &gs, sam.id, ana, channel.id, &text("One more thing"))
+        .await
+        .unwrap();
+    graph.script.lock().unwrap().push_back((
+        400,
+        json!({ "error": { "message": "Invalid OAuth access token.", "code": 190 } }),
+    ));
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!(d.failed, 1);
+    let o = out(&owner, id2).await;
+    assert_eq!(o.status.as_deref(), Some("failed"));
+    assert_eq!(
+        o.error.as_deref(),
+        Some("Invalid OAuth access token. (Meta error 190)")
+    );
+    due_now(&owner).await;
+    assert_eq!(
+        replies::deliver(&svc, 10).await.unwrap(),
+        Delivered::default()
+    );
+
+    // A status that arrives before the reply was given its id is folded into it.
+    let id3 = replies::send(&svc, &gs, sam.id, ana, channel.id, &text("See you then"))
+        .await
+        .unwrap();
+    let next = format!("wamid.OUT{}", graph.seen.lock().unwrap().len() + 1);
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_status(&next, now, "delivered"),
+    )
+    .await;
+    replies::deliver(&svc, 10).await.unwrap();
+    let o = out(&owner, id3).await;
+    assert_eq!(
+        (o.provider_id.as_str(), o.status.as_deref()),
+        (next.as_str(), Some("delivered"))
+    );
+
+    // The history says who replied.
+    let replied = sqlx::query_scalar!(
+        "SELECT count(*) AS \"n!\" FROM lead_events WHERE lead_id = $1 AND kind = 'replied'",
+        ana
+    )
+    .fetch_one(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    assert_eq!(replied, 3);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn outside_the_window_only_templates_go_out(owner: PgPool) {
+    let svc = services(&owner).await;
+    let t = team(&svc, "team-a").await;
+    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+    let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
+    let wa = intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    let page = intake::connect(&svc, t, ChannelKind::Messenger, "PAGE1", "Facebook page")
+        .await
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_text(
+            "14155552671",
+            "Ana",
+            "w1",
+            now - 25 * 3600,
+            "Tell me more about the audit.",
+        ),
+    )
+    .await;
+    deliver_in(&svc, ChannelKind::Messenger, json!({ "object": "page", "entry": [ { "id": "PAGE1", "time": now * 1000,
+        "messaging": [ { "sender": { "id": "PSID9" }, "recipient": { "id": "PAGE1" }, "timestamp": (now - 3 * 86_400) * 1000,
+                         "message": { "mid": "m1", "text": "Is the offer still on?" } } ] } ] })).await;
+    let ana = lead_of(&owner, "14155552671").await;
+    let bo = lead_of(&owner, "PSID9").await;
+    let (gb, gs) = (grant(&svc, &boss).await, grant(&svc, &sam).await);
+
+    // 25 hours on: templates only, and the composer says why; a text is refused with it.
+    let c = inbox::conversation(&svc, &gb, boss.id, ana).await.unwrap();
+    let target = c.composer.unwrap().targets[0].clone();
+    assert_eq!(target.window, Window::TemplatesOnly);
+    let reason = target.closed_reason.unwrap();
+    assert!(reason.starts_with("More than 24 hours have passed since their last WhatsApp message"));
+    assert!(target.templates.is_empty());
+    let e = replies::send(&svc, &gb, boss.id, ana, wa.id, &text("Hello again"))
+        .await
+        .unwrap_err();
+    assert!(matches!(&e, AppError::Conflict(m) if *m == reason));
+
+    // Templates: checked field by field, once per name and language, WhatsApp only, and not by
+    // an SDR.
+    let spec = TemplateSpec {
+        name: "follow_up".into(),
+        language: "en_US".into(),
+        category: "utility".into(),
+        body: "Hi {{1}}, still keen on {{2}}?".into(),
+    };
+    let bad = TemplateSpec {
+        name: "Follow up".into(),
+        ..spec.clone()
+    };
+    let e = replies::add_template(&svc, &gb, wa.id, &bad)
+        .await
+        .unwrap_err();
+    assert!(e.message_for("name").unwrap().contains("lowercase letters"));
+    assert!(matches!(
+        replies::add_template(&svc, &gs, wa.id, &spec)
+            .await
+            .unwrap_err(),
+        AppError::Forbidden
+    ));
+    let e = replies::add_template(&svc, &gb, page.id, &spec)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message_for("name"),
+        Some("Templates are for WhatsApp channels.")
+    );
+    let template = replies::add_template(&svc, &gb, wa.id, &spec)
+        .await
+        .unwrap();
+    let e = replies::add_template(&svc, &gb, wa.id, &spec)
+        .await
+        .unwrap_err();
+    assert!(e
+        .message_for("name")
+        .unwrap()
+        .contains("already has a template"));
+
+    let c = inbox::conversation(&svc, &gb, boss.id, ana).await.unwrap();
+    let offered = &c.composer.unwrap().targets[0].templates;
+    assert_eq!(offered.len(), 1);
+    assert_eq!((offered[0].id, offered[0].variables), (template, 2));
+    let send_template = |variables: &[&str]| Compose::Template {
+        template,
+        variables: variables.iter().map(|v| v.to_string()).collect(),
+    };
+    let e = replies::send(&svc, &gb, boss.id, ana, wa.id, &send_template(&["Ana"]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        e.message_for("variables"),
+        Some("This template takes 2 values; 1 given.")
+    );
+    let id = replies::send(
+        &svc,
+        &gb,
+        boss.id,
+        ana,
+        wa.id,
+        &send_template(&["Ana", " the audit "]),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out(&owner, id).await.body.as_deref(),
+        Some("Hi Ana, still keen on the audit?")
+    );
+
+    // Messenger, three days on: closed without the human-agent tag, and Messenger has no
+    // templates; with the tag the window is 7 days, and a late reply carries it.
+    let c = inbox::conversation(&svc, &gb, boss.id, bo).await.unwrap();
+    let target = c.composer.unwrap().targets[0].clone();
+    assert_eq!(target.window, Window::TemplatesOnly);
+    assert!(target.templates.is_empty());
+    let e = replies::set_human_agent(&svc, &gb, wa.id, true)
+        .await
+        .unwrap_err();
+    assert!(e.message_for("human_agent").is_some());
+    replies::set_human_agent(&svc, &gb, page.id, true)
+        .await
+        .unwrap();
+    let c = inbox::conversation(&svc, &gb, boss.id, bo).await.unwrap();
+    assert!(c.composer.unwrap().targets[0].window.free_form());
+    let late = replies::send(&svc, &gb, boss.id, bo, page.id, &text("Yes, until Friday."))
+        .await
+        .unwrap();
+
+    // A text queued inside the window whose window closed before a token came is not sent.
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_text("14155552671", "Ana", "w2", now - 60, "Sorry, I was away."),
+    )
+    .await;
+    let stale = replies::send(&svc, &gb, boss.id, ana, wa.id, &text("Welcome back!"))
+        .await
+        .unwrap();
+    sqlx::query!(
+        "UPDATE channel_messages SET sent_at = sent_at - interval '2 days' WHERE provider_id = 'w2'"
+    )
+    .execute(&all_rows(&owner).await)
+    .await
+    .unwrap();
+
+    let (svc, graph) = with_graph(&svc).await;
+    replies::set_token(&svc, &gb, wa.id, "WA-TOKEN")
+        .await
+        .unwrap();
+    replies::set_token(&svc, &gb, page.id, "PAGE-TOKEN")
+        .await
+        .unwrap();
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!((d.sent, d.failed), (2, 1));
+    let seen = graph.seen.lock().unwrap().clone();
+    let template_call = seen.iter().find(|(s, _, _)| s == "PN1").unwrap();
+    assert_eq!(template_call.1, "Bearer WA-TOKEN");
+    assert_eq!(template_call.2["template"]["name"], "follow_up");
+    assert_eq!(template_call.2["template"]["language"]["code"], "en_US");
+    assert_eq!(
+        template_call.2["template"]["components"][0]["parameters"][1]["text"],
+        "the audit"
+    );
+    let page_call = seen.iter().find(|(s, _, _)| s == "PAGE1").unwrap();
+    assert_eq!(page_call.1, "Bearer PAGE-TOKEN");
+    assert_eq!(page_call.2["recipient"]["id"], "PSID9");
+    assert_eq!(page_call.2["tag"], "HUMAN_AGENT");
+    assert_eq!(out(&owner, late).await.status.as_deref(), Some("sent"));
+    let o = out(&owner, stale).await;
+    assert_eq!(o.status.as_deref(), Some("failed"));
+    assert!(o
+        .error
+        .unwrap()
+        .starts_with("Not sent: the window closed while it waited."));
+    assert_eq!(seen.len(), 2, "the stale text never reached Meta");
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn canned_responses_are_the_teams_and_kept_once_per_title(owner: PgPool) {
+    let svc = services(&owner).await;
+    let t = team(&svc, "team-a").await;
+    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+    let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
+    let (gb, gs) = (grant(&svc, &boss).await, grant(&svc, &sam).await);
+    let e = replies::add_canned(&svc, &gb, " ", "").await.unwrap_err();
+    assert!(e.message_for("title").is_some() && e.message_for("body").is_some());
+    assert!(matches!(
+        replies::add_canned(&svc, &gs, "Pricing", "From $2,500.")
+            .await
+            .unwrap_err(),
+        AppError::Forbidden
+    ));
+    let id = replies::add_canned(&svc, &gb, "Pricing", "From $2,500.")
+        .await
+        .unwrap();
+    let e = replies::add_canned(&svc, &gb, "Pricing", "Again")
+        .await
+        .unwrap_err();
+    assert!(e.message_for("title").unwrap().contains("already has"));
+    let page = replies::channels_page(&svc, &gb).await.unwrap();
+    assert_eq!(page.canned.len(), 1);
+    assert_eq!(page.canned[0].body, "From $2,500.");
+    replies::remove_canned(&svc, &gb, id).await.unwrap();
+    assert!(matches!(
+        replies::remove_canned(&svc, &gb, id).await.unwrap_err(),
+        AppError::NotFound
+    ));
+}
