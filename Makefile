@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export SQLX_OFFLINE ?= true
 ENV = set -a; . ./.env; set +a;
 
-.PHONY: run test setup build lint unit e2e sqlx-prepare sqlx-check bench bench-ai bench-ledger bench-chat ai-report
+.PHONY: run test setup build lint unit e2e sqlx-prepare sqlx-check bench bench-ai bench-ledger bench-chat bench-import ai-report
 
 ## run: install what is missing, build, migrate, seed demo data and serve on http://localhost:3000
 run:
@@ -50,6 +50,10 @@ bench-ai:
 ## bench-ledger: balanced ledger movements per second (16 workers, a fresh database)
 bench-ledger:
 	$(ENV) cargo run --release -p domain --features server --example ledger_bench
+
+## bench-import: a CSV file of 100,000 leads uploaded and read to its end (a fresh database)
+bench-import:
+	$(ENV) cargo run --release -p domain --features server --example import_bench
 
 ## bench-chat: chat delivery latency with 1,000 workspaces and 5,000 open WebSockets
 bench-chat:

@@ -153,6 +153,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/teams/:slug") view=TeamPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug/inbox") view=crate::inbox::InboxPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug/channels") view=crate::inbox::channels::ChannelsSettingsPage ssr=SsrMode::Async />
+                    <Route path=path!("/teams/:slug/leads/import") view=crate::inbox::import::ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=crate::projects::ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/new") view=crate::projects::wizard::NewProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:id") view=crate::projects::workspace::WorkspacePage ssr=SsrMode::Async />

@@ -157,3 +157,39 @@ pub async fn tamper(owner: &PgPool, statements: &[&str]) {
     }
     tx.commit().await.unwrap();
 }
+
+/// A new account `email` named `name`, made a member of `tenant` with `role`.
+pub async fn member(
+    svc: &Services,
+    owner: &PgPool,
+    tenant: domain::types::TenantId,
+    email: &str,
+    name: &str,
+    role: &str,
+) -> domain::user::SessionUser {
+    let user = accounts::sign_up(svc, email, "correct horse battery", name, &meta("10.0.0.2"))
+        .await
+        .unwrap()
+        .user;
+    sqlx::query!(
+        "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)",
+        tenant.0,
+        user.id.0,
+        role
+    )
+    .execute(&all_rows(owner).await)
+    .await
+    .unwrap();
+    user
+}
+
+/// What `who` may do with the leads of the team `team-a`.
+pub async fn leads_grant(
+    svc: &Services,
+    who: &domain::user::SessionUser,
+) -> domain::server::guard::TenantGrant {
+    use domain::permissions::{Access, Resource};
+    domain::server::guard::tenant(&svc.db, Some(who), "team-a", Resource::Leads, Access::Read)
+        .await
+        .unwrap()
+}

@@ -6,52 +6,18 @@
 
 mod common;
 
-use common::{all_rows, meta, services, team};
+use common::{all_rows, leads_grant, member, services, team};
 use domain::ai::LeadBand;
 use domain::leads::inbox::{AssigneeFilter, ConversationStatus, InboxFilter};
 use domain::leads::ChannelKind;
-use domain::permissions::{Access, Resource};
 use domain::server::channels::intake;
-use domain::server::guard::{self, TenantGrant};
 use domain::server::leads::inbox;
 use domain::server::leads::routing::{self, SdrSettings};
 use domain::server::leads::scoring;
-use domain::server::{accounts, Services};
-use domain::types::TenantId;
-use domain::user::SessionUser;
+use domain::server::Services;
 use domain::AppError;
 use serde_json::{json, Value};
 use sqlx::PgPool;
-
-async fn member(
-    svc: &Services,
-    owner: &PgPool,
-    tenant: TenantId,
-    email: &str,
-    name: &str,
-    role: &str,
-) -> SessionUser {
-    let user = accounts::sign_up(svc, email, "correct horse battery", name, &meta("10.0.0.2"))
-        .await
-        .unwrap()
-        .user;
-    sqlx::query!(
-        "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)",
-        tenant.0,
-        user.id.0,
-        role
-    )
-    .execute(&all_rows(owner).await)
-    .await
-    .unwrap();
-    user
-}
-
-async fn grant(svc: &Services, who: &SessionUser) -> TenantGrant {
-    guard::tenant(&svc.db, Some(who), "team-a", Resource::Leads, Access::Read)
-        .await
-        .unwrap()
-}
 
 async fn deliver(svc: &Services, kind: ChannelKind, body: Value) {
     intake::receive(svc, kind, body.to_string().as_bytes())
@@ -142,7 +108,7 @@ async fn the_team_sees_each_lead_as_one_conversation_and_works_it(owner: PgPool)
     scoring::score_pending(&svc, 10).await.unwrap();
 
     // The owner sees every conversation, the latest message first, all unread.
-    let g = grant(&svc, &boss).await;
+    let g = leads_grant(&svc, &boss).await;
     let all = inbox::list(&svc, &g, boss.id, &InboxFilter::default())
         .await
         .unwrap();
@@ -221,7 +187,7 @@ async fn the_team_sees_each_lead_as_one_conversation_and_works_it(owner: PgPool)
     );
 
     // An SDR sees only the conversations given to them, whatever the filter says.
-    let gs = grant(&svc, &sam).await;
+    let gs = leads_grant(&svc, &sam).await;
     let mine = inbox::list(&svc, &gs, sam.id, &InboxFilter::default())
         .await
         .unwrap();
@@ -271,7 +237,7 @@ async fn the_team_sees_each_lead_as_one_conversation_and_works_it(owner: PgPool)
         Some("Only an SDR of the team can take leads.")
     );
     let kims = InboxFilter::default();
-    let gk = grant(&svc, &kim).await;
+    let gk = leads_grant(&svc, &kim).await;
     assert_eq!(
         names(&inbox::list(&svc, &gk, kim.id, &kims).await.unwrap()),
         ["Bo"]
@@ -315,7 +281,7 @@ async fn the_team_sees_each_lead_as_one_conversation_and_works_it(owner: PgPool)
     assert!(!names(&find(open.clone()).await).contains(&"Ana"));
 
     // Read-only members look but do not touch.
-    let gr = grant(&svc, &rea).await;
+    let gr = leads_grant(&svc, &rea).await;
     assert_eq!(
         inbox::list(&svc, &gr, rea.id, &InboxFilter::default())
             .await

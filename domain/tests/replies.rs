@@ -15,19 +15,15 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use common::{all_rows, meta, services, team};
+use common::{all_rows, leads_grant, member, services, team};
 use domain::leads::reply::{Compose, TemplateSpec};
 use domain::leads::{ChannelKind, Window};
-use domain::permissions::{Access, Resource};
 use domain::server::channels::graph::GraphClient;
 use domain::server::channels::intake;
-use domain::server::guard::{self, TenantGrant};
 use domain::server::leads::replies::{self, Delivered};
 use domain::server::leads::routing::{self, SdrSettings};
 use domain::server::leads::{inbox, scoring};
-use domain::server::{accounts, Services};
-use domain::types::TenantId;
-use domain::user::SessionUser;
+use domain::server::Services;
 use domain::AppError;
 use serde_json::{json, Value};
 use sqlx::PgPool;
@@ -80,36 +76,6 @@ async fn with_graph(svc: &Services) -> (Services, Arc<Graph>) {
         ..svc.clone()
     };
     (svc, g)
-}
-
-async fn member(
-    svc: &Services,
-    owner: &PgPool,
-    tenant: TenantId,
-    email: &str,
-    name: &str,
-    role: &str,
-) -> SessionUser {
-    let user = accounts::sign_up(svc, email, "correct horse battery", name, &meta("10.0.0.2"))
-        .await
-        .unwrap()
-        .user;
-    sqlx::query!(
-        "INSERT INTO tenant_members (tenant_id, user_id, role) VALUES ($1, $2, $3)",
-        tenant.0,
-        user.id.0,
-        role
-    )
-    .execute(&all_rows(owner).await)
-    .await
-    .unwrap();
-    user
-}
-
-async fn grant(svc: &Services, who: &SessionUser) -> TenantGrant {
-    guard::tenant(&svc.db, Some(who), "team-a", Resource::Leads, Access::Read)
-        .await
-        .unwrap()
 }
 
 async fn deliver_in(svc: &Services, kind: ChannelKind, body: Value) {
@@ -219,7 +185,10 @@ async fn a_reply_inside_the_window_waits_for_a_token_then_goes_out_and_moves_for
     .await;
     scoring::score_pending(&svc, 10).await.unwrap();
     let ana = lead_of(&owner, "14155552671").await;
-    let (gs, gb) = (grant(&svc, &sam).await, grant(&svc, &boss).await);
+    let (gs, gb) = (
+        leads_grant(&svc, &sam).await,
+        leads_grant(&svc, &boss).await,
+    );
 
     // Sam has Ana (HOT): the composer offers the WhatsApp line, open for 24 h after her
     // message, and says replies wait because the line has no token yet.
@@ -442,7 +411,10 @@ async fn outside_the_window_only_templates_go_out(owner: PgPool) {
                          "message": { "mid": "m1", "text": "Is the offer still on?" } } ] } ] })).await;
     let ana = lead_of(&owner, "14155552671").await;
     let bo = lead_of(&owner, "PSID9").await;
-    let (gb, gs) = (grant(&svc, &boss).await, grant(&svc, &sam).await);
+    let (gb, gs) = (
+        leads_grant(&svc, &boss).await,
+        leads_grant(&svc, &sam).await,
+    );
 
     // 25 hours on: templates only, and the composer says why; a text is refused with it.
     let c = inbox::conversation(&svc, &gb, boss.id, ana).await.unwrap();
@@ -600,7 +572,10 @@ async fn canned_responses_are_the_teams_and_kept_once_per_title(owner: PgPool) {
     let t = team(&svc, "team-a").await;
     let boss = common::with_two_factor(&svc, "team-a@example.com").await;
     let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
-    let (gb, gs) = (grant(&svc, &boss).await, grant(&svc, &sam).await);
+    let (gb, gs) = (
+        leads_grant(&svc, &boss).await,
+        leads_grant(&svc, &sam).await,
+    );
     let e = replies::add_canned(&svc, &gb, " ", "").await.unwrap_err();
     assert!(e.message_for("title").is_some() && e.message_for("body").is_some());
     assert!(matches!(

@@ -187,6 +187,14 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
         replies::add_canned(&svc, &grant, "Hello", "Hi there!")
             .await
             .unwrap();
+        // An import with a refused row.
+        use domain::server::leads::import;
+        let csv = b"name,email\nZed,zed@example.com\nNo one,\n";
+        let v = import::upload(&svc, &grant, who.id, "a.csv", csv, "US")
+            .await
+            .unwrap();
+        import::start(&svc, &grant, v.id, &v.mapping).await.unwrap();
+        assert_eq!(import::run_pending(&svc).await.unwrap().rows, 2);
     }
     let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {

@@ -115,6 +115,30 @@ pub async fn receive(
     Ok((StatusCode::OK, Json(json!({ "received": received }))).into_response())
 }
 
+/// Reads queued lead imports to their end, one at a time, checking every `every`; several
+/// instances share the queue (each import is claimed by one).
+pub fn start_import_worker(svc: Services, every: Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            loop {
+                match domain::server::leads::import::run_pending(&svc).await {
+                    Ok(ran) if ran.imports > 0 => {
+                        tracing::info!(rows = ran.rows, "a lead import was read to its end");
+                    }
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a lead import stopped; it resumes where it was");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
 /// Processes stored events when woken and every `every`, in batches, until none are pending;
 /// then scores the leads who wrote and routes them, and sends queued replies. Every 15 ticks it also sweeps the routing
 /// (nurture over, waiting leads, missed SLAs).

@@ -103,6 +103,25 @@ pub async fn document_pdf(
     }))
 }
 
+/// The refused rows of a lead import, as CSV, for whoever may import the team's leads.
+pub async fn import_errors(
+    State(svc): State<Services>,
+    Path((slug, id)): Path<(String, uuid::Uuid)>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    use domain::permissions::{Access, Resource};
+    let user = asker(&session, &svc).await?;
+    let grant =
+        domain::server::guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Write)
+            .await?;
+    let (name, csv) = domain::server::leads::import::error_report(&svc, &grant, id).await?;
+    Ok(send(Download {
+        name,
+        content_type: "text/csv; charset=utf-8".into(),
+        bytes: csv.into_bytes().into(),
+    }))
+}
+
 fn send(f: Download) -> Response {
     (
         [

@@ -216,6 +216,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         meta_hooks.wake.clone(),
         std::time::Duration::from_secs(2),
     );
+    channels::start_import_worker(services.clone(), std::time::Duration::from_secs(1));
     let hub: events::Hub = events::Hub::start(
         &cfg.redis_url,
         domain::server::events::user_channel(&cfg.redis_prefix),
@@ -253,6 +254,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/talent/portfolio/{id}", get(files::portfolio).with_state(services.clone()))
         .route("/talent/documents/{id}", get(files::document).with_state(services.clone()))
         .route("/documents/{kind}/{id}/pdf", get(files::document_pdf).with_state(services.clone()))
+        .route("/teams/{slug}/imports/{id}/errors.csv", get(files::import_errors).with_state(services.clone()))
         .route(
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)

@@ -95,6 +95,15 @@ pub async fn metrics(req: Request, next: Next) -> Response {
     res
 }
 
+/// The largest lead import request: the largest CSV file and room for the form around it.
+pub const IMPORT_LIMIT: usize = domain::leads::import::MAX_BYTES + 64 * 1024;
+
+fn declared_length(req: &Request) -> Option<usize> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+}
+
 /// The largest media upload request: the largest image and room for the form around it.
 pub const UPLOAD_LIMIT: usize = domain::site::media::MAX_BYTES + 64 * 1024;
 
@@ -104,15 +113,25 @@ pub const UPLOAD_LIMIT: usize = domain::site::media::MAX_BYTES + 64 * 1024;
 /// large while it is read fails its reader the same way.
 pub async fn body_limit(req: Request, next: Next) -> Response {
     let upload = req.uri().path() == app::site::edit_api::MEDIA_UPLOAD_PATH;
+    let import = req.uri().path() == app::inbox::import::IMPORT_UPLOAD_PATH;
     let limit = if upload {
         UPLOAD_LIMIT
+    } else if import {
+        IMPORT_LIMIT
     } else {
         crate::BODY_LIMIT
     };
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+    if let Some(n) = declared_length(&req).filter(|&n| import && n > limit) {
+        let err = domain::AppError::field(
+            "file",
+            format!(
+                "This file has {} MB; a file has at most 50 MB: split it in two.",
+                n / 1_000_000
+            ),
+        );
+        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(err)).into_response();
+    }
+    let declared = declared_length(&req);
     if let Some(n) = declared.filter(|&n| n > limit) {
         if upload {
             let message = domain::site::media::size_error(n)

@@ -14,6 +14,29 @@ use crate::ssr::fail;
 #[cfg(feature = "ssr")]
 use domain::server::leads::{inbox, replies, routing};
 
+/// The services, the asker, and what they may do in the team `slug` (a member whose role allows
+/// `access` to `resource`).
+#[cfg(feature = "ssr")]
+pub(crate) async fn member_for(
+    slug: &str,
+    resource: domain::permissions::Resource,
+    access: domain::permissions::Access,
+) -> Result<
+    (
+        domain::server::Services,
+        domain::user::SessionUser,
+        domain::server::guard::TenantGrant,
+    ),
+    AppError,
+> {
+    let (svc, user) = signed_in().await?;
+    let grant = domain::server::guard::tenant(&svc.db, Some(&user), slug, resource, access)
+        .await
+        .map_err(fail)?;
+    Ok((svc, user, grant))
+}
+
+/// A member of the team `slug` who may read its leads.
 #[cfg(feature = "ssr")]
 async fn member(
     slug: &str,
@@ -26,12 +49,7 @@ async fn member(
     AppError,
 > {
     use domain::permissions::{Access, Resource};
-    let (svc, user) = signed_in().await?;
-    let grant =
-        domain::server::guard::tenant(&svc.db, Some(&user), slug, Resource::Leads, Access::Read)
-            .await
-            .map_err(fail)?;
-    Ok((svc, user, grant))
+    member_for(slug, Resource::Leads, Access::Read).await
 }
 
 /// The inbox's frame: the team, and what the asker sees.
@@ -132,22 +150,14 @@ pub async fn inbox_reply(
         .map_err(fail)
 }
 
+/// A member of the team `slug` who may read its settings (whoever reads settings also reads their
+/// infrastructure part: whether tokens are stored, never the tokens).
 #[cfg(feature = "ssr")]
 async fn settings_member(
     slug: &str,
 ) -> Result<(domain::server::Services, domain::server::guard::TenantGrant), AppError> {
     use domain::permissions::{Access, Resource};
-    let (svc, user) = signed_in().await?;
-    // Whoever reads settings also reads their infrastructure part (tokens' presence only).
-    let grant = domain::server::guard::tenant(
-        &svc.db,
-        Some(&user),
-        slug,
-        Resource::Infrastructure,
-        Access::Read,
-    )
-    .await
-    .map_err(fail)?;
+    let (svc, _, grant) = member_for(slug, Resource::Infrastructure, Access::Read).await?;
     Ok((svc, grant))
 }
 

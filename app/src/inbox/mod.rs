@@ -8,6 +8,7 @@
 pub mod api;
 pub mod channels;
 mod compose;
+pub mod import;
 
 use domain::ai::LeadBand;
 use domain::leads::inbox::{
@@ -272,7 +273,10 @@ fn Frame(
             {if h.only_mine { "The conversations given to you." } else { "Every conversation of the team, on every channel." }}
         </p>
         {(!h.only_mine).then(|| view! {
-            <p class="mt-1 text-sm"><a class=LINK href=format!("/teams/{slug}/channels")>"Channels, templates and canned responses"</a></p>
+            <p class="mt-1 flex flex-wrap gap-4 text-sm">
+                <a class=LINK href=format!("/teams/{slug}/channels")>"Channels, templates and canned responses"</a>
+                <a class=LINK href=format!("/teams/{slug}/leads/import")>"Import leads from a CSV file"</a>
+            </p>
         })}
         {h.online.map(|online| view! {
             <p class="mt-3 flex items-center gap-3 text-sm">

@@ -46,8 +46,12 @@ pub fn phone_e164(
     if international.starts_with('+') {
         international = international.replacen("(0)", "", 1);
     }
-    let number = phonenumber::parse(Some(default_country), &international)
-        .map_err(|_| bad("Not a phone number."))?;
+    // A number with its own country code is read without the default country: the crate would
+    // otherwise strip the default country's national prefix from it (with the US as default,
+    // `+49 151…` lost its `1` and became `+49 51…`).
+    let country = (!international.starts_with('+')).then_some(default_country);
+    let number =
+        phonenumber::parse(country, &international).map_err(|_| bad("Not a phone number."))?;
     if !phonenumber::is_valid(&number) {
         return Err(bad(
             "Not a valid number for its country: check the digits and the country code.",
@@ -252,5 +256,36 @@ mod tests {
         assert_eq!(country("gb"), Some(Id::GB));
         assert_eq!(country(" IN "), Some(Id::IN));
         assert_eq!(country("XX"), None);
+    }
+}
+#[cfg(test)]
+mod international {
+    use phonenumber::country::Id;
+
+    #[test]
+    fn a_number_with_its_own_country_code_ignores_the_default_country() {
+        // With the US as default, the crate stripped NANP's `1` after the country code.
+        for given in [
+            "+49 151 12345678",
+            "+4915112345678",
+            "+49-151-12345678",
+            "004915112345678",
+        ] {
+            for default in [Id::US, Id::GB, Id::DE] {
+                assert_eq!(
+                    super::phone_e164(given, default).unwrap(),
+                    "+4915112345678",
+                    "{given} with default {default:?}"
+                );
+            }
+        }
+        assert_eq!(
+            super::whatsapp_e164("4915112345678").unwrap(),
+            "+4915112345678"
+        );
+        assert_eq!(
+            super::phone_e164("0151 12345678", Id::DE).unwrap(),
+            "+4915112345678"
+        );
     }
 }

@@ -9,8 +9,10 @@
 //! transaction-level advisory lock, taken in sorted order) before it is looked up.
 //!
 //! [`scoring`] scores a lead again when they write; [`routing`] gives scored leads to SDRs;
-//! [`inbox`] is what the team sees and does in the unified inbox.
+//! [`inbox`] is what the team sees and does in the unified inbox; [`import`] reads CSV files of
+//! leads in bulk.
 
+pub mod import;
 pub mod inbox;
 pub mod replies;
 pub mod routing;

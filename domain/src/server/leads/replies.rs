@@ -74,13 +74,7 @@ async fn targets(
     .fetch_all(&mut *tx)
     .await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let templates = sqlx::query!(
-        r#"SELECT id, channel_id, name, language, category, body, variables
-           FROM message_templates WHERE channel_id = ANY($1) ORDER BY name, language"#,
-        &ids
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let templates = templates_of(tx, &ids).await?;
     Ok(rows
         .into_iter()
         .filter_map(|r| {
@@ -93,20 +87,7 @@ async fn targets(
                 window: w,
                 closed_reason: (!w.free_form()).then(|| closed_reason(kind, r.human_agent)),
                 templates: if has_templates(kind) {
-                    templates
-                        .iter()
-                        .filter(|t| t.channel_id == r.id)
-                        .filter_map(|t| {
-                            Some(TemplateChoice {
-                                id: t.id,
-                                name: t.name.clone(),
-                                language: t.language.clone(),
-                                category: TemplateCategory::parse(&t.category)?,
-                                body: t.body.clone(),
-                                variables: u8::try_from(t.variables).ok()?,
-                            })
-                        })
-                        .collect()
+                    of_channel(&templates, r.id)
                 } else {
                     Vec::new()
                 },
@@ -116,6 +97,42 @@ async fn targets(
             Some((target, r.contact))
         })
         .collect())
+}
+
+/// The templates of `channels`, each with its channel, by name and language.
+async fn templates_of(
+    tx: &mut PgConnection,
+    channels: &[Uuid],
+) -> Result<Vec<(Uuid, TemplateChoice)>, AppError> {
+    let rows = sqlx::query!(
+        r#"SELECT id, channel_id, name, language, category, body, variables
+           FROM message_templates WHERE channel_id = ANY($1) ORDER BY name, language"#,
+        channels
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|t| {
+            let choice = TemplateChoice {
+                id: t.id,
+                name: t.name,
+                language: t.language,
+                category: TemplateCategory::parse(&t.category)?,
+                body: t.body,
+                variables: u8::try_from(t.variables).ok()?,
+            };
+            Some((t.channel_id, choice))
+        })
+        .collect())
+}
+
+fn of_channel(templates: &[(Uuid, TemplateChoice)], channel: Uuid) -> Vec<TemplateChoice> {
+    templates
+        .iter()
+        .filter(|(c, _)| *c == channel)
+        .map(|(_, t)| t.clone())
+        .collect()
 }
 
 async fn canned_list(tx: &mut PgConnection) -> Result<Vec<Canned>, AppError> {
@@ -530,11 +547,8 @@ pub async fn channels_page(svc: &Services, grant: &TenantGrant) -> Result<Channe
     )
     .fetch_all(&mut *tx)
     .await?;
-    let templates = sqlx::query!(
-        "SELECT id, channel_id, name, language, category, body, variables FROM message_templates ORDER BY name, language"
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let templates = templates_of(&mut tx, &ids).await?;
     let canned = canned_list(&mut tx).await?;
     tx.commit().await?;
     let channels = rows
@@ -548,20 +562,7 @@ pub async fn channels_page(svc: &Services, grant: &TenantGrant) -> Result<Channe
                 human_agent: r.human_agent,
                 has_token: r.has_token,
                 queued: u32::try_from(r.queued).unwrap_or(u32::MAX),
-                templates: templates
-                    .iter()
-                    .filter(|t| t.channel_id == r.id)
-                    .filter_map(|t| {
-                        Some(TemplateChoice {
-                            id: t.id,
-                            name: t.name.clone(),
-                            language: t.language.clone(),
-                            category: TemplateCategory::parse(&t.category)?,
-                            body: t.body.clone(),
-                            variables: u8::try_from(t.variables).ok()?,
-                        })
-                    })
-                    .collect(),
+                templates: of_channel(&templates, r.id),
             })
         })
         .collect();
