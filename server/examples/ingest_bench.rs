@@ -1,0 +1,220 @@
+//! Webhook ingestion under load: signed WhatsApp webhooks posted to the release server at `RATE`
+//! messages a second for `SECONDS` (one message per POST, from `CONTACTS` people who write again
+//! and again), while the demo SDR's inbox WebSocket is open. Each message is verified, stored
+//! durably before the 200, processed by the worker (routed to the team's channel, its lead
+//! resolved, the lead marked for scoring) and pushed to the open inbox.
+//!
+//! Prints the messages per second from the first POST to the last message processed; the POST's
+//! latency (verify and store); the delay from stored to processed for every message (from the
+//! database's own timestamps); and when the open inbox heard the last of them.
+//!
+//! Run against a server with a fresh database: `bench/ingest.sh` (which starts one).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use hdrhistogram::Histogram;
+use sqlx::Executor;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn session(base: &str, email: &str) -> String {
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = c
+        .post(format!("{base}/api/sign-in"))
+        .header("accept", "application/json")
+        .form(&[
+            ("email", email),
+            ("password", "fluxorae-demo-2026"),
+            ("next", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("fx_session="))
+        .and_then(|v| v.split(';').next())
+        .expect("signed in")
+        .to_owned()
+}
+
+fn body(n: u64, contacts: u64, ts: i64) -> Vec<u8> {
+    let wa = format!("4479111{:05}", n % contacts);
+    serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "BENCH", "changes": [
+        { "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "phone_number_id": "DEMO-PN-1" },
+            "contacts": [ { "profile": { "name": format!("Bench {}", n % contacts) }, "wa_id": wa } ],
+            "messages": [ { "from": wa, "id": format!("wamid.bench{n}"), "timestamp": ts.to_string(),
+                            "type": "text", "text": { "body": format!("Message {n}: do you build booking apps?") } } ] } } ] } ] })
+    .to_string()
+    .into_bytes()
+}
+
+#[tokio::main]
+async fn main() {
+    let base = std::env::var("BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+    let secret = std::env::var("META_APP_SECRET").expect("META_APP_SECRET, as the server has it");
+    let database = std::env::var("DATABASE_URL").expect("DATABASE_URL of the server's database");
+    let rate: u64 = env("RATE", 3_000);
+    let seconds: u64 = env("SECONDS", 10);
+    let contacts: u64 = env("CONTACTS", 1_000);
+
+    // The SDR's open inbox: every push is counted with its arrival time.
+    let cookie = session(&base, "sdr@acme.fluxorae.test").await;
+    let ws = format!(
+        "{}/ws/teams/acme-sales/inbox",
+        base.replace("http://", "ws://")
+    );
+    let mut req = ws.into_client_request().unwrap();
+    req.headers_mut().insert("cookie", cookie.parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let epoch = Instant::now();
+    let pushes = Arc::new(AtomicU64::new(0));
+    let last_push = Arc::new(AtomicU64::new(0));
+    let listener = {
+        let (pushes, last_push) = (pushes.clone(), last_push.clone());
+        tokio::spawn(async move {
+            while let Some(Ok(frame)) = socket.next().await {
+                if let Message::Text(t) = frame {
+                    if t.as_str().contains("\"channel\"") {
+                        pushes.fetch_add(1, Ordering::Relaxed);
+                        last_push.store(epoch.elapsed().as_micros() as u64, Ordering::Relaxed);
+                    }
+                }
+            }
+        })
+    };
+
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .build()
+        .unwrap();
+    let post_latency = Arc::new(Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
+    ));
+    let failed = Arc::new(AtomicU64::new(0));
+    let total = rate * seconds;
+    let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let started = Instant::now();
+    let mut posts = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        tick.tick().await;
+        let b = body(n, contacts, ts);
+        let sig = domain::server::channels::meta_signature::sign(&b, &secret);
+        let (http, url) = (http.clone(), format!("{base}/webhooks/whatsapp"));
+        let (post_latency, failed) = (post_latency.clone(), failed.clone());
+        posts.push(tokio::spawn(async move {
+            let t = Instant::now();
+            let res = http
+                .post(url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", sig)
+                .body(b)
+                .send()
+                .await;
+            if res.is_ok_and(|r| r.status().is_success()) {
+                let _ = post_latency
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .record((t.elapsed().as_micros() as u64).max(1));
+            } else {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for p in posts {
+        let _ = p.await;
+    }
+    let posted = started.elapsed();
+
+    // Wait for the worker to process every stored event.
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET app.scope = 'platform'").await?;
+                Ok(())
+            })
+        })
+        .connect(&database)
+        .await
+        .unwrap();
+    let stored = total - failed.load(Ordering::Relaxed);
+    let waited = Instant::now();
+    loop {
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_events WHERE kind = 'whatsapp' AND status = 'processed'",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if done as u64 >= stored || waited.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let processed_by = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    listener.abort();
+    let (processed, p50, p99, max): (i64, f64, f64, f64) = sqlx::query_as(
+        r#"SELECT count(*),
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM processed_at - received_at)) * 1000,
+                  percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM processed_at - received_at)) * 1000,
+                  max(EXTRACT(EPOCH FROM processed_at - received_at))::float8 * 1000
+           FROM webhook_events WHERE kind = 'whatsapp' AND status = 'processed'"#,
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let messages: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM channel_messages WHERE provider_id LIKE 'wamid.bench%'",
+    )
+    .fetch_one(&db)
+    .await
+    .unwrap();
+    let h = post_latency.lock().unwrap_or_else(|p| p.into_inner());
+    println!(
+        "ingest: {total} messages offered at {rate}/s over {seconds} s; {} refused or failed; posted in {:.2} s",
+        failed.load(Ordering::Relaxed),
+        posted.as_secs_f64()
+    );
+    println!(
+        "throughput: {processed} processed ({messages} messages stored) by {:.2} s = {:.0} messages/s",
+        processed_by.as_secs_f64(),
+        processed as f64 / processed_by.as_secs_f64()
+    );
+    println!(
+        "POST (verify, store, 200): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        h.value_at_quantile(0.5) as f64 / 1000.0,
+        h.value_at_quantile(0.99) as f64 / 1000.0,
+        h.max() as f64 / 1000.0
+    );
+    println!("stored → processed: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms");
+    println!(
+        "pushes heard by the open inbox: {}; the last {:.2} s after the first POST",
+        pushes.load(Ordering::Relaxed),
+        last_push.load(Ordering::Relaxed) as f64 / 1e6
+            - started.duration_since(epoch).as_secs_f64()
+    );
+}
