@@ -7,6 +7,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod bench_support;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,38 +18,7 @@ use std::sync::Mutex;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-async fn session(base: &str, email: &str) -> String {
-    let c = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = c
-        .post(format!("{base}/api/sign-in"))
-        .header("accept", "application/json")
-        .form(&[
-            ("email", email),
-            ("password", "fluxorae-demo-2026"),
-            ("next", "/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    res.headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|v| v.starts_with("fx_session="))
-        .and_then(|v| v.split(';').next())
-        .expect("signed in")
-        .to_owned()
-}
+use bench_support::{env, session};
 
 #[tokio::main]
 async fn main() {
