@@ -188,15 +188,20 @@ pub async fn start(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    if r.state != "mapping" {
-        return Err(AppError::Conflict(
+    let refused = if r.state != "mapping" {
+        Some(AppError::Conflict(
             "This import has already started.".into(),
-        ));
-    }
-    if let Some(problem) = mapping.problem(usize::try_from(r.columns).unwrap_or(0)) {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "mapping", problem,
-        )]));
+        ))
+    } else {
+        mapping
+            .problem(usize::try_from(r.columns).unwrap_or(0))
+            .map(|problem| AppError::Validation(vec![FieldError::new("mapping", problem)]))
+    };
+    if let Some(e) = refused {
+        // Released now, not whenever the pool gets round to it: a worker looking for queued
+        // imports (`FOR UPDATE SKIP LOCKED`) would otherwise pass this one by.
+        tx.rollback().await?;
+        return Err(e);
     }
     sqlx::query!(
         "UPDATE lead_imports SET state = 'queued', mapping = $2 WHERE id = $1",
