@@ -511,3 +511,141 @@ async fn what_reaches_no_channel_is_kept_and_workers_never_share_an_event(owner:
     assert_eq!((x.events + y.events, x.messages + y.messages), (40, 40));
     assert_eq!(inbox(&svc, a).await.len(), 40);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn bodies_received_together_share_a_commit_and_a_batch_finds_each_person_once(owner: PgPool) {
+    let svc = services(&owner).await;
+    let a = team(&svc, "team-a").await;
+    intake::connect(&svc, a, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    let woken = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let store = {
+        let woken = woken.clone();
+        intake::Store::start(svc.clone(), move || {
+            woken.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+    };
+    let from = |who: &str, name: &str, id: &str, ts: i64, body: &str| {
+        json!({ "object": "whatsapp_business_account", "entry": [ { "id": "WABA", "changes": [
+            { "field": "messages", "value": {
+                "metadata": { "phone_number_id": "PN1" },
+                "contacts": [ { "profile": { "name": name }, "wa_id": who } ],
+                "messages": [ { "from": who, "id": id, "timestamp": ts.to_string(), "type": "text",
+                                "text": { "body": body } } ] } } ] } ] })
+        .to_string()
+        .into_bytes()
+    };
+    // Ana writes five times, Ben once, Ana's third message arrives twice in two bodies, and
+    // one body is delivered twice (a retry): all at the same moment.
+    let mut bodies = Vec::new();
+    for n in 0..5 {
+        bodies.push(from(
+            "14155552671",
+            "Ana",
+            &format!("wamid.a{n}"),
+            1_764_590_400 + n,
+            &format!("Ana {n}: we need a booking app"),
+        ));
+    }
+    bodies.push(from(
+        "447911123456",
+        "Ben",
+        "wamid.b0",
+        1_764_590_500,
+        "Hello",
+    ));
+    bodies.push(whatsapp(
+        "PN1",
+        json!([text("wamid.a2", 1_764_590_402, "Ana 2 again")]),
+        json!([
+            status("wamid.out", 30, "read"),
+            status("wamid.out", 10, "sent"),
+            status("wamid.out", 20, "delivered")
+        ]),
+    ));
+    bodies.push(bodies[5].clone());
+    let answers = futures::future::join_all(
+        bodies
+            .iter()
+            .map(|b| store.receive(ChannelKind::Whatsapp, b.clone())),
+    )
+    .await;
+    let answers: Vec<Received> = answers.into_iter().map(Result::unwrap).collect();
+    let stored: Vec<i64> = answers
+        .iter()
+        .filter_map(|r| match r {
+            Received::Stored(id) => Some(*id),
+            Received::Duplicate => None,
+        })
+        .collect();
+    assert_eq!(stored.len(), 7, "{answers:?}");
+    assert_eq!(answers[7], Received::Duplicate);
+    // Stored in the order received, so they are processed in that order.
+    assert!(stored.windows(2).all(|w| w[0] < w[1]), "{stored:?}");
+    assert!(woken.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    // A kind Meta's webhooks never bring is refused before anything is stored.
+    assert!(matches!(
+        store.receive(ChannelKind::Email, b"{}".to_vec()).await,
+        Err(AppError::BadRequest(_))
+    ));
+
+    let done = intake::process_pending(&svc, 500).await.unwrap();
+    assert_eq!(
+        (done.events, done.messages, done.statuses, done.failed),
+        (7, 6, 1, 0)
+    );
+    let rows = inbox(&svc, a).await;
+    assert_eq!(rows.len(), 7, "six messages and one status-only row");
+    let out = rows.iter().find(|r| r.provider_id == "wamid.out").unwrap();
+    assert_eq!(out.status.as_deref(), Some("read"));
+    let ana2 = rows.iter().find(|r| r.provider_id == "wamid.a2").unwrap();
+    assert_eq!(ana2.body.as_deref(), Some("Ana 2: we need a booking app"));
+
+    // One lead per person, named after their profile, each created once and marked for scoring.
+    let all = common::all_rows(&owner).await;
+    let leads: Vec<(String, i64, i64, bool)> = sqlx::query_as(
+        r#"SELECT l.name,
+                  (SELECT count(*) FROM channel_messages m WHERE m.lead_id = l.id),
+                  (SELECT count(*) FROM lead_events e WHERE e.lead_id = l.id AND e.kind = 'created'),
+                  l.score_requested_at IS NOT NULL AND l.last_inbound_at IS NOT NULL
+           FROM leads l ORDER BY l.name"#,
+    )
+    .fetch_all(&all)
+    .await
+    .unwrap();
+    assert_eq!(
+        leads,
+        vec![("Ana".into(), 5, 1, true), ("Ben".into(), 1, 1, true)]
+    );
+    let last: (time::OffsetDateTime,) =
+        sqlx::query_as("SELECT last_inbound_at FROM leads WHERE name = 'Ana'")
+            .fetch_one(&all)
+            .await
+            .unwrap();
+    assert_eq!(last.0.unix_timestamp(), 1_764_590_404);
+
+    // Ana writes again later: the same lead, found through her number.
+    store
+        .receive(
+            ChannelKind::Whatsapp,
+            from(
+                "14155552671",
+                "Ana B.",
+                "wamid.a9",
+                1_764_590_900,
+                "still there?",
+            ),
+        )
+        .await
+        .unwrap();
+    intake::process_pending(&svc, 500).await.unwrap();
+    let ana: (String, i64) = sqlx::query_as(
+        r#"SELECT l.name, (SELECT count(*) FROM channel_messages m WHERE m.lead_id = l.id)
+           FROM leads l WHERE l.name LIKE 'Ana%'"#,
+    )
+    .fetch_one(&all)
+    .await
+    .unwrap();
+    assert_eq!(ana, ("Ana".into(), 6));
+}

@@ -6,7 +6,8 @@
 //!
 //! Prints the messages per second from the first POST to the last message processed; the POST's
 //! latency (verify and store); the delay from stored to processed for every message (from the
-//! database's own timestamps); and when the open inbox heard the last of them.
+//! database's own timestamps); and the whole path of every message, from its POST being sent to
+//! the open inbox hearing the push that follows its processing (verify, store, process, push).
 //!
 //! Run against a server with a fresh database: `bench/ingest.sh` (which starts one).
 
@@ -57,17 +58,24 @@ async fn main() {
     let mut req = ws.into_client_request().unwrap();
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    let epoch = Instant::now();
-    let pushes = Arc::new(AtomicU64::new(0));
-    let last_push = Arc::new(AtomicU64::new(0));
+    // Wall-clock microseconds, comparable with the database's clock on this machine.
+    let now_us = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros() as i64
+    };
+    let pushes = Arc::new(Mutex::new(Vec::<i64>::new()));
     let listener = {
-        let (pushes, last_push) = (pushes.clone(), last_push.clone());
+        let pushes = pushes.clone();
         tokio::spawn(async move {
             while let Some(Ok(frame)) = socket.next().await {
                 if let Message::Text(t) = frame {
                     if t.as_str().contains("\"channel\"") {
-                        pushes.fetch_add(1, Ordering::Relaxed);
-                        last_push.store(epoch.elapsed().as_micros() as u64, Ordering::Relaxed);
+                        pushes
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(now_us());
                     }
                 }
             }
@@ -88,15 +96,19 @@ async fn main() {
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let started = Instant::now();
+    let sent_at: Arc<Vec<std::sync::atomic::AtomicI64>> =
+        Arc::new((0..total).map(|_| Default::default()).collect());
     let mut posts = Vec::with_capacity(total as usize);
     for n in 0..total {
         tick.tick().await;
         let b = body(n, contacts, ts);
         let sig = domain::server::channels::meta_signature::sign(&b, &secret);
         let (http, url) = (http.clone(), format!("{base}/webhooks/whatsapp"));
-        let (post_latency, failed) = (post_latency.clone(), failed.clone());
+        let (post_latency, failed, sent_at) =
+            (post_latency.clone(), failed.clone(), sent_at.clone());
         posts.push(tokio::spawn(async move {
             let t = Instant::now();
+            sent_at[n as usize].store(now_us(), Ordering::Relaxed);
             let res = http
                 .post(url)
                 .header("content-type", "application/json")
@@ -158,6 +170,28 @@ async fn main() {
     .fetch_one(&db)
     .await
     .unwrap();
+    // The whole path of each message: from its POST being sent to the first push the inbox
+    // heard after its batch was processed.
+    let done_at: Vec<(i64, i64)> = sqlx::query_as(
+        r#"SELECT substring(convert_from(body, 'UTF8') from 'wamid[.]bench([0-9]+)')::int8,
+                  (EXTRACT(EPOCH FROM processed_at) * 1000000)::int8
+           FROM webhook_events WHERE kind = 'whatsapp' AND status = 'processed'"#,
+    )
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    let mut heard = pushes.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    heard.sort_unstable();
+    let mut whole = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
+    let mut unheard = 0u64;
+    for (n, processed_at) in &done_at {
+        let sent = sent_at[*n as usize].load(Ordering::Relaxed);
+        let i = heard.partition_point(|p| p < processed_at);
+        match heard.get(i) {
+            Some(push) => whole.record((push - sent).max(1) as u64).unwrap(),
+            None => unheard += 1,
+        }
+    }
     let messages: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM channel_messages WHERE provider_id LIKE 'wamid.bench%'",
     )
@@ -183,9 +217,10 @@ async fn main() {
     );
     println!("stored → processed: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms");
     println!(
-        "pushes heard by the open inbox: {}; the last {:.2} s after the first POST",
-        pushes.load(Ordering::Relaxed),
-        last_push.load(Ordering::Relaxed) as f64 / 1e6
-            - started.duration_since(epoch).as_secs_f64()
+        "POST sent → push heard (verify, store, process, push): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} pushes heard, {unheard} messages with no push after them",
+        whole.value_at_quantile(0.5) as f64 / 1000.0,
+        whole.value_at_quantile(0.99) as f64 / 1000.0,
+        whole.max() as f64 / 1000.0,
+        heard.len()
     );
 }

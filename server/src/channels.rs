@@ -36,6 +36,8 @@ pub struct MetaWebhooks {
     pub verify_token: Option<String>,
     /// Wakes the worker when an event was stored.
     pub wake: Arc<Notify>,
+    /// Stores the bodies, many to a transaction.
+    pub store: intake::Store,
 }
 
 fn kind_of(path: &str) -> Option<ChannelKind> {
@@ -106,8 +108,7 @@ pub async fn receive(
         tracing::warn!(error = %e, kind = kind.as_str(), "a Meta webhook with a bad signature was refused");
         return Ok(refuse(StatusCode::UNAUTHORIZED, &e.to_string()));
     }
-    let received = intake::receive(&hooks.svc, kind, &body).await?;
-    hooks.wake.notify_one();
+    let received = hooks.store.receive(kind, body.to_vec()).await?;
     let received = match received {
         intake::Received::Stored(_) => "stored",
         intake::Received::Duplicate => "duplicate",
@@ -139,71 +140,84 @@ pub fn start_import_worker(svc: Services, every: Duration) {
     });
 }
 
-/// Processes stored events when woken and every `every`, in batches, until none are pending;
-/// then scores the leads who wrote and routes them, and sends queued replies. Every 15 ticks it also sweeps the routing
-/// (nurture over, waiting leads, missed SLAs).
-pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
+/// Runs `step` when woken and every `every`, again and again while it finds work (it returns
+/// how much it did); a failure is logged and tried again at the next tick. `what` names the
+/// work in the log.
+fn keep_running<F, Fut>(what: &'static str, wake: Arc<Notify>, every: Duration, mut step: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<usize, domain::AppError>> + Send,
+{
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut ticks: u32 = 0;
         loop {
             tokio::select! {
-                _ = tick.tick() => ticks = ticks.wrapping_add(1),
+                _ = tick.tick() => {}
                 _ = wake.notified() => {}
             }
             loop {
-                match intake::process_pending(&svc, 200).await {
-                    Ok(done) if done.events > 0 => {
-                        tracing::debug!(
-                            events = done.events,
-                            messages = done.messages,
-                            "webhook events processed"
-                        );
-                    }
-                    Ok(_) => break,
+                match step().await {
+                    Ok(0) => break,
+                    Ok(n) => tracing::debug!(n, what, "worker step"),
                     Err(e) => {
-                        tracing::warn!(error = %e, "webhook events could not be processed; retrying");
+                        tracing::warn!(error = %e, what, "a worker step failed; retrying");
                         break;
-                    }
-                }
-            }
-            loop {
-                match scoring::score_pending(&svc, 50).await {
-                    Ok(done) if done.scored > 0 => {
-                        tracing::debug!(
-                            scored = done.scored,
-                            assigned = done.assigned,
-                            "leads scored"
-                        );
-                    }
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "leads could not be scored; retrying");
-                        break;
-                    }
-                }
-            }
-            loop {
-                match replies::deliver(&svc, 50).await {
-                    Ok(done) if done.sent + done.failed + done.retried > 0 => {
-                        tracing::debug!(?done, "replies delivered");
-                    }
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "replies could not be delivered; retrying");
-                        break;
-                    }
-                }
-            }
-            if ticks.is_multiple_of(15) {
-                match routing::sweep(&svc, 200).await {
-                    Ok(done) => tracing::debug!(?done, "lead routing swept"),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "lead routing could not be swept; retrying")
                     }
                 }
             }
         }
     });
+}
+
+/// The channel workers, each its own task so none holds the others back: the intake processes
+/// stored events in batches (woken by every stored batch, and every `every`) and wakes the
+/// scoring; the scoring scores the leads who wrote and routes them, and sweeps the routing every
+/// 15 times `every` (nurture over, waiting leads, missed SLAs); the sender delivers queued
+/// replies every `every`.
+pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
+    let score = Arc::new(Notify::new());
+    {
+        let (svc, score) = (svc.clone(), score.clone());
+        keep_running("webhook events processed", wake, every, move || {
+            let (svc, score) = (svc.clone(), score.clone());
+            async move {
+                let done = intake::process_pending(&svc, 500).await?;
+                if done.messages > 0 {
+                    score.notify_one();
+                }
+                Ok(done.events)
+            }
+        });
+    }
+    {
+        let svc = svc.clone();
+        let mut swept_at = std::time::Instant::now();
+        keep_running("leads scored", score, every, move || {
+            let svc = svc.clone();
+            let sweep = swept_at.elapsed() >= every * 15;
+            if sweep {
+                swept_at = std::time::Instant::now();
+            }
+            async move {
+                if sweep {
+                    let swept = routing::sweep(&svc, 200).await?;
+                    tracing::debug!(?swept, "lead routing swept");
+                }
+                Ok(scoring::score_pending(&svc, 50).await?.scored)
+            }
+        });
+    }
+    keep_running(
+        "replies delivered",
+        Arc::new(Notify::new()),
+        every,
+        move || {
+            let svc = svc.clone();
+            async move {
+                let done = replies::deliver(&svc, 50).await?;
+                Ok(done.sent + done.failed + done.retried)
+            }
+        },
+    );
 }

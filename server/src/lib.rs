@@ -205,11 +205,15 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
     site::listen_for_changes(services.clone(), cfg.redis_url.clone());
     site::start_scheduler(services.clone(), std::time::Duration::from_secs(15));
     payments::start_scheduler(services.clone(), std::time::Duration::from_secs(60));
+    let wake: Arc<tokio::sync::Notify> = Arc::default();
     let meta_hooks = channels::MetaWebhooks {
         svc: services.clone(),
         app_secret: cfg.meta_app_secret.clone(),
         verify_token: cfg.meta_verify_token.clone(),
-        wake: Arc::default(),
+        wake: wake.clone(),
+        store: domain::server::channels::intake::Store::start(services.clone(), move || {
+            wake.notify_one()
+        }),
     };
     channels::start_worker(
         services.clone(),

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::super::{db, leads, Services};
-use crate::leads::contact::{self, Identity, Normalized};
+use crate::leads::contact::{self, Identity};
 use crate::leads::meta::{self, Delivery, Item};
 use crate::leads::ChannelKind;
 use crate::types::TenantId;
@@ -43,21 +43,143 @@ fn webhook_kind(kind: ChannelKind) -> Result<&'static str, AppError> {
 /// Stores a verified body durably (it is committed when this returns). The caller checked the
 /// signature; nothing here parses the body.
 pub async fn receive(svc: &Services, kind: ChannelKind, body: &[u8]) -> Result<Received, AppError> {
-    let kind = webhook_kind(kind)?;
-    let digest = Sha256::digest(body).to_vec();
+    let mut got = receive_many(svc, &[(kind, body)]).await?;
+    got.pop().ok_or(AppError::Internal)
+}
+
+/// Stores several verified bodies in one transaction, in the order given (the order they are
+/// processed in), and says for each whether it was stored or was a retry of one stored before
+/// (or earlier in the same call).
+pub async fn receive_many(
+    svc: &Services,
+    bodies: &[(ChannelKind, &[u8])],
+) -> Result<Vec<Received>, AppError> {
+    let n = bodies.len();
+    let (mut kinds, mut raw, mut digests) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (kind, body) in bodies {
+        kinds.push(webhook_kind(*kind)?.to_owned());
+        raw.push(body.to_vec());
+        digests.push(Sha256::digest(body).to_vec());
+    }
     let mut tx = db::platform_tx(&svc.db).await?;
-    let id = sqlx::query_scalar!(
-        r#"INSERT INTO webhook_events (kind, body, body_sha256) VALUES ($1, $2, $3)
+    let stored = sqlx::query!(
+        r#"INSERT INTO webhook_events (kind, body, body_sha256)
+           SELECT n.kind, n.body, n.digest
+           FROM unnest($1::text[], $2::bytea[], $3::bytea[]) WITH ORDINALITY AS n(kind, body, digest, at)
+           ORDER BY n.at
            ON CONFLICT ON CONSTRAINT webhook_events_body_key DO NOTHING
-           RETURNING id"#,
-        kind,
-        body,
-        digest
+           RETURNING id, kind, body_sha256"#,
+        &kinds,
+        &raw,
+        &digests
     )
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(id.map_or(Received::Duplicate, Received::Stored))
+    let mut ids: HashMap<(String, Vec<u8>), i64> = stored
+        .into_iter()
+        .map(|r| ((r.kind, r.body_sha256), r.id))
+        .collect();
+    Ok(kinds
+        .into_iter()
+        .zip(digests)
+        // The first of two equal bodies takes the id; the second is a duplicate.
+        .map(|key| {
+            ids.remove(&key)
+                .map_or(Received::Duplicate, Received::Stored)
+        })
+        .collect())
+}
+
+/// What the webhook endpoints hand over: one body to store, and where its answer goes.
+struct Handover {
+    kind: ChannelKind,
+    body: Vec<u8>,
+    answer: tokio::sync::oneshot::Sender<Result<Received, AppError>>,
+}
+
+/// Bodies received at once are stored together ("group commit"): each request still gets its
+/// 200 only after its body is committed, but many requests share one transaction and one flush
+/// to disk, so the database's commits, not the requests, set the pace. A few writers take turns
+/// so one commit's wait for the disk overlaps the next batch.
+#[derive(Clone)]
+pub struct Store {
+    queue: tokio::sync::mpsc::Sender<Handover>,
+}
+
+impl Store {
+    /// The most bodies stored in one transaction.
+    pub const BATCH: usize = 256;
+    /// Writers storing batches at the same time.
+    pub const WRITERS: usize = 4;
+
+    /// Starts the writers; `stored` is called after each batch that stored something (to wake
+    /// the processing worker).
+    pub fn start(svc: Services, stored: impl Fn() + Send + Sync + 'static) -> Self {
+        let (queue, rx) = tokio::sync::mpsc::channel::<Handover>(Self::BATCH * 16);
+        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
+        let stored = std::sync::Arc::new(stored);
+        for _ in 0..Self::WRITERS {
+            let (svc, rx, stored) = (svc.clone(), rx.clone(), stored.clone());
+            tokio::spawn(async move {
+                loop {
+                    let mut batch = Vec::new();
+                    {
+                        let mut rx = rx.lock().await;
+                        match rx.recv().await {
+                            Some(first) => batch.push(first),
+                            None => return,
+                        }
+                        while batch.len() < Self::BATCH {
+                            match rx.try_recv() {
+                                Ok(next) => batch.push(next),
+                                Err(_) => break,
+                            }
+                        }
+                    }
+                    let bodies: Vec<(ChannelKind, &[u8])> =
+                        batch.iter().map(|d| (d.kind, d.body.as_slice())).collect();
+                    let result = receive_many(&svc, &bodies).await;
+                    if let Err(e) = &result {
+                        tracing::warn!(error = %e, bodies = batch.len(), "webhook bodies could not be stored");
+                    }
+                    let mut any = false;
+                    match result {
+                        Ok(got) => {
+                            for (d, r) in batch.into_iter().zip(got) {
+                                any |= matches!(r, Received::Stored(_));
+                                let _ = d.answer.send(Ok(r));
+                            }
+                        }
+                        Err(e) => {
+                            for d in batch {
+                                let _ = d.answer.send(Err(e.clone()));
+                            }
+                        }
+                    }
+                    if any {
+                        stored();
+                    }
+                }
+            });
+        }
+        Store { queue }
+    }
+
+    /// Stores a verified body with others received meanwhile; returns once it is committed.
+    pub async fn receive(&self, kind: ChannelKind, body: Vec<u8>) -> Result<Received, AppError> {
+        webhook_kind(kind)?;
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.queue
+            .send(Handover { kind, body, answer })
+            .await
+            .map_err(|_| AppError::Internal)?;
+        answered.await.map_err(|_| AppError::Internal)?
+    }
 }
 
 /// A tenant's channel.
@@ -166,12 +288,22 @@ struct Route {
     tenant: Uuid,
 }
 
+/// The time a payload gives in seconds since the epoch; one before 1970 or after 9999 (which no
+/// genuine payload has, and which Postgres or RFC 3339 could not hold) reads as now.
 fn at(seconds: i64) -> OffsetDateTime {
+    if !(0..=253_402_300_799).contains(&seconds) {
+        return OffsetDateTime::now_utc();
+    }
     OffsetDateTime::from_unix_timestamp(seconds).unwrap_or_else(|_| OffsetDateTime::now_utc())
 }
 
 /// Processes up to `limit` stored events, oldest first, in one transaction: each instance
 /// claims different rows, and a failure leaves them all pending for the next run.
+///
+/// The work is done in bulk, a statement per kind of thing rather than per message: the
+/// channels the batch names are found in one query, the identities of everyone who wrote are
+/// locked and looked up in one each, new people become leads in one, and the messages, the
+/// statuses and the events' new state are written in one each.
 pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, AppError> {
     let mut tx = db::platform_tx(&svc.db).await?;
     let events = sqlx::query!(
@@ -185,18 +317,28 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
         events: events.len(),
         ..Processed::default()
     };
-    let mut routes: HashMap<(String, String), Option<Route>> = HashMap::new();
-    let mut people = People::default();
+    if events.is_empty() {
+        tx.commit().await?;
+        return Ok(done);
+    }
+
+    // Read every body; what is not JSON fails at once, with the reason.
+    let mut read: Vec<(i64, ChannelKind, Vec<Item>)> = Vec::with_capacity(events.len());
+    let mut processed: Vec<i64> = Vec::with_capacity(events.len());
     for event in events {
         let Some(kind) = ChannelKind::parse(&event.kind) else {
             // The table's CHECK admits only Meta's kinds; this cannot happen.
             return Err(AppError::Internal);
         };
-        let items = match meta::parse(kind, &event.body) {
-            Ok(items) => items,
+        match meta::parse(kind, &event.body) {
+            Ok(items) => {
+                processed.push(event.id);
+                read.push((event.id, kind, items));
+            }
             Err(error) => {
                 sqlx::query!(
-                    r#"UPDATE webhook_events SET status = 'failed', error = $2, processed_at = now()
+                    r#"UPDATE webhook_events SET status = 'failed', error = $2,
+                              processed_at = clock_timestamp()
                        WHERE id = $1"#,
                     event.id,
                     error
@@ -204,9 +346,13 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
                 .execute(&mut *tx)
                 .await?;
                 done.failed += 1;
-                continue;
             }
-        };
+        }
+    }
+
+    let routes = routes_of(&mut tx, &read).await?;
+    let mut batch = Batch::default();
+    for (event, kind, items) in read {
         for item in items {
             let external = match &item {
                 Item::Message(m) => Some(m.channel.clone()),
@@ -214,36 +360,12 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
                 Item::Watermark { channel, .. } => Some(channel.clone()),
                 Item::Unknown { .. } => None,
             };
-            let route = match &external {
-                Some(ext) => {
-                    let key = (event.kind.clone(), ext.clone());
-                    match routes.get(&key) {
-                        Some(found) => *found,
-                        None => {
-                            let found = sqlx::query!(
-                                "SELECT id, tenant_id FROM channels WHERE kind = $1 AND external_id = $2",
-                                event.kind,
-                                ext
-                            )
-                            .fetch_optional(&mut *tx)
-                            .await?
-                            .map(|r| Route {
-                                channel: r.id,
-                                tenant: r.tenant_id,
-                            });
-                            routes.insert(key, found);
-                            found
-                        }
-                    }
-                }
-                None => None,
-            };
-            let moved = match (item, route) {
-                (Item::Message(m), Some(r)) => {
-                    let lead = people.lead_of(&mut tx, kind, r, &m).await?;
-                    store_message(&mut tx, r, &m, lead).await?
-                }
-                (Item::Status(s), Some(r)) => store_status(&mut tx, r, &s).await?,
+            let route = external
+                .as_ref()
+                .and_then(|ext| routes.get(&(kind.as_str(), ext.clone())).copied());
+            match (item, route) {
+                (Item::Message(m), Some(r)) => batch.message(kind, r, m),
+                (Item::Status(s), Some(r)) => batch.status(r, s),
                 (
                     Item::Watermark {
                         contact,
@@ -252,20 +374,10 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
                         ..
                     },
                     Some(r),
-                ) => store_watermark(&mut tx, r, &contact, status, watermark).await?,
+                ) => batch.watermarks.push((r, contact, status, watermark)),
                 (Item::Unknown { channel, at, raw }, _) => {
-                    keep(
-                        &mut tx,
-                        event.id,
-                        &event.kind,
-                        "unknown",
-                        channel,
-                        &at,
-                        &raw,
-                    )
-                    .await?;
+                    keep(&mut tx, event, kind.as_str(), "unknown", channel, &at, &raw).await?;
                     done.leftovers += 1;
-                    continue;
                 }
                 (item, None) => {
                     let raw = serde_json::to_value(&item).unwrap_or_default();
@@ -276,8 +388,8 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
                     };
                     keep(
                         &mut tx,
-                        event.id,
-                        &event.kind,
+                        event,
+                        kind.as_str(),
                         "unrouted",
                         external,
                         at,
@@ -285,28 +397,40 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
                     )
                     .await?;
                     done.leftovers += 1;
-                    continue;
                 }
-            };
-            let Some(r) = route else { continue };
-            match moved {
-                Moved::Message => done.messages += 1,
-                Moved::Status(n) => done.statuses += n,
-                Moved::Nothing => continue,
-            }
-            let touched = (TenantId(r.tenant), r.channel);
-            if !done.touched.contains(&touched) {
-                done.touched.push(touched);
             }
         }
-        sqlx::query!(
-            "UPDATE webhook_events SET status = 'processed', processed_at = now() WHERE id = $1",
-            event.id
-        )
-        .execute(&mut *tx)
-        .await?;
     }
-    people.note_activity(&mut tx).await?;
+
+    let leads = batch.resolve_leads(&mut tx).await?;
+    let mut touched: Vec<(Uuid, Uuid)> = Vec::new();
+    let stored = store_messages(&mut tx, &batch.messages, &leads).await?;
+    done.messages = stored.len();
+    touched.extend(stored);
+    let moved = store_statuses(&mut tx, &batch.statuses).await?;
+    done.statuses = moved.len();
+    touched.extend(moved);
+    for (r, contact, status, watermark) in &batch.watermarks {
+        let moved = store_watermark(&mut tx, *r, contact, *status, *watermark).await?;
+        if moved > 0 {
+            done.statuses += moved;
+            touched.push((r.tenant, r.channel));
+        }
+    }
+    for (tenant, channel) in touched {
+        let t = (TenantId(tenant), channel);
+        if !done.touched.contains(&t) {
+            done.touched.push(t);
+        }
+    }
+    note_activity(&mut tx, &batch.messages, &leads).await?;
+    sqlx::query!(
+        r#"UPDATE webhook_events SET status = 'processed', processed_at = clock_timestamp()
+           WHERE id = ANY($1)"#,
+        &processed
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     for (tenant, channel) in &done.touched {
         publish(svc, *tenant, InboxEvent::Channel { channel: *channel }).await;
@@ -314,189 +438,411 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
     Ok(done)
 }
 
-/// The leads of the people a batch heard from, found once per batch (their identities stay
-/// locked until it commits), and when each last wrote.
-#[derive(Default)]
-struct People {
-    leads: HashMap<(Uuid, String), Uuid>,
-    last_inbound: HashMap<Uuid, OffsetDateTime>,
-    first_outbound: HashMap<Uuid, OffsetDateTime>,
-    last_message: HashMap<Uuid, OffsetDateTime>,
-}
-
-impl People {
-    async fn lead_of(
-        &mut self,
-        tx: &mut sqlx::PgConnection,
-        kind: ChannelKind,
-        r: Route,
-        m: &meta::Message,
-    ) -> Result<Option<Uuid>, AppError> {
-        let identity = match kind {
-            // A WhatsApp id is the number's digits: the lead is found by phone, so a person who
-            // later fills in a form with that number is the same lead.
-            ChannelKind::Whatsapp => match contact::whatsapp_e164(&m.contact) {
-                Ok(phone) => Identity::Phone(phone),
-                Err(_) => return Ok(None),
-            },
-            ChannelKind::Messenger => Identity::Messenger(m.contact.clone()),
-            ChannelKind::Instagram => Identity::Instagram(m.contact.clone()),
-            ChannelKind::Email => return Ok(None),
-        };
-        let key = (r.tenant, identity.key());
-        let lead = match self.leads.get(&key) {
-            Some(lead) => *lead,
-            None => {
-                let person = Normalized {
-                    identities: vec![identity],
-                    ..Normalized::default()
-                };
-                // An echo's profile name is the business's, not the contact's.
-                let name = m.contact_name.as_deref().filter(|_| !m.outbound);
-                let found =
-                    leads::resolve(tx, TenantId(r.tenant), &person, name, kind.as_str()).await?;
-                self.leads.insert(key, found.lead);
-                found.lead
-            }
-        };
-        let when = at(m.at);
-        let last = self.last_message.entry(lead).or_insert(when);
-        *last = (*last).max(when);
-        if m.outbound {
-            let first = self.first_outbound.entry(lead).or_insert(when);
-            *first = (*first).min(when);
-        } else {
-            let last = self.last_inbound.entry(lead).or_insert(when);
-            *last = (*last).max(when);
-        }
-        Ok(Some(lead))
-    }
-
-    /// Records when each lead last wrote (it opens the messaging window, reopens a resolved
-    /// conversation and asks for their score again) and when their conversation last moved;
-    /// records the team's first answer to a lead that was waiting for one.
-    async fn note_activity(&self, tx: &mut sqlx::PgConnection) -> Result<(), AppError> {
-        if !self.last_message.is_empty() {
-            let mut ids = Vec::with_capacity(self.last_message.len());
-            let mut last = Vec::with_capacity(ids.capacity());
-            // When they last wrote, for the leads that did (`heard`).
-            let mut inbound = Vec::with_capacity(ids.capacity());
-            let mut heard = Vec::with_capacity(ids.capacity());
-            for (lead, at) in &self.last_message {
-                ids.push(*lead);
-                last.push(*at);
-                let theirs = self.last_inbound.get(lead);
-                inbound.push(theirs.copied().unwrap_or(*at));
-                heard.push(theirs.is_some());
-            }
-            sqlx::query!(
-                r#"UPDATE leads l
-                   SET last_message_at = GREATEST(l.last_message_at, n.last),
-                       last_inbound_at = CASE WHEN n.heard THEN GREATEST(l.last_inbound_at, n.inbound)
-                                              ELSE l.last_inbound_at END,
-                       score_requested_at = CASE WHEN n.heard THEN now() ELSE l.score_requested_at END,
-                       status = CASE WHEN n.heard THEN 'open' ELSE l.status END,
-                       resolved_at = CASE WHEN n.heard THEN NULL ELSE l.resolved_at END
-                   FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::bool[])
-                        AS n(id, last, inbound, heard)
-                   WHERE l.id = n.id"#,
-                &ids,
-                &last,
-                &inbound,
-                &heard
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !self.first_outbound.is_empty() {
-            let (ids, times): (Vec<Uuid>, Vec<OffsetDateTime>) =
-                self.first_outbound.iter().map(|(k, v)| (*k, *v)).unzip();
-            leads::routing::answered(tx, &ids, &times).await?;
-        }
-        Ok(())
-    }
-}
-
-enum Moved {
-    Message,
-    Status(usize),
-    Nothing,
-}
-
-async fn store_message(
+/// The channel each (kind, Meta id) of the batch names, for those a tenant has connected.
+async fn routes_of(
     tx: &mut sqlx::PgConnection,
-    r: Route,
-    m: &meta::Message,
-    lead: Option<Uuid>,
-) -> Result<Moved, AppError> {
+    read: &[(i64, ChannelKind, Vec<Item>)],
+) -> Result<HashMap<(&'static str, String), Route>, AppError> {
+    let mut wanted: std::collections::HashSet<(&'static str, &str)> =
+        std::collections::HashSet::new();
+    for (_, kind, items) in read {
+        for item in items {
+            let ext = match item {
+                Item::Message(m) => &m.channel,
+                Item::Status(s) => &s.channel,
+                Item::Watermark { channel, .. } => channel,
+                Item::Unknown { .. } => continue,
+            };
+            wanted.insert((kind.as_str(), ext.as_str()));
+        }
+    }
+    let (kinds, externals): (Vec<String>, Vec<String>) = wanted
+        .into_iter()
+        .map(|(k, e)| (k.to_owned(), e.to_owned()))
+        .unzip();
+    if kinds.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(sqlx::query!(
+        r#"SELECT c.kind, c.external_id, c.id, c.tenant_id
+           FROM unnest($1::text[], $2::text[]) AS k(kind, external_id)
+           JOIN channels c ON c.kind = k.kind AND c.external_id = k.external_id"#,
+        &kinds,
+        &externals
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .filter_map(|r| {
+        let kind = ChannelKind::parse(&r.kind)?.as_str();
+        Some((
+            (kind, r.external_id),
+            Route {
+                channel: r.id,
+                tenant: r.tenant_id,
+            },
+        ))
+    })
+    .collect())
+}
+
+/// The identity a message's sender is known by, if it reads.
+fn identity_of(kind: ChannelKind, m: &meta::Message) -> Option<Identity> {
+    match kind {
+        // A WhatsApp id is the number's digits: the lead is found by phone, so a person who
+        // later fills in a form with that number is the same lead.
+        ChannelKind::Whatsapp => contact::whatsapp_e164(&m.contact).ok().map(Identity::Phone),
+        ChannelKind::Messenger => Some(Identity::Messenger(m.contact.clone())),
+        ChannelKind::Instagram => Some(Identity::Instagram(m.contact.clone())),
+        ChannelKind::Email => None,
+    }
+}
+
+/// A message of the batch, with where it goes and whose it is.
+struct Incoming {
+    route: Route,
+    kind: ChannelKind,
+    /// The sender's identity key, when it reads.
+    identity: Option<String>,
+    message: meta::Message,
+}
+
+/// What a batch of events holds, gathered before anything is written.
+#[derive(Default)]
+struct Batch {
+    /// Messages, the first of each (channel, Meta id) only.
+    messages: Vec<Incoming>,
+    seen: std::collections::HashSet<(Uuid, String)>,
+    /// The highest status of each (channel, message) in the batch.
+    statuses: HashMap<(Uuid, String), (Route, meta::Status)>,
+    watermarks: Vec<(Route, String, Delivery, i64)>,
+}
+
+impl Batch {
+    fn message(&mut self, kind: ChannelKind, route: Route, message: meta::Message) {
+        // A message delivered twice in one batch is stored once, as it would be in two.
+        if !self.seen.insert((route.channel, message.id.clone())) {
+            return;
+        }
+        let identity = identity_of(kind, &message).map(|i| i.key());
+        self.messages.push(Incoming {
+            route,
+            kind,
+            identity,
+            message,
+        });
+    }
+
+    fn status(&mut self, route: Route, status: meta::Status) {
+        // Statuses only move forward, so of several for one message only the highest counts.
+        match self.statuses.entry((route.channel, status.message.clone())) {
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                if status.status.rank() > e.get().1.status.rank() {
+                    e.insert((route, status));
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert((route, status));
+            }
+        }
+    }
+
+    /// The lead of everyone who wrote, by (tenant, identity): their identities are locked
+    /// (held until the batch commits, as every intake does) and looked up, and people heard
+    /// from for the first time become leads, named after their profile.
+    async fn resolve_leads(
+        &self,
+        tx: &mut sqlx::PgConnection,
+    ) -> Result<HashMap<(Uuid, String), Uuid>, AppError> {
+        // Per tenant: each identity, with the profile name and channel it first came with.
+        let mut wanted: HashMap<Uuid, HashMap<&str, (Option<&str>, &'static str)>> = HashMap::new();
+        for m in &self.messages {
+            let Some(key) = &m.identity else { continue };
+            // An echo's profile name is the business's, not the contact's.
+            let name = m
+                .message
+                .contact_name
+                .as_deref()
+                .filter(|_| !m.message.outbound);
+            let first = wanted
+                .entry(m.route.tenant)
+                .or_default()
+                .entry(key.as_str())
+                .or_insert((name, m.kind.as_str()));
+            if first.0.is_none() {
+                first.0 = name;
+            }
+        }
+        let locks: Vec<String> = wanted
+            .iter()
+            .flat_map(|(t, keys)| keys.keys().map(|k| leads::identity_lock(TenantId(*t), k)))
+            .collect();
+        leads::lock_identities(tx, locks).await?;
+        let mut found = HashMap::new();
+        for (tenant, keys) in wanted {
+            let tenant = TenantId(tenant);
+            let names: Vec<String> = keys.keys().map(|k| (*k).to_owned()).collect();
+            let owners = leads::owners_of(tx, tenant, &names).await?;
+            let mut new = leads::NewLeads::default();
+            let mut new_keys = Vec::new();
+            for (key, (name, source)) in keys {
+                let lead = match owners.get(key) {
+                    Some(lead) => *lead,
+                    None => {
+                        new_keys.push(key.to_owned());
+                        new.push(name, source)
+                    }
+                };
+                found.insert((tenant.0, key.to_owned()), lead);
+            }
+            leads::create_leads(tx, tenant, &new, serde_json::json!({})).await?;
+            leads::add_identities(tx, tenant, &new_keys, &new.ids).await?;
+        }
+        Ok(found)
+    }
+}
+
+/// A message row as the bulk insert reads it.
+#[derive(Serialize)]
+struct MessageRow<'a> {
+    id: Uuid,
+    tenant_id: Uuid,
+    channel_id: Uuid,
+    provider_id: &'a str,
+    direction: &'static str,
+    contact: &'a str,
+    contact_name: Option<&'a str>,
+    kind: &'a str,
+    body: Option<&'a str>,
+    media: Option<&'a str>,
+    refers_to: Option<&'a str>,
+    #[serde(with = "time::serde::rfc3339")]
+    sent_at: OffsetDateTime,
+    raw: &'a serde_json::Value,
+    lead_id: Option<Uuid>,
+}
+
+/// Stores the batch's messages in one statement; returns the (tenant, channel) of each one
+/// stored (a message stored before is left as it is, not counted).
+async fn store_messages(
+    tx: &mut sqlx::PgConnection,
+    messages: &[Incoming],
+    leads: &HashMap<(Uuid, String), Uuid>,
+) -> Result<Vec<(Uuid, Uuid)>, AppError> {
+    if messages.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<MessageRow> = messages
+        .iter()
+        .map(|i| {
+            let m = &i.message;
+            MessageRow {
+                id: Uuid::now_v7(),
+                tenant_id: i.route.tenant,
+                channel_id: i.route.channel,
+                provider_id: &m.id,
+                direction: if m.outbound { "out" } else { "in" },
+                contact: &m.contact,
+                contact_name: m.contact_name.as_deref(),
+                kind: &m.kind,
+                body: m.text.as_deref(),
+                media: m.media.as_deref(),
+                refers_to: m.refers_to.as_deref(),
+                sent_at: at(m.at),
+                raw: &m.raw,
+                lead_id: i
+                    .identity
+                    .as_ref()
+                    .and_then(|k| leads.get(&(i.route.tenant, k.clone())).copied()),
+            }
+        })
+        .collect();
+    let rows = serde_json::to_value(&rows).map_err(|_| AppError::Internal)?;
     // A row that only held an early status is filled in; a stored message is left as it is.
-    let stored = sqlx::query_scalar!(
+    let stored = sqlx::query!(
         r#"INSERT INTO channel_messages
              (id, tenant_id, channel_id, provider_id, direction, contact, contact_name, kind, body,
               media, refers_to, sent_at, raw, lead_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+           SELECT m.id, m.tenant_id, m.channel_id, m.provider_id, m.direction, m.contact,
+                  m.contact_name, m.kind, m.body, m.media, m.refers_to, m.sent_at, m.raw, m.lead_id
+           FROM jsonb_to_recordset($1::jsonb) AS m(
+                  id uuid, tenant_id uuid, channel_id uuid, provider_id text, direction text,
+                  contact text, contact_name text, kind text, body text, media text,
+                  refers_to text, sent_at timestamptz, raw jsonb, lead_id uuid)
            ON CONFLICT ON CONSTRAINT channel_messages_provider_key DO UPDATE
              SET status_only = false, direction = EXCLUDED.direction, contact = EXCLUDED.contact,
                  contact_name = EXCLUDED.contact_name, kind = EXCLUDED.kind, body = EXCLUDED.body,
                  media = EXCLUDED.media, refers_to = EXCLUDED.refers_to,
                  sent_at = EXCLUDED.sent_at, raw = EXCLUDED.raw, lead_id = EXCLUDED.lead_id
              WHERE channel_messages.status_only
-           RETURNING id"#,
-        Uuid::now_v7(),
-        r.tenant,
-        r.channel,
-        m.id,
-        if m.outbound { "out" } else { "in" },
-        m.contact,
-        m.contact_name,
-        m.kind,
-        m.text,
-        m.media,
-        m.refers_to,
-        at(m.at),
-        m.raw,
-        lead
+           RETURNING tenant_id, channel_id"#,
+        rows
     )
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    Ok(if stored.is_some() {
-        Moved::Message
-    } else {
-        Moved::Nothing
-    })
+    Ok(stored
+        .into_iter()
+        .map(|r| (r.tenant_id, r.channel_id))
+        .collect())
 }
 
-async fn store_status(
+/// Stores the batch's statuses in one statement; returns the (tenant, channel) of each one
+/// that moved a message forward (a stale one moves nothing).
+async fn store_statuses(
     tx: &mut sqlx::PgConnection,
-    r: Route,
-    s: &meta::Status,
-) -> Result<Moved, AppError> {
+    statuses: &HashMap<(Uuid, String), (Route, meta::Status)>,
+) -> Result<Vec<(Uuid, Uuid)>, AppError> {
+    if statuses.is_empty() {
+        return Ok(Vec::new());
+    }
+    let n = statuses.len();
+    let (mut ids, mut tenants, mut channels) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    let (mut messages, mut states, mut ranks, mut times, mut errors) = (
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+        Vec::with_capacity(n),
+    );
+    for (r, s) in statuses.values() {
+        ids.push(Uuid::now_v7());
+        tenants.push(r.tenant);
+        channels.push(r.channel);
+        messages.push(s.message.clone());
+        states.push(s.status.as_str().to_owned());
+        ranks.push(i16::from(s.status.rank()));
+        times.push(at(s.at));
+        errors.push(s.error.clone().unwrap_or_default());
+    }
     // Only forward: a status replaces one of lower rank, whatever order they arrive in.
-    let moved = sqlx::query_scalar!(
+    let moved = sqlx::query!(
         r#"INSERT INTO channel_messages
              (id, tenant_id, channel_id, provider_id, status_only, status, status_rank, status_at, error)
-           VALUES ($1, $2, $3, $4, true, $5, $6, $7, $8)
+           SELECT n.id, n.tenant_id, n.channel_id, n.provider_id, true, n.status, n.rank, n.at,
+                  NULLIF(n.error, '')
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::int2[],
+                       $7::timestamptz[], $8::text[])
+                AS n(id, tenant_id, channel_id, provider_id, status, rank, at, error)
            ON CONFLICT ON CONSTRAINT channel_messages_provider_key DO UPDATE
              SET status = EXCLUDED.status, status_rank = EXCLUDED.status_rank,
                  status_at = EXCLUDED.status_at, error = EXCLUDED.error
              WHERE channel_messages.status_rank < EXCLUDED.status_rank
-           RETURNING id"#,
-        Uuid::now_v7(),
-        r.tenant,
-        r.channel,
-        s.message,
-        s.status.as_str(),
-        i16::from(s.status.rank()),
-        at(s.at),
-        s.error
+           RETURNING tenant_id, channel_id"#,
+        &ids,
+        &tenants,
+        &channels,
+        &messages,
+        &states,
+        &ranks,
+        &times,
+        &errors
     )
-    .fetch_optional(&mut *tx)
+    .fetch_all(&mut *tx)
     .await?;
-    Ok(if moved.is_some() {
-        Moved::Status(1)
-    } else {
-        Moved::Nothing
-    })
+    Ok(moved
+        .into_iter()
+        .map(|r| (r.tenant_id, r.channel_id))
+        .collect())
+}
+
+/// Records when each lead last wrote (it opens the messaging window, reopens a resolved
+/// conversation and asks for their score again), when their conversation last moved, and the
+/// name their profile gives a lead that has none; records the team's first answer to a lead
+/// that was waiting for one.
+async fn note_activity(
+    tx: &mut sqlx::PgConnection,
+    messages: &[Incoming],
+    leads: &HashMap<(Uuid, String), Uuid>,
+) -> Result<(), AppError> {
+    #[derive(Default)]
+    struct Activity<'a> {
+        last: Option<OffsetDateTime>,
+        inbound: Option<OffsetDateTime>,
+        first_outbound: Option<OffsetDateTime>,
+        name: Option<&'a str>,
+    }
+    let mut by_lead: HashMap<Uuid, Activity> = HashMap::new();
+    for i in messages {
+        let Some(lead) = i
+            .identity
+            .as_ref()
+            .and_then(|k| leads.get(&(i.route.tenant, k.clone())))
+        else {
+            continue;
+        };
+        let m = &i.message;
+        let when = at(m.at);
+        let a = by_lead.entry(*lead).or_default();
+        a.last = Some(a.last.map_or(when, |l| l.max(when)));
+        if m.outbound {
+            a.first_outbound = Some(a.first_outbound.map_or(when, |f| f.min(when)));
+        } else {
+            a.inbound = Some(a.inbound.map_or(when, |l| l.max(when)));
+            if a.name.is_none() {
+                a.name = m.contact_name.as_deref();
+            }
+        }
+    }
+    if by_lead.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<Uuid> = by_lead.keys().copied().collect();
+    // One order for every batch, so two never wait on each other's rows.
+    ids.sort_unstable();
+    let (mut last, mut inbound, mut heard, mut names) = (
+        Vec::with_capacity(ids.len()),
+        Vec::with_capacity(ids.len()),
+        Vec::with_capacity(ids.len()),
+        Vec::with_capacity(ids.len()),
+    );
+    let (mut answered, mut answered_at) = (Vec::new(), Vec::new());
+    for id in &ids {
+        let a = &by_lead[id];
+        let l = a.last.unwrap_or_else(OffsetDateTime::now_utc);
+        last.push(l);
+        inbound.push(a.inbound.unwrap_or(l));
+        heard.push(a.inbound.is_some());
+        names.push(
+            a.name
+                .map(str::trim)
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect::<String>(),
+        );
+        if let Some(first) = a.first_outbound {
+            answered.push(*id);
+            answered_at.push(first);
+        }
+    }
+    sqlx::query!(
+        r#"UPDATE leads l
+           SET last_message_at = GREATEST(l.last_message_at, n.last),
+               last_inbound_at = CASE WHEN n.heard THEN GREATEST(l.last_inbound_at, n.inbound)
+                                      ELSE l.last_inbound_at END,
+               score_requested_at = CASE WHEN n.heard THEN now() ELSE l.score_requested_at END,
+               status = CASE WHEN n.heard THEN 'open' ELSE l.status END,
+               resolved_at = CASE WHEN n.heard THEN NULL ELSE l.resolved_at END,
+               name = COALESCE(l.name, NULLIF(n.name, ''))
+           FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $4::bool[], $5::text[])
+                AS n(id, last, inbound, heard, name)
+           WHERE l.id = n.id"#,
+        &ids,
+        &last,
+        &inbound,
+        &heard,
+        &names
+    )
+    .execute(&mut *tx)
+    .await?;
+    if !answered.is_empty() {
+        leads::routing::answered(tx, &answered, &answered_at).await?;
+    }
+    Ok(())
 }
 
 async fn store_watermark(
@@ -505,7 +851,7 @@ async fn store_watermark(
     contact: &str,
     status: Delivery,
     watermark_ms: i64,
-) -> Result<Moved, AppError> {
+) -> Result<usize, AppError> {
     let when = OffsetDateTime::from_unix_timestamp_nanos(i128::from(watermark_ms) * 1_000_000)
         .unwrap_or_else(|_| OffsetDateTime::now_utc());
     let moved = sqlx::query!(
@@ -524,10 +870,7 @@ async fn store_watermark(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    Ok(match usize::try_from(moved) {
-        Ok(0) | Err(_) => Moved::Nothing,
-        Ok(n) => Moved::Status(n),
-    })
+    Ok(usize::try_from(moved).unwrap_or(0))
 }
 
 #[allow(clippy::too_many_arguments)]

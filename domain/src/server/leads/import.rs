@@ -467,36 +467,18 @@ async fn write_chunk(
         .collect();
     keys.sort();
     keys.dedup();
-    let locks: Vec<String> = keys
+    let locks = keys
         .iter()
-        .map(|k| format!("lead:{}:{k}", tenant.0))
+        .map(|k| super::identity_lock(tenant, k))
         .collect();
-    sqlx::query!(
-        "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS \"n!\" FROM unnest($1::text[]) AS k",
-        &locks
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    let known: HashMap<String, Uuid> = sqlx::query!(
-        "SELECT identity, lead_id FROM lead_identities WHERE tenant_id = $1 AND identity = ANY($2)",
-        tenant.0,
-        &keys
-    )
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|r| (r.identity, r.lead_id))
-    .collect();
+    super::lock_identities(tx, locks).await?;
+    let known = super::owners_of(tx, tenant, &keys).await?;
 
     let mut owner_of: HashMap<String, Owner> = known
         .into_iter()
         .map(|(k, l)| (k, Owner::Known(l)))
         .collect();
-    // New leads: id, name, flagged numbers and addresses.
-    let mut new_ids: Vec<Uuid> = Vec::new();
-    let mut new_names: Vec<String> = Vec::new();
-    let mut new_invalid_phones: Vec<String> = Vec::new();
-    let mut new_invalid_emails: Vec<String> = Vec::new();
+    let mut new = super::NewLeads::default();
     // Identities to add: key and lead.
     let mut add_keys: Vec<String> = Vec::new();
     let mut add_leads: Vec<Uuid> = Vec::new();
@@ -535,18 +517,19 @@ async fn write_chunk(
         owners.dedup();
         match owners.as_slice() {
             [] => {
-                let i = new_ids.len();
-                let id = Uuid::now_v7();
-                new_ids.push(id);
-                new_names.push(r.name.clone().unwrap_or_default());
+                let i = new.ids.len();
                 let phones: Vec<&str> = r
                     .contact
                     .invalid_phones
                     .iter()
                     .map(|b| b.given.as_str())
                     .collect();
-                new_invalid_phones.push(phones.join(&sep.to_string()));
-                new_invalid_emails.push(r.contact.invalid_emails.join(&sep.to_string()));
+                let id = new.push_flagged(
+                    r.name.as_deref(),
+                    "csv",
+                    phones.join(&sep.to_string()),
+                    r.contact.invalid_emails.join(&sep.to_string()),
+                );
                 for k in row_keys {
                     owner_of.insert(k.clone(), Owner::New(i));
                     add_keys.push(k);
@@ -557,7 +540,7 @@ async fn write_chunk(
             [one] => {
                 let lead = match *one {
                     Owner::Known(u) => u,
-                    Owner::New(i) => new_ids[i],
+                    Owner::New(i) => new.ids[i],
                 };
                 for k in row_keys {
                     if let std::collections::hash_map::Entry::Vacant(e) = owner_of.entry(k.clone())
@@ -574,8 +557,8 @@ async fn write_chunk(
                     touched.entry(*u).or_default().0.get_or_insert(name.clone());
                 }
                 if let (Owner::New(i), Some(name)) = (one, &r.name) {
-                    if new_names[*i].is_empty() {
-                        new_names[*i].clone_from(name);
+                    if new.names[*i].is_empty() {
+                        new.names[*i].clone_from(name);
                     }
                 }
                 outcomes.push(Outcome::Matched);
@@ -584,43 +567,8 @@ async fn write_chunk(
         }
     }
 
-    if !new_ids.is_empty() {
-        sqlx::query!(
-            r#"INSERT INTO leads (id, tenant_id, name, source, invalid_phones, invalid_emails)
-               SELECT n.id, $1, NULLIF(n.name, ''), 'csv',
-                      CASE WHEN n.phones = '' THEN '{}' ELSE string_to_array(n.phones, chr(31)) END,
-                      CASE WHEN n.emails = '' THEN '{}' ELSE string_to_array(n.emails, chr(31)) END
-               FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[]) AS n(id, name, phones, emails)"#,
-            tenant.0,
-            &new_ids,
-            &new_names,
-            &new_invalid_phones,
-            &new_invalid_emails
-        )
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query!(
-            r#"INSERT INTO lead_events (tenant_id, lead_id, kind, detail)
-               SELECT $1, id, 'created', $3 FROM unnest($2::uuid[]) AS id"#,
-            tenant.0,
-            &new_ids,
-            json!({ "source": "csv", "import": job.id })
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
-    if !add_keys.is_empty() {
-        sqlx::query!(
-            r#"INSERT INTO lead_identities (tenant_id, identity, lead_id)
-               SELECT $1, k, l FROM unnest($2::text[], $3::uuid[]) AS n(k, l)
-               ON CONFLICT (tenant_id, identity) DO NOTHING"#,
-            tenant.0,
-            &add_keys,
-            &add_leads
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    super::create_leads(tx, tenant, &new, json!({ "import": job.id })).await?;
+    super::add_identities(tx, tenant, &add_keys, &add_leads).await?;
     if !touched.is_empty() {
         let mut ids = Vec::with_capacity(touched.len());
         let mut names: Vec<String> = Vec::with_capacity(touched.len());

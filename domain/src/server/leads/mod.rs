@@ -18,6 +18,8 @@ pub mod replies;
 pub mod routing;
 pub mod scoring;
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::PgConnection;
@@ -64,19 +66,12 @@ pub async fn resolve(
         n.chars().take(200).collect::<String>()
     });
 
-    for key in &keys {
-        sqlx::query!(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            format!("lead:{}:{key}", tenant.0)
-        )
-        .execute(&mut *tx)
-        .await?;
-    }
+    lock_identities(tx, keys.iter().map(|k| identity_lock(tenant, k)).collect()).await?;
     let owners = sqlx::query_scalar!(
         r#"SELECT l.id FROM leads l
            WHERE l.tenant_id = $1
-             AND l.id IN (SELECT i.lead_id FROM lead_identities i
-                          WHERE i.tenant_id = $1 AND i.identity = ANY($2))
+             AND l.id IN (SELECT i.lead_id FROM unnest($2::text[]) AS k(identity)
+                          JOIN lead_identities i ON i.tenant_id = $1 AND i.identity = k.identity)
            ORDER BY l.created_at, l.id
            FOR UPDATE"#,
         tenant.0,
@@ -150,6 +145,168 @@ pub async fn resolve(
         created,
         merged,
     })
+}
+
+/// The name of the advisory lock of `tenant`'s identity `key` ([`lock_identities`]).
+pub(crate) fn identity_lock(tenant: TenantId, key: &str) -> String {
+    format!("lead:{}:{key}", tenant.0)
+}
+
+/// Takes the transaction-level advisory lock of every identity given ([`identity_lock`]), in
+/// one statement and in one global order, so that any two intakes, however many
+/// identities and tenants each holds, wait for each other instead of deadlocking. Every way a
+/// contact becomes a lead takes these locks before it looks an identity up.
+pub(crate) async fn lock_identities(
+    tx: &mut PgConnection,
+    mut locks: Vec<String>,
+) -> Result<(), AppError> {
+    if locks.is_empty() {
+        return Ok(());
+    }
+    locks.sort_unstable();
+    locks.dedup();
+    sqlx::query!(
+        r#"SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) AS "n!"
+           FROM unnest($1::text[]) AS k"#,
+        &locks
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The lead owning each of `keys` in `tenant` that has one. Each key is looked up through the
+/// identities' unique index, whatever the plan settles on and however many identities the team
+/// has.
+pub(crate) async fn owners_of(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    keys: &[String],
+) -> Result<HashMap<String, Uuid>, AppError> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(sqlx::query!(
+        r#"SELECT i.identity, i.lead_id FROM unnest($2::text[]) AS k(identity)
+           JOIN lead_identities i ON i.tenant_id = $1 AND i.identity = k.identity"#,
+        tenant.0,
+        keys
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.identity, r.lead_id))
+    .collect())
+}
+
+/// Leads to create in bulk ([`create_leads`]): one entry per lead in each list.
+#[derive(Debug, Default)]
+pub(crate) struct NewLeads {
+    /// Their ids.
+    pub ids: Vec<Uuid>,
+    /// Their names, `""` for none.
+    pub names: Vec<String>,
+    /// Where each came from (`whatsapp`, `csv`, …).
+    pub sources: Vec<&'static str>,
+    /// Numbers that did not read, joined by U+001F; `""` for none.
+    pub invalid_phones: Vec<String>,
+    /// Addresses that did not read, joined by U+001F; `""` for none.
+    pub invalid_emails: Vec<String>,
+}
+
+impl NewLeads {
+    /// Adds a lead with nothing flagged; returns its id.
+    pub fn push(&mut self, name: Option<&str>, source: &'static str) -> Uuid {
+        self.push_flagged(name, source, String::new(), String::new())
+    }
+
+    /// Adds a lead with the numbers and addresses that did not read; returns its id.
+    pub fn push_flagged(
+        &mut self,
+        name: Option<&str>,
+        source: &'static str,
+        invalid_phones: String,
+        invalid_emails: String,
+    ) -> Uuid {
+        let id = Uuid::now_v7();
+        self.ids.push(id);
+        self.names.push(
+            name.map(str::trim)
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect(),
+        );
+        self.sources.push(source);
+        self.invalid_phones.push(invalid_phones);
+        self.invalid_emails.push(invalid_emails);
+        id
+    }
+}
+
+/// Creates `new`'s leads and their `created` events (`{"source": …}` and `detail`), one
+/// statement each. Their identities are the caller's to add ([`add_identities`]).
+pub(crate) async fn create_leads(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    new: &NewLeads,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    if new.ids.is_empty() {
+        return Ok(());
+    }
+    let sources: Vec<String> = new.sources.iter().map(|s| (*s).to_owned()).collect();
+    sqlx::query!(
+        r#"INSERT INTO leads (id, tenant_id, name, source, invalid_phones, invalid_emails)
+           SELECT n.id, $1, NULLIF(n.name, ''), n.source,
+                  CASE WHEN n.phones = '' THEN '{}' ELSE string_to_array(n.phones, chr(31)) END,
+                  CASE WHEN n.emails = '' THEN '{}' ELSE string_to_array(n.emails, chr(31)) END
+           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
+                AS n(id, name, source, phones, emails)"#,
+        tenant.0,
+        &new.ids,
+        &new.names,
+        &sources,
+        &new.invalid_phones,
+        &new.invalid_emails
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"INSERT INTO lead_events (tenant_id, lead_id, kind, detail)
+           SELECT $1, n.id, 'created', jsonb_build_object('source', n.source) || $4
+           FROM unnest($2::uuid[], $3::text[]) AS n(id, source)"#,
+        tenant.0,
+        &new.ids,
+        &sources,
+        detail
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Gives each of `keys` to the lead beside it, where no lead owns it yet.
+pub(crate) async fn add_identities(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    keys: &[String],
+    leads: &[Uuid],
+) -> Result<(), AppError> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    sqlx::query!(
+        r#"INSERT INTO lead_identities (tenant_id, identity, lead_id)
+           SELECT $1, k, l FROM unnest($2::text[], $3::uuid[]) AS n(k, l)
+           ON CONFLICT (tenant_id, identity) DO NOTHING"#,
+        tenant.0,
+        keys,
+        leads
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 /// Moves everything of `others` to `survivor` and marks them merged.
