@@ -4,7 +4,7 @@ export PATH := $(HOME)/.cargo/bin:$(CURDIR)/node_modules/.bin:$(PATH)
 export SQLX_OFFLINE ?= true
 ENV = set -a; . ./.env; set +a;
 
-.PHONY: run test setup build lint unit e2e sqlx-prepare sqlx-check bench bench-ai bench-ledger bench-chat bench-import bench-ingest ai-report
+.PHONY: run test setup build lint unit e2e sqlx-prepare sqlx-check bench bench-ai bench-ledger bench-chat bench-import bench-ingest bench-fanout ai-report
 
 ## run: install what is missing, build, migrate, seed demo data and serve on http://localhost:3000
 run:
@@ -58,6 +58,10 @@ bench-import:
 ## bench-ingest: signed WhatsApp webhooks at 3,000 messages/s for 10 s against the release server
 bench-ingest:
 	bench/ingest.sh
+
+## bench-fanout: webhooks at 1,000 messages/s pushed to 10,000 open inboxes of 1,000 teams
+bench-fanout:
+	bench/fanout.sh
 
 ## bench-chat: chat delivery latency with 1,000 workspaces and 5,000 open WebSockets
 bench-chat:

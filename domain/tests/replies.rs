@@ -600,3 +600,122 @@ async fn canned_responses_are_the_teams_and_kept_once_per_title(owner: PgPool) {
         AppError::NotFound
     ));
 }
+
+fn acme_facts() -> domain::leads::facts::FactsForm {
+    domain::leads::facts::FactsForm {
+        business_name: "Acme Apps".into(),
+        offerings: "Booking app: from $8,000\nMobile app: 12000".into(),
+        proof: "We built the booking app of Casa Verde".into(),
+        insights: String::new(),
+        booking_link: "https://cal.example.com/acme".into(),
+        availability: "on weekdays".into(),
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_ai_draft_answers_from_the_teams_facts_and_sends_nothing(owner: PgPool) {
+    use domain::server::leads::drafts;
+    let svc = services(&owner).await;
+    let a = team(&svc, "team-a").await;
+    intake::connect(&svc, a, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    let admin = member(&svc, &owner, a, "admin@a.test", "Ada Admin", "ADMIN").await;
+    let sdr = member(&svc, &owner, a, "sdr@a.test", "Sam Sdr", "SDR").await;
+    let (ga, gs) = (
+        leads_grant(&svc, &admin).await,
+        leads_grant(&svc, &sdr).await,
+    );
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_text(
+            "14155552671",
+            "Ana Lopez",
+            "wamid.1",
+            now,
+            "Hi, do you build booking apps? What would it cost?",
+        ),
+    )
+    .await;
+    let lead = lead_of(&owner, "14155552671").await;
+
+    // No facts yet: the AI has nothing true to say, and says where they are written.
+    let e = drafts::draft(&svc, &ga, admin.id, lead).await.unwrap_err();
+    assert!(
+        matches!(&e, AppError::Conflict(m) if m.contains("business facts") && m.contains("channels page")),
+        "{e:?}"
+    );
+    // An SDR neither reads nor writes them (they are the team's settings).
+    assert_eq!(
+        drafts::facts(&svc, &gs).await.unwrap_err(),
+        AppError::Forbidden
+    );
+    assert_eq!(
+        drafts::set_facts(&svc, &gs, &acme_facts())
+            .await
+            .unwrap_err(),
+        AppError::Forbidden
+    );
+    // A wrong field says why, and nothing is kept.
+    let mut bad = acme_facts();
+    bad.booking_link = "cal.example.com/acme".into();
+    bad.offerings = "Booking app: 8k".into();
+    let e = drafts::set_facts(&svc, &ga, &bad).await.unwrap_err();
+    assert!(e.message_for("booking_link").is_some(), "{e:?}");
+    assert!(e.message_for("offerings").unwrap().starts_with("Line 1:"));
+    assert_eq!(drafts::facts(&svc, &ga).await.unwrap().business_name, "");
+
+    let kept = drafts::set_facts(&svc, &ga, &acme_facts()).await.unwrap();
+    assert_eq!(kept.offerings, "Booking app: 8000\nMobile app: 12000");
+    assert_eq!(drafts::facts(&svc, &ga).await.unwrap(), kept);
+
+    // The SDR may not draft for a conversation that is not theirs; the admin may.
+    assert_eq!(
+        drafts::draft(&svc, &gs, sdr.id, lead).await.unwrap_err(),
+        AppError::NotFound
+    );
+    let d = drafts::draft(&svc, &ga, admin.id, lead).await.unwrap();
+    assert!(
+        d.text.starts_with("Hi Ana, thanks for reaching out!"),
+        "{}",
+        d.text
+    );
+    assert!(
+        d.text.contains("Acme Apps can help with Booking app"),
+        "{}",
+        d.text
+    );
+    assert!(d.text.contains("$8,000"), "{}", d.text);
+    assert_eq!(d.language, "en");
+    assert!(
+        d.facts_used.iter().any(|f| f == "Booking app"),
+        "{:?}",
+        d.facts_used
+    );
+
+    // The run is in the AI log, about this lead, triggered by the admin; nothing was sent.
+    let all = all_rows(&owner).await;
+    let run: (String, String, Option<Uuid>, Option<String>) =
+        sqlx::query_as("SELECT analyzer, status, triggered_by, subject FROM ai_runs WHERE id = $1")
+            .bind(d.run)
+            .fetch_one(&all)
+            .await
+            .unwrap();
+    assert_eq!(
+        run,
+        (
+            "reply".into(),
+            "ok".into(),
+            Some(admin.id.0),
+            Some(format!("lead:{lead}"))
+        )
+    );
+    let sent: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM channel_messages WHERE direction = 'out'")
+            .fetch_one(&all)
+            .await
+            .unwrap();
+    assert_eq!(sent, 0);
+}

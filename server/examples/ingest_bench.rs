@@ -21,23 +21,13 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use hdrhistogram::Histogram;
-use sqlx::Executor;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use bench_support::{env, session};
+use bench_support::{env, now_us, platform_db, session, whatsapp_text};
 
 fn body(n: u64, contacts: u64, ts: i64) -> Vec<u8> {
-    let wa = format!("4479111{:05}", n % contacts);
-    serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "BENCH", "changes": [
-        { "field": "messages", "value": {
-            "messaging_product": "whatsapp",
-            "metadata": { "phone_number_id": "DEMO-PN-1" },
-            "contacts": [ { "profile": { "name": format!("Bench {}", n % contacts) }, "wa_id": wa } ],
-            "messages": [ { "from": wa, "id": format!("wamid.bench{n}"), "timestamp": ts.to_string(),
-                            "type": "text", "text": { "body": format!("Message {n}: do you build booking apps?") } } ] } } ] } ] })
-    .to_string()
-    .into_bytes()
+    whatsapp_text("DEMO-PN-1", &format!("4479111{:05}", n % contacts), n, ts)
 }
 
 #[tokio::main]
@@ -58,13 +48,6 @@ async fn main() {
     let mut req = ws.into_client_request().unwrap();
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
     let (mut socket, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    // Wall-clock microseconds, comparable with the database's clock on this machine.
-    let now_us = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_micros() as i64
-    };
     let pushes = Arc::new(Mutex::new(Vec::<i64>::new()));
     let listener = {
         let pushes = pushes.clone();
@@ -95,6 +78,12 @@ async fn main() {
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    // The events of this run are those stored after this mark (the demo data has its own).
+    let db = platform_db(&database).await;
+    let mark: i64 = sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM webhook_events")
+        .fetch_one(&db)
+        .await
+        .unwrap();
     let started = Instant::now();
     let sent_at: Arc<Vec<std::sync::atomic::AtomicI64>> =
         Arc::new((0..total).map(|_| Default::default()).collect());
@@ -132,23 +121,13 @@ async fn main() {
     let posted = started.elapsed();
 
     // Wait for the worker to process every stored event.
-    let db = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                conn.execute("SET app.scope = 'platform'").await?;
-                Ok(())
-            })
-        })
-        .connect(&database)
-        .await
-        .unwrap();
     let stored = total - failed.load(Ordering::Relaxed);
     let waited = Instant::now();
     loop {
         let done: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM webhook_events WHERE kind = 'whatsapp' AND status = 'processed'",
+            "SELECT count(*) FROM webhook_events WHERE id > $1 AND status = 'processed'",
         )
+        .bind(mark)
         .fetch_one(&db)
         .await
         .unwrap();
@@ -165,8 +144,9 @@ async fn main() {
                   percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM processed_at - received_at)) * 1000,
                   percentile_cont(0.99) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM processed_at - received_at)) * 1000,
                   max(EXTRACT(EPOCH FROM processed_at - received_at))::float8 * 1000
-           FROM webhook_events WHERE kind = 'whatsapp' AND status = 'processed'"#,
+           FROM webhook_events WHERE id > $1 AND status = 'processed'"#,
     )
+    .bind(mark)
     .fetch_one(&db)
     .await
     .unwrap();
@@ -175,8 +155,9 @@ async fn main() {
     let done_at: Vec<(i64, i64)> = sqlx::query_as(
         r#"SELECT substring(convert_from(body, 'UTF8') from 'wamid[.]bench([0-9]+)')::int8,
                   (EXTRACT(EPOCH FROM processed_at) * 1000000)::int8
-           FROM webhook_events WHERE kind = 'whatsapp' AND status = 'processed'"#,
+           FROM webhook_events WHERE id > $1 AND status = 'processed'"#,
     )
+    .bind(mark)
     .fetch_all(&db)
     .await
     .unwrap();

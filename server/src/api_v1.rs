@@ -165,6 +165,20 @@ async fn reply(
     ))
 }
 
+/// `POST /api/v1/teams/{slug}/leads/{lead}/draft`: an AI draft of the answer to the lead's last
+/// message, from the team's business facts only (`{"text", "language", "facts_used", "run"}`);
+/// nothing is sent. 409 with the reason when the team has no facts or the lead wrote no words.
+async fn draft(
+    State(svc): State<Services>,
+    Bearer(user): Bearer,
+    Path((slug, lead)): Path<(String, Uuid)>,
+) -> Result<Json<domain::leads::facts::Drafted>, ApiError> {
+    let grant = guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Read).await?;
+    Ok(Json(
+        domain::server::leads::drafts::draft(&svc, &grant, user.id, lead).await?,
+    ))
+}
+
 /// The `/api/v1` routes.
 pub fn router() -> Router<Services> {
     Router::new()
@@ -174,4 +188,5 @@ pub fn router() -> Router<Services> {
         .route("/me", get(me))
         .route("/teams/{slug}/leads/{lead}/composer", get(composer))
         .route("/teams/{slug}/leads/{lead}/replies", post(reply))
+        .route("/teams/{slug}/leads/{lead}/draft", post(draft))
 }

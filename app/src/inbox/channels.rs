@@ -71,6 +71,7 @@ fn Page(p: ChannelsPage, slug: String) -> impl IntoView {
     reload_on_success(remove_canned, changed);
     let canned_error = action_error(add_canned);
     let can_edit = p.can_edit;
+    let facts_slug = slug.clone();
     view! {
         <h1 class=format!("{H1} mt-2")>{format!("{} channels", p.team)}</h1>
         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
@@ -123,6 +124,7 @@ fn Page(p: ChannelsPage, slug: String) -> impl IntoView {
                 </form>
             })}
         </section>
+        <super::facts::FactsSection slug=facts_slug can_edit />
     }
 }
 

@@ -8,6 +8,7 @@ use domain::leads::Window;
 use leptos::prelude::*;
 
 use super::api::inbox_reply;
+use super::facts::inbox_draft;
 use super::{Drafts, Reload};
 use crate::components::{
     action_error, field_error, general_error, FieldMessage, FormAlert, BUTTON, INPUT, SMALL_BTN,
@@ -62,6 +63,18 @@ pub(super) fn Reply(composer: Composer, slug: String, lead: String) -> impl Into
         })
     };
     let sent_text = StoredValue::new(false);
+    let (draft_slug, draft_lead) = (slug.clone(), lead.clone());
+    let draft = Action::new(move |_: &()| {
+        let (s, l) = (draft_slug.clone(), draft_lead.clone());
+        async move { inbox_draft(s, l).await }
+    });
+    // A draft goes into the reply box, to be checked and edited; nothing is sent with it.
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = draft.value().get() {
+            drafts.reply.set(d.text);
+        }
+    });
+    let drafted = move || draft.value().get().and_then(|r| r.ok());
     let send = Action::new(move |(channel, compose): &(String, Compose)| {
         let (s, l, c) = (slug.clone(), lead.clone(), channel.clone());
         let compose = serde_json::to_string(compose).unwrap_or_default();
@@ -71,6 +84,7 @@ pub(super) fn Reply(composer: Composer, slug: String, lead: String) -> impl Into
         if send.value().get().is_some_and(|r| r.is_ok()) {
             if sent_text.get_value() {
                 drafts.reply.set(String::new());
+                draft.value().set(None);
             } else {
                 drafts.template.set(None);
                 drafts.values.set(Vec::new());
@@ -137,7 +151,19 @@ pub(super) fn Reply(composer: Composer, slug: String, lead: String) -> impl Into
                                     </select>
                                 </label>
                             })}
-                            <label class="mt-2 block text-sm font-medium" for="reply">"Your reply"</label>
+                            <div class="mt-2 flex flex-wrap items-center gap-2">
+                                <label class="text-sm font-medium" for="reply">"Your reply"</label>
+                                <button type="button" class=SMALL_BTN data-testid="draft-ai" disabled=move || draft.pending().get()
+                                    on:click=move |_| { draft.dispatch(()); }>
+                                    {move || if draft.pending().get() { "Drafting…" } else { "Draft with AI" }}
+                                </button>
+                            </div>
+                            {move || drafted().map(|d| view! {
+                                <p data-testid="draft-note" role="status" class="mt-1 text-xs text-slate-600 dark:text-slate-400">
+                                    {format!("Drafted by AI from your team's facts ({}), in the language they wrote in. Check it before you send.", if d.facts_used.is_empty() { "none used".to_owned() } else { d.facts_used.join("; ") })}
+                                </p>
+                            })}
+                            <FormAlert error=general_error(action_error(draft)) />
                             <textarea id="reply" rows="3" class=INPUT maxlength=limit aria-describedby="reply-error"
                                 prop:value=move || drafts.reply.get()
                                 on:input=move |ev| drafts.reply.set(event_target_value(&ev))></textarea>

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod channels;
 mod compose;
+pub mod facts;
 pub mod import;
 
 use domain::ai::LeadBand;

@@ -8,6 +8,7 @@ pub mod billing;
 pub mod contact;
 #[cfg(feature = "server")]
 pub mod escalation;
+pub mod facts;
 pub mod import;
 pub mod inbox;
 pub mod meta;

@@ -246,6 +246,20 @@ async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
     ] {
         replies::add_canned(svc, &owner, title, body).await?;
     }
+    // What the AI may say in its drafts.
+    super::leads::drafts::set_facts(
+        svc,
+        &owner,
+        &crate::leads::facts::FactsForm {
+            business_name: "Acme Studio".into(),
+            offerings: "Booking app: 25000\nWebsite redesign: 6000\nMobile app: 30000".into(),
+            proof: "We built the patient booking app of Harbor Dental, now used in 9 clinics".into(),
+            insights: "Most booking apps launch in weeks when the first version keeps to one kind of appointment".into(),
+            booking_link: "https://cal.example.com/acme-studio".into(),
+            availability: "on weekdays, 9:00 to 17:00 CET".into(),
+        },
+    )
+    .await?;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let people = [
         ("919876543210", "Priya Nair", 3 * 3600,

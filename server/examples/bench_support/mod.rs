@@ -1,4 +1,7 @@
-//! What the server's benchmarks share: reading their settings and signing in a demo account.
+//! What the server's benchmarks share: reading their settings, signing in a demo account,
+//! webhook bodies and the database in platform scope. Each benchmark uses part of it.
+
+#![allow(dead_code)]
 
 /// The variable `name` read as a `T`, else `default`.
 pub fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -33,4 +36,43 @@ pub async fn session(base: &str, email: &str) -> String {
         .and_then(|v| v.split(';').next())
         .expect("signed in")
         .to_owned()
+}
+
+/// A WhatsApp webhook body with one text message, number `n`, from `contact` (digits) to the
+/// number `phone_number_id`.
+pub fn whatsapp_text(phone_number_id: &str, contact: &str, n: u64, ts: i64) -> Vec<u8> {
+    serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "BENCH", "changes": [
+        { "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "phone_number_id": phone_number_id },
+            "contacts": [ { "profile": { "name": format!("Bench {contact}") }, "wa_id": contact } ],
+            "messages": [ { "from": contact, "id": format!("wamid.bench{n}"), "timestamp": ts.to_string(),
+                            "type": "text", "text": { "body": format!("Message {n}: do you build booking apps?") } } ] } } ] } ] })
+    .to_string()
+    .into_bytes()
+}
+
+/// One connection to the server's database in platform scope (it sees every tenant's rows).
+pub async fn platform_db(url: &str) -> sqlx::PgPool {
+    use sqlx::Executor;
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute("SET app.scope = 'platform'").await?;
+                Ok(())
+            })
+        })
+        .connect(url)
+        .await
+        .unwrap()
+}
+
+/// Wall-clock microseconds since the epoch, comparable with the database's clock on this
+/// machine.
+pub fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64
 }

@@ -357,7 +357,7 @@ pub(super) async fn working(
 ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Option<Uuid>), AppError> {
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let assignee = sqlx::query_scalar!(
-        "SELECT assignee FROM leads WHERE id = $1 AND merged_into IS NULL FOR UPDATE",
+        "SELECT assignee FROM leads WHERE id = $1 AND merged_into IS NULL FOR NO KEY UPDATE",
         lead
     )
     .fetch_optional(&mut *tx)

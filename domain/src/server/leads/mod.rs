@@ -12,6 +12,7 @@
 //! [`inbox`] is what the team sees and does in the unified inbox; [`import`] reads CSV files of
 //! leads in bulk.
 
+pub mod drafts;
 pub mod import;
 pub mod inbox;
 pub mod replies;
@@ -73,7 +74,7 @@ pub async fn resolve(
              AND l.id IN (SELECT i.lead_id FROM unnest($2::text[]) AS k(identity)
                           JOIN lead_identities i ON i.tenant_id = $1 AND i.identity = k.identity)
            ORDER BY l.created_at, l.id
-           FOR UPDATE"#,
+           FOR NO KEY UPDATE"#,
         tenant.0,
         &keys
     )

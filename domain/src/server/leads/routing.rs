@@ -1,6 +1,8 @@
 //! Routing leads to SDRs in Postgres, by the rules in [`crate::leads::routing`].
 //!
-//! A lead is routed inside a transaction that holds its row (`FOR UPDATE`) and the rows of its
+//! A lead is routed inside a transaction that holds its row (`FOR NO KEY UPDATE`: the intake's
+//! messages referring to the lead, which take a key-share lock, need not wait, and a scoring
+//! that already updated the row never has to upgrade its lock past them) and the rows of its
 //! tenant's SDRs (`FOR UPDATE`, in id order, so two routings never deadlock). Open leads are
 //! counted under those locks, so two leads routed at once can neither go to the same place twice
 //! nor push an SDR over capacity. The sweep ([`sweep`]) moves COLD leads from the AI
@@ -125,7 +127,7 @@ pub(super) async fn lock(tx: &mut PgConnection, lead: Uuid) -> Result<Option<Loc
         r#"SELECT tenant_id, score, routing, assignee, routing_note,
                   first_response_at IS NOT NULL AS "answered!",
                   COALESCE(nurture_until <= now(), false) AS "nurture_over!"
-           FROM leads WHERE id = $1 AND merged_into IS NULL FOR UPDATE"#,
+           FROM leads WHERE id = $1 AND merged_into IS NULL FOR NO KEY UPDATE"#,
         lead
     )
     .fetch_optional(&mut *tx)

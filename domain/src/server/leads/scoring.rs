@@ -126,7 +126,7 @@ pub async fn score_pending(svc: &Services, limit: i64) -> Result<Scored, AppErro
                             WHERE score_requested_at IS NOT NULL AND merged_into IS NULL
                               AND (score_claimed_until IS NULL OR score_claimed_until < now())
                             ORDER BY score_requested_at LIMIT $1
-                            FOR UPDATE SKIP LOCKED)
+                            FOR NO KEY UPDATE SKIP LOCKED)
                RETURNING id, tenant_id, score_requested_at AS "requested!""#,
             limit
         )

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Inbox fan-out under load: the release server on a fresh database, TEAMS sales teams with a
+# WhatsApp number each and CLIENTS open inbox WebSockets spread over them, signed webhooks at
+# RATE messages a second for SECONDS; prints the delay from each POST to each open inbox of its
+# team hearing the push.
+#   bench/fanout.sh                          defaults (TEAMS=1000 CLIENTS=10000 RATE=1000 SECONDS=10)
+#   CLIENTS=2000 RATE=500 bench/fanout.sh    another mix
+. "$(dirname "$0")/serve.sh"
+cargo build --release -q -p server --example fanout_bench
+export META_APP_SECRET=bench-meta-app-secret
+serve fanoutbench "${BENCH_PORT:-3462}" RUST_LOG=error
+BASE_URL="http://127.0.0.1:${BENCH_PORT:-3462}" DATABASE_URL="$bench_db" target/release/examples/fanout_bench
+server_rss

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Sourced by the server benchmarks: a fresh database and the release server on it.
+#   serve NAME PORT [VAR=value ...]   starts target/release/fluxorae on PORT with a database of
+#                                     its own (dropped on exit), its Redis keys under NAME, and
+#                                     the extra variables given; sets $bench_db and $pid
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+set -a; . ./.env; set +a
+export SQLX_OFFLINE=true
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+bench_base=${DATABASE_URL%/*}
+bench_log=$(mktemp)
+
+bench_cleanup() {
+  [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
+  [ -n "${bench_db_name:-}" ] &&
+    psql -q "$bench_base/postgres" -c "DROP DATABASE IF EXISTS $bench_db_name WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -f "$bench_log"
+}
+trap bench_cleanup EXIT
+
+serve() {
+  local name=$1 port=$2
+  shift 2
+  bench_db_name="fluxorae_${name}_$$"
+  bench_db="$bench_base/$bench_db_name"
+  psql -q "$bench_base/postgres" -c "CREATE DATABASE $bench_db_name" >/dev/null
+  [ -x target/release/fluxorae ] || scripts/leptos.sh build --release
+  env "$@" DATABASE_URL="$bench_db" PORT="$port" REDIS_PREFIX="$name$$" LEPTOS_SITE_ROOT=target/site \
+    BASE_URL="http://127.0.0.1:$port" DB_MAX_CONNECTIONS=32 target/release/fluxorae > "$bench_log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 150); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || { cat "$bench_log"; echo "the server did not start" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "the server did not answer /readyz" >&2
+  exit 1
+}
+
+server_rss() {
+  echo "server RSS: $(ps -o rss= -p "$pid" | awk '{printf "%.0f MB", $1/1024}')"
+}

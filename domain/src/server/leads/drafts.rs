@@ -1,0 +1,132 @@
+//! AI drafts in the inbox's composer. The team writes its business facts once (the channels
+//! page); an agent working a conversation asks for a draft of the answer to the lead's last
+//! message. The draft is written by the AI layer (the built-in engine, or the configured model,
+//! every run logged) from those facts only, in the language of the message, for the lead's
+//! band; a draft claiming a number or link the facts lack is rejected by the layer. It goes into
+//! the agent's reply box to check and edit: nothing is sent until the agent sends it.
+
+use uuid::Uuid;
+
+use super::inbox::working;
+use crate::ai::builtin::ReplyDrafter;
+use crate::ai::{LeadBand, ReplyInput, TenantFacts};
+use crate::leads::facts::{parse, to_form, Drafted, FactsForm};
+use crate::permissions::{allowed, Access, Resource};
+use crate::server::ai::RunContext;
+use crate::server::guard::TenantGrant;
+use crate::server::{db, Services};
+use crate::types::UserId;
+use crate::AppError;
+
+fn may_read(grant: &TenantGrant) -> bool {
+    allowed(grant.role, Resource::Settings, Access::Read).is_some()
+}
+
+fn may_edit(grant: &TenantGrant) -> bool {
+    allowed(grant.role, Resource::Settings, Access::Write).is_some()
+}
+
+async fn stored(tx: &mut sqlx::PgConnection) -> Result<TenantFacts, AppError> {
+    let raw = sqlx::query_scalar!("SELECT reply_facts FROM tenant_settings")
+        .fetch_optional(&mut *tx)
+        .await?;
+    Ok(raw
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default())
+}
+
+/// The team's facts as the form shows them (empty until someone writes them).
+pub async fn facts(svc: &Services, grant: &TenantGrant) -> Result<FactsForm, AppError> {
+    if !may_read(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let facts = stored(&mut tx).await?;
+    tx.commit().await?;
+    Ok(to_form(&facts))
+}
+
+/// Keeps the team's facts, checked field by field (owners, admins and product).
+pub async fn set_facts(
+    svc: &Services,
+    grant: &TenantGrant,
+    form: &FactsForm,
+) -> Result<FactsForm, AppError> {
+    if !may_edit(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let facts = parse(form).map_err(AppError::Validation)?;
+    let value = serde_json::to_value(&facts).map_err(|_| AppError::Internal)?;
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    sqlx::query!(
+        "UPDATE tenant_settings SET reply_facts = $2 WHERE tenant_id = $1",
+        grant.tenant.0,
+        value
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(to_form(&facts))
+}
+
+/// A draft of the answer to `lead`'s last message, for `me` to check and send, if they may
+/// work the conversation.
+pub async fn draft(
+    svc: &Services,
+    grant: &TenantGrant,
+    me: UserId,
+    lead: Uuid,
+) -> Result<Drafted, AppError> {
+    let (mut tx, _) = working(svc, grant, me, lead).await?;
+    let about = sqlx::query!(
+        r#"SELECT l.name, l.band,
+                  (SELECT m.body FROM channel_messages m
+                   WHERE m.lead_id = l.id AND m.direction = 'in' AND NOT m.status_only
+                     AND m.body IS NOT NULL AND btrim(m.body) <> ''
+                   ORDER BY m.sent_at DESC, m.id DESC LIMIT 1) AS last_message
+           FROM leads l WHERE l.id = $1"#,
+        lead
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let facts = stored(&mut tx).await?;
+    // The lead stays unlocked while the AI writes.
+    tx.commit().await?;
+    if facts.business_name.is_empty() {
+        return Err(AppError::Conflict(
+            "The AI drafts only from your team's business facts, and none are written yet: an admin adds them on the team's channels page.".into(),
+        ));
+    }
+    let Some(last_message) = about.last_message else {
+        return Err(AppError::Conflict(
+            "They have not written anything in words yet, so there is nothing to draft an answer to.".into(),
+        ));
+    };
+    let input = ReplyInput {
+        // A lead not scored yet is answered as a warm one.
+        band: about
+            .band
+            .as_deref()
+            .and_then(LeadBand::parse)
+            .unwrap_or(LeadBand::Warm),
+        contact_name: about
+            .name
+            .as_deref()
+            .and_then(|n| n.split_whitespace().next())
+            .map(str::to_owned),
+        last_message,
+        facts,
+    };
+    let ctx = RunContext {
+        tenant: Some(grant.tenant),
+        user: Some(me),
+        subject: Some(format!("lead:{lead}")),
+    };
+    let run = svc.ai.run::<ReplyDrafter>(&svc.db, &ctx, &input).await?;
+    Ok(Drafted {
+        text: run.analysis.output.text,
+        language: run.analysis.output.language.code,
+        facts_used: run.analysis.output.facts_used,
+        run: run.id,
+    })
+}

@@ -1,0 +1,284 @@
+//! Inbox fan-out under load: `TEAMS` sales teams (default 1,000), each with a WhatsApp number,
+//! and `CLIENTS` open inbox WebSockets (default 10,000, spread evenly over the teams, as the
+//! demo SDR, a member of every team). Signed WhatsApp webhooks are posted at `RATE` messages a
+//! second (default 1,000) for `SECONDS`, each to one team's number in turn. Every message is
+//! verified, stored, processed and pushed to the open inboxes of its team.
+//!
+//! A delivery is one message reaching one open inbox of its team: the first push for its
+//! channel that the socket hears after the message was processed (the database's
+//! `processed_at`, taken just before the batch commits; the push follows the commit). Its delay
+//! is from the POST being sent to that push being heard. Prints p50, p99 and max over every
+//! delivery, the deliveries missed, and any push heard by a socket of another team (there must
+//! be none).
+//!
+//! Run against a server with a fresh database: `bench/fanout.sh` (which starts one).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+mod bench_support;
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use hdrhistogram::Histogram;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+use bench_support::{env, now_us, platform_db, session, whatsapp_text};
+
+#[tokio::main]
+async fn main() {
+    let base = std::env::var("BASE_URL").unwrap_or_else(|_| "http://127.0.0.1:3000".into());
+    let secret = std::env::var("META_APP_SECRET").expect("META_APP_SECRET, as the server has it");
+    let database = std::env::var("DATABASE_URL").expect("DATABASE_URL of the server's database");
+    let teams: u64 = env("TEAMS", 1_000);
+    let clients: u64 = env("CLIENTS", 10_000);
+    let rate: u64 = env("RATE", 1_000);
+    let seconds: u64 = env("SECONDS", 10);
+    assert!((1..=9_999).contains(&teams), "TEAMS must be 1 to 9,999");
+
+    // The teams, made directly (creating teams is not measured): a number each, and the demo
+    // SDR as a member of every one.
+    let db = platform_db(&database).await;
+    let sdr: uuid::Uuid =
+        sqlx::query_scalar("SELECT id FROM users WHERE email = 'sdr@acme.fluxorae.test'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    for statement in [
+        r#"INSERT INTO tenants (id, slug, name, kind)
+           SELECT gen_random_uuid(), 'fanout-' || g, 'Fan-out ' || g, 'SALES_TEAM'
+           FROM generate_series(0, $1 - 1) AS g"#,
+        "INSERT INTO tenant_settings (tenant_id) SELECT id FROM tenants WHERE slug LIKE 'fanout-%'",
+        r#"INSERT INTO channels (id, tenant_id, kind, external_id, name)
+           SELECT gen_random_uuid(), id, 'whatsapp', 'FANOUT-PN-' || substring(slug FROM 8), 'Sales line'
+           FROM tenants WHERE slug LIKE 'fanout-%'"#,
+    ] {
+        sqlx::query(statement)
+            .bind(teams as i64)
+            .execute(&db)
+            .await
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    sqlx::query(
+        r#"INSERT INTO tenant_members (tenant_id, user_id, role)
+           SELECT id, $1, 'SDR' FROM tenants WHERE slug LIKE 'fanout-%'"#,
+    )
+    .bind(sdr)
+    .execute(&db)
+    .await
+    .unwrap();
+    let team_of: Arc<HashMap<uuid::Uuid, u32>> = Arc::new(
+        sqlx::query_as::<_, (uuid::Uuid, String)>(
+            "SELECT id, external_id FROM channels WHERE external_id LIKE 'FANOUT-PN-%'",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, ext)| (id, ext["FANOUT-PN-".len()..].parse().unwrap()))
+        .collect(),
+    );
+
+    // The open inboxes: socket i is on team i mod TEAMS. Each keeps what it heard: the team of
+    // the pushed channel and when.
+    let cookie = session(&base, "sdr@acme.fluxorae.test").await;
+    let ws_base = base.replace("http://", "ws://");
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let connecting = Instant::now();
+    let mut sockets = Vec::with_capacity(clients as usize);
+    let gate = Arc::new(tokio::sync::Semaphore::new(200));
+    let mut opening = Vec::with_capacity(clients as usize);
+    for i in 0..clients {
+        let team = i % teams;
+        let mut req = format!("{ws_base}/ws/teams/fanout-{team}/inbox")
+            .into_client_request()
+            .unwrap();
+        req.headers_mut().insert("cookie", cookie.parse().unwrap());
+        let gate = gate.clone();
+        opening.push(tokio::spawn(async move {
+            let _permit = gate.acquire().await.unwrap();
+            let (socket, _) = tokio_tungstenite::connect_async(req)
+                .await
+                .unwrap_or_else(|e| panic!("socket {i}: {e}"));
+            socket
+        }));
+    }
+    for (i, opened) in opening.into_iter().enumerate() {
+        let mut socket = opened.await.unwrap();
+        let (team_of, mut stop) = (team_of.clone(), stop_rx.clone());
+        sockets.push(tokio::spawn(async move {
+            let mut heard: Vec<(u32, i64)> = Vec::new();
+            loop {
+                tokio::select! {
+                    frame = socket.next() => match frame {
+                        Some(Ok(Message::Text(t))) => {
+                            let at = now_us();
+                            let v: serde_json::Value = serde_json::from_str(t.as_str()).unwrap();
+                            if let Some(channel) = v.get("channel").and_then(|c| c.as_str()) {
+                                let channel: uuid::Uuid = channel.parse().unwrap();
+                                heard.push((team_of.get(&channel).copied().unwrap_or(u32::MAX), at));
+                            }
+                        }
+                        Some(Ok(_)) => {}
+                        _ => panic!("socket {i} closed"),
+                    },
+                    _ = stop.changed() => return heard,
+                }
+            }
+        }));
+    }
+    println!(
+        "{clients} inbox sockets open on {teams} teams in {:.1} s",
+        connecting.elapsed().as_secs_f64()
+    );
+
+    // The messages: message n goes to team n mod TEAMS, from one of 50 people of that team.
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .tcp_nodelay(true)
+        .build()
+        .unwrap();
+    let post_latency = Arc::new(Mutex::new(
+        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
+    ));
+    let failed = Arc::new(AtomicU64::new(0));
+    let total = rate * seconds;
+    let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sent_at: Arc<Vec<AtomicI64>> = Arc::new((0..total).map(|_| AtomicI64::new(0)).collect());
+    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    // The events of this run are those stored after this mark (the demo data has its own).
+    let mark: i64 = sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM webhook_events")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let mut posts = Vec::with_capacity(total as usize);
+    for n in 0..total {
+        tick.tick().await;
+        let team = n % teams;
+        let contact = format!("44791{team:04}{:03}", (n / teams) % 50);
+        let b = whatsapp_text(&format!("FANOUT-PN-{team}"), &contact, n, ts);
+        let sig = domain::server::channels::meta_signature::sign(&b, &secret);
+        let (http, url) = (http.clone(), format!("{base}/webhooks/whatsapp"));
+        let (post_latency, failed, sent_at) =
+            (post_latency.clone(), failed.clone(), sent_at.clone());
+        posts.push(tokio::spawn(async move {
+            let t = Instant::now();
+            sent_at[n as usize].store(now_us(), Ordering::Relaxed);
+            let res = http
+                .post(url)
+                .header("content-type", "application/json")
+                .header("x-hub-signature-256", sig)
+                .body(b)
+                .send()
+                .await;
+            if res.is_ok_and(|r| r.status().is_success()) {
+                let _ = post_latency
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .record((t.elapsed().as_micros() as u64).max(1));
+            } else {
+                failed.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for p in posts {
+        let _ = p.await;
+    }
+    let posted = started.elapsed();
+
+    // Wait for every stored message to be processed, then for the last pushes.
+    let stored = total - failed.load(Ordering::Relaxed);
+    let waited = Instant::now();
+    loop {
+        let done: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM webhook_events WHERE id > $1 AND status = 'processed'",
+        )
+        .bind(mark)
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        if done as u64 >= stored || waited.elapsed() > Duration::from_secs(120) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let processed_by = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop_tx.send(true).unwrap();
+    let mut heard: Vec<Vec<(u32, i64)>> = Vec::with_capacity(sockets.len());
+    for s in sockets {
+        heard.push(s.await.unwrap());
+    }
+
+    let done_at: Vec<(i64, i64)> = sqlx::query_as(
+        r#"SELECT substring(convert_from(body, 'UTF8') from 'wamid[.]bench([0-9]+)')::int8,
+                  (EXTRACT(EPOCH FROM processed_at) * 1000000)::int8
+           FROM webhook_events WHERE id > $1 AND status = 'processed'"#,
+    )
+    .bind(mark)
+    .fetch_all(&db)
+    .await
+    .unwrap();
+    // Each socket's pushes of its own team, in the order heard; pushes of other teams counted.
+    let mut foreign = 0u64;
+    let own: Vec<Vec<i64>> = heard
+        .iter()
+        .enumerate()
+        .map(|(i, pushes)| {
+            let team = (i as u64 % teams) as u32;
+            pushes
+                .iter()
+                .filter(|(t, _)| {
+                    let mine = *t == team;
+                    if !mine {
+                        foreign += 1;
+                    }
+                    mine
+                })
+                .map(|(_, at)| *at)
+                .collect()
+        })
+        .collect();
+    let mut delivery = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
+    let (mut missed, mut expected) = (0u64, 0u64);
+    for (n, processed_at) in &done_at {
+        let sent = sent_at[*n as usize].load(Ordering::Relaxed);
+        let team = *n as u64 % teams;
+        for socket in (team..clients).step_by(teams as usize) {
+            expected += 1;
+            let pushes = &own[socket as usize];
+            let i = pushes.partition_point(|p| p < processed_at);
+            match pushes.get(i) {
+                Some(push) => delivery.record((push - sent).max(1) as u64).unwrap(),
+                None => missed += 1,
+            }
+        }
+    }
+    let h = post_latency.lock().unwrap_or_else(|p| p.into_inner());
+    println!(
+        "fan-out: {total} messages offered at {rate}/s over {seconds} s to {teams} teams; {} refused or failed; posted in {:.2} s; all processed by {:.2} s",
+        failed.load(Ordering::Relaxed),
+        posted.as_secs_f64(),
+        processed_by.as_secs_f64()
+    );
+    println!(
+        "POST (verify, store, 200): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        h.value_at_quantile(0.5) as f64 / 1000.0,
+        h.value_at_quantile(0.99) as f64 / 1000.0,
+        h.max() as f64 / 1000.0
+    );
+    println!(
+        "deliveries (POST sent → push heard by each open inbox of the team): {} of {} expected, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {missed} missed; {foreign} pushes heard by another team's inbox",
+        delivery.len(),
+        expected,
+        delivery.value_at_quantile(0.5) as f64 / 1000.0,
+        delivery.value_at_quantile(0.99) as f64 / 1000.0,
+        delivery.max() as f64 / 1000.0
+    );
+}
