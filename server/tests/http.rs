@@ -1561,6 +1561,24 @@ async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_ou
         "variables"
     );
 
+    // The AI drafts the answer from the demo team's facts, for the SDR to check; nothing is sent.
+    let drafted = c
+        .post(app.url(&format!("{base}/draft")))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(drafted.status(), StatusCode::OK);
+    let d: Value = drafted.json().await.unwrap();
+    let text = d["text"].as_str().unwrap();
+    assert!(text.starts_with("Hi Daniel, thanks for reaching out!"), "{d}");
+    assert!(
+        text.contains("Acme Studio can help with Website redesign"),
+        "{d}"
+    );
+    assert_eq!(d["language"], "en");
+    assert!(d["run"].as_str().is_some());
+
     // Two days later only templates go: a text gets 409 with the reason.
     let mut tx = db::platform_tx(&app.services.db).await.unwrap();
     sqlx::query(
@@ -1604,4 +1622,11 @@ async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_ou
         .await
         .unwrap();
     assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
+    let not_theirs = c
+        .post(app.url(&format!("/api/v1/teams/acme-sales/leads/{lena}/draft")))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_theirs.status(), StatusCode::NOT_FOUND);
 }
