@@ -1571,7 +1571,10 @@ async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_ou
     assert_eq!(drafted.status(), StatusCode::OK);
     let d: Value = drafted.json().await.unwrap();
     let text = d["text"].as_str().unwrap();
-    assert!(text.starts_with("Hi Daniel, thanks for reaching out!"), "{d}");
+    assert!(
+        text.starts_with("Hi Daniel, thanks for reaching out!"),
+        "{d}"
+    );
     assert!(
         text.contains("Acme Studio can help with Website redesign"),
         "{d}"
