@@ -28,15 +28,11 @@ use crate::api_v1::ApiError;
 /// What the webhook endpoints need.
 #[derive(Clone)]
 pub struct MetaWebhooks {
-    /// The services.
-    pub svc: Services,
     /// `META_APP_SECRET`.
     pub app_secret: Option<String>,
     /// `META_VERIFY_TOKEN`.
     pub verify_token: Option<String>,
-    /// Wakes the worker when an event was stored.
-    pub wake: Arc<Notify>,
-    /// Stores the bodies, many to a transaction.
+    /// Stores the bodies, many to a transaction, and wakes the intake worker.
     pub store: intake::Store,
 }
 

@@ -206,20 +206,18 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
     site::start_scheduler(services.clone(), std::time::Duration::from_secs(15));
     payments::start_scheduler(services.clone(), std::time::Duration::from_secs(60));
     let wake: Arc<tokio::sync::Notify> = Arc::default();
+    channels::start_worker(
+        services.clone(),
+        wake.clone(),
+        std::time::Duration::from_secs(2),
+    );
     let meta_hooks = channels::MetaWebhooks {
-        svc: services.clone(),
         app_secret: cfg.meta_app_secret.clone(),
         verify_token: cfg.meta_verify_token.clone(),
-        wake: wake.clone(),
         store: domain::server::channels::intake::Store::start(services.clone(), move || {
             wake.notify_one()
         }),
     };
-    channels::start_worker(
-        services.clone(),
-        meta_hooks.wake.clone(),
-        std::time::Duration::from_secs(2),
-    );
     channels::start_import_worker(services.clone(), std::time::Duration::from_secs(1));
     let hub: events::Hub = events::Hub::start(
         &cfg.redis_url,
