@@ -154,11 +154,13 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/teams/:slug/inbox") view=crate::inbox::InboxPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug/channels") view=crate::inbox::channels::ChannelsSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug/leads/import") view=crate::inbox::import::ImportPage ssr=SsrMode::Async />
+                    <Route path=path!("/teams/:slug/tokens") view=crate::inbox::tokens::TokensPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=crate::projects::ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/new") view=crate::projects::wizard::NewProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:id") view=crate::projects::workspace::WorkspacePage ssr=SsrMode::Async />
                     <Route path=path!("/earnings") view=crate::projects::EarningsPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/pricing") view=crate::projects::PricingPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/tokens") view=crate::inbox::tokens::AdminTokensPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/alerts") view=crate::projects::alerts::AlertsPage ssr=SsrMode::Async />
                     <Route path=path!("/documents/:kind/:id") view=crate::projects::documents::DocumentPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/talent") view=crate::talent::TalentReviewPage ssr=SsrMode::Async />

@@ -377,6 +377,7 @@ pub fn AdminPage() -> impl IntoView {
                     <p class="mt-2"><A href="/admin/ai" attr:class=LINK>"AI console: analyzers, runs and decisions"</A></p>
                     <p class="mt-2"><A href="/admin/site" attr:class=LINK>"Site conversions and leads"</A></p>
                     <p class="mt-2"><A href="/admin/pricing" attr:class=LINK>"Pricing: platform fee and approval window"</A></p>
+                    <p class="mt-2"><A href="/admin/tokens" attr:class=LINK>"Teams' tokens: plans and top-ups"</A></p>
                     <p class="mt-2"><A href="/admin/alerts" attr:class=LINK>"Ops alerts: what the automation rules found"</A></p>
                     <section aria-labelledby="users" class="mt-8">
                         <h2 id="users" class=H2>"Users"</h2>
@@ -496,6 +497,9 @@ pub fn TeamPage() -> impl IntoView {
                     <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Your role: " {role.label()}</p>
                     {allowed(role, Res::Leads, Access::Read).is_some().then(|| view! {
                         <p class="mt-3"><a class=LINK href=format!("/teams/{}/inbox", data.team.slug)>"Open the inbox"</a></p>
+                    })}
+                    {allowed(role, Res::Billing, Access::Read).is_some().then(|| view! {
+                        <p class="mt-1"><a class=LINK href=format!("/teams/{}/tokens", data.team.slug)>"Tokens: plan and usage"</a></p>
                     })}
                     {data.members.map(|members| view! {
                         <section aria-labelledby="members" class="mt-8">

@@ -104,7 +104,7 @@ async fn the_team_sees_each_lead_as_one_conversation_and_works_it(owner: PgPool)
     .await;
     deliver(&svc, ChannelKind::Messenger, json!({ "object": "page", "entry": [ { "id": "PAGE1", "time": now * 1000,
         "messaging": [ { "sender": { "id": "PSID9" }, "recipient": { "id": "PAGE1" }, "timestamp": (now - 8 * 86_400) * 1000,
-                         "message": { "mid": "m1", "text": "Sorry, wrong page." } } ] } ] })).await;
+                         "message": { "mid": "m1", "text": "Sorry, wrong page. Not now, thanks." } } ] } ] })).await;
     scoring::score_pending(&svc, 10).await.unwrap();
 
     // The owner sees every conversation, the latest message first, all unread.
@@ -115,7 +115,10 @@ async fn the_team_sees_each_lead_as_one_conversation_and_works_it(owner: PgPool)
     assert_eq!(names(&all), ["Bo", "Ana", "messenger:PSID9"]);
     assert!(all.iter().all(|r| r.unread && r.last_inbound));
     assert_eq!(all[2].channels, [ChannelKind::Messenger]);
-    assert_eq!(all[2].last_text.as_deref(), Some("Sorry, wrong page."));
+    assert_eq!(
+        all[2].last_text.as_deref(),
+        Some("Sorry, wrong page. Not now, thanks.")
+    );
     // Only the HOT lead went to an SDR; the two COLD ones are with the AI re-engagement.
     assert_eq!(all[0].band, Some(LeadBand::Cold));
     assert_eq!(all[2].band, Some(LeadBand::Cold));
@@ -321,6 +324,14 @@ async fn the_team_sees_each_lead_as_one_conversation_and_works_it(owner: PgPool)
     .unwrap();
     assert_eq!(
         history,
-        ["created", "scored", "assigned", "tagged", "resolved"]
+        // A $60,000 budget and a call asked for: escalated to a person as she was scored.
+        [
+            "created",
+            "scored",
+            "escalated",
+            "assigned",
+            "tagged",
+            "resolved"
+        ]
     );
 }

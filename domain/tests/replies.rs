@@ -609,6 +609,7 @@ fn acme_facts() -> domain::leads::facts::FactsForm {
         insights: String::new(),
         booking_link: "https://cal.example.com/acme".into(),
         availability: "on weekdays".into(),
+        competitors: String::new(),
     }
 }
 
@@ -718,4 +719,121 @@ async fn an_ai_draft_answers_from_the_teams_facts_and_sends_nothing(owner: PgPoo
             .await
             .unwrap();
     assert_eq!(sent, 0);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn outbound_messages_are_limited_per_team_and_paced_by_the_workers(owner: PgPool) {
+    let svc = services(&owner).await;
+    let t = team(&svc, "team-a").await;
+    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+    let channel = intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_text(
+            "14155552671",
+            "Ana",
+            "w1",
+            now,
+            "Hello, do you build shops?",
+        ),
+    )
+    .await;
+    let ana = lead_of(&owner, "14155552671").await;
+    let g = leads_grant(&svc, &boss).await;
+
+    // Five a second for the team; the sixth is told how long to wait, and nothing is stored.
+    let mut queued = Vec::new();
+    for n in 1..=5 {
+        let id = replies::send(
+            &svc,
+            &g,
+            boss.id,
+            ana,
+            channel.id,
+            &text(&format!("Reply {n}")),
+        )
+        .await
+        .unwrap();
+        queued.push(id);
+    }
+    let e = replies::send(&svc, &g, boss.id, ana, channel.id, &text("Reply 6"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, AppError::RateLimited { retry_after_secs } if (1..=2).contains(&retry_after_secs)),
+        "{e:?}"
+    );
+    let stored = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM channel_messages WHERE direction = 'out'"#
+    )
+    .fetch_one(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    assert_eq!(stored, 5);
+
+    // Another team is not held back by this one.
+    let u = team(&svc, "team-b").await;
+    let other_boss = common::with_two_factor(&svc, "team-b@example.com").await;
+    let other_line = intake::connect(&svc, u, ChannelKind::Whatsapp, "PN2", "Line B")
+        .await
+        .unwrap();
+    let mut body = wa_text("447911123456", "Bo", "w2", now, "Hi there");
+    body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] = json!("PN2");
+    deliver_in(&svc, ChannelKind::Whatsapp, body).await;
+    let bo = lead_of(&owner, "447911123456").await;
+    let gb = domain::server::guard::tenant(
+        &svc.db,
+        Some(&other_boss),
+        "team-b",
+        domain::permissions::Resource::Leads,
+        domain::permissions::Access::Read,
+    )
+    .await
+    .unwrap();
+    replies::send(&svc, &gb, other_boss.id, bo, other_line.id, &text("Hi Bo"))
+        .await
+        .unwrap();
+
+    // A second later the team may queue again: seven wait in all.
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    for n in 6..=7 {
+        replies::send(
+            &svc,
+            &g,
+            boss.id,
+            ana,
+            channel.id,
+            &text(&format!("Reply {n}")),
+        )
+        .await
+        .unwrap();
+    }
+
+    // The workers send five of them in a second and hold the rest back a moment, not as a
+    // failed try.
+    let (svc, graph) = with_graph(&svc).await;
+    replies::set_token(&svc, &g, channel.id, "EAAB-secret")
+        .await
+        .unwrap();
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!((d.sent, d.deferred, d.failed), (5, 2, 0));
+    let held = sqlx::query!(
+        r#"SELECT attempts, next_attempt_at > now() AS "later!" FROM channel_messages
+           WHERE direction = 'out' AND status = 'queued' AND tenant_id = $1"#,
+        t.0
+    )
+    .fetch_all(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    assert_eq!(held.len(), 2);
+    assert!(held.iter().all(|h| h.attempts == 0 && h.later));
+    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
+    due_now(&owner).await;
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!((d.sent, d.deferred), (2, 0));
+    assert_eq!(graph.seen.lock().unwrap().len(), 7);
 }

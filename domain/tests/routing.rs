@@ -240,7 +240,9 @@ async fn a_lead_who_writes_is_scored_with_reasons_and_goes_to_an_sdr_at_once(own
     assert_eq!(s.assignee, Some(online.0));
     assert_ne!(s.assignee, Some(offline.0));
     assert_eq!(s.sla_minutes, Some(i64::from(HOT_SLA_MINUTES)));
-    assert_eq!(s.history, ["created", "scored", "assigned"]);
+    // A $60K budget, ready to start and asking for a call: a person takes it, whatever the AI
+    // thinks of it.
+    assert_eq!(s.history, ["created", "scored", "escalated", "assigned"]);
 
     // The team's open inboxes hear it: first the channel, then the lead and who has it.
     let mut heard = Vec::new();
@@ -509,4 +511,204 @@ async fn sdr_settings_refuse_what_cannot_work(owner: PgPool) {
         .await
         .unwrap_err();
     assert!(e.to_string().contains("ask a manager"), "{e}");
+}
+
+/// A WhatsApp text from `from` (named `name`) to the team's line, taken in and processed.
+async fn writes(svc: &Services, from: &str, name: &str, id: &str, ts: i64, text: &str) {
+    let body = json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
+        { "field": "messages", "value": {
+            "metadata": { "phone_number_id": "PN1" },
+            "contacts": [ { "profile": { "name": name }, "wa_id": from } ],
+            "messages": [ { "from": from, "id": id, "timestamp": ts.to_string(), "type": "text",
+                            "text": { "body": text } } ] } } ] } ] })
+    .to_string();
+    intake::receive(svc, ChannelKind::Whatsapp, body.as_bytes())
+        .await
+        .unwrap();
+    intake::process_pending(svc, 10).await.unwrap();
+}
+
+/// The lead named `name`: its id, band, escalation reasons (as stored) and whether it is
+/// escalated.
+async fn escalation_of(
+    svc: &Services,
+    t: TenantId,
+    name: &str,
+) -> (Uuid, String, Vec<String>, bool) {
+    let mut tx = db::tenant_tx(&svc.db, t).await.unwrap();
+    let r = sqlx::query!(
+        r#"SELECT id, band AS "band!", escalation, escalated_at IS NOT NULL AS "escalated!"
+           FROM leads WHERE name = $1"#,
+        name
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let kinds = r
+        .escalation
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_owned())
+        .collect();
+    (r.id, r.band, kinds, r.escalated)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn escalations_hand_the_conversation_to_a_person_at_once_until_resolved(owner: PgPool) {
+    use domain::leads::inbox::{ConversationStatus, InboxFilter};
+    use domain::server::leads::inbox;
+    let svc = services(&owner).await;
+    let t = team(&svc, "team-a").await;
+    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+    let online = sdr(&svc, &owner, t, "on@example.com", false, 10, true).await;
+    intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    sqlx::query!(
+        "UPDATE tenant_settings SET competitors = '{Northwind Digital}' WHERE tenant_id = $1",
+        t.0
+    )
+    .execute(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    writes(
+        &svc,
+        "447911123456",
+        "Bo",
+        "w1",
+        now - 300,
+        "Not now, maybe next year. Northwind Digital already sent us an offer.",
+    )
+    .await;
+    writes(&svc, "4915112345678", "Cy", "w2", now - 200, "Hi").await;
+    writes(
+        &svc,
+        "34600123456",
+        "Di",
+        "w3",
+        now - 100,
+        "Just browsing, maybe next year. Is your contract under Spanish law? Our lawyer asks.",
+    )
+    .await;
+    writes(
+        &svc,
+        "33612345678",
+        "Ed",
+        "w4",
+        now - 50,
+        "Not now, maybe next year.",
+    )
+    .await;
+    let done = scoring::score_pending(&svc, 10).await.unwrap();
+    assert_eq!(done.scored, 4);
+
+    // Bo is COLD, but named a competitor: a person takes it now, not the AI re-engagement.
+    let (bo, band, reasons, escalated) = escalation_of(&svc, t, "Bo").await;
+    assert_eq!(band, "cold");
+    assert_eq!(reasons, ["competitor"]);
+    assert!(escalated);
+    let s = state(&svc, t, bo).await;
+    assert_eq!(s.routing, "assigned");
+    assert_eq!(s.assignee, Some(online.0));
+    assert_eq!(s.sla_minutes, Some(i64::from(HOT_SLA_MINUTES)));
+    assert_eq!(s.history, ["created", "scored", "escalated", "assigned"]);
+    // Cy said only "Hi": the AI cannot tell what they want.
+    let (_, _, reasons, _) = escalation_of(&svc, t, "Cy").await;
+    assert_eq!(reasons, ["low_confidence"]);
+    // Di asks a legal question.
+    let (_, _, reasons, _) = escalation_of(&svc, t, "Di").await;
+    assert_eq!(reasons, ["sensitive"]);
+    // Ed is plainly COLD: the AI re-engagement has him.
+    let (ed, band, reasons, escalated) = escalation_of(&svc, t, "Ed").await;
+    assert_eq!(
+        (band.as_str(), reasons.len(), escalated),
+        ("cold", 0, false)
+    );
+    assert_eq!(state(&svc, t, ed).await.routing, "nurture");
+
+    // The inbox shows why, and lists the escalated ones on their own.
+    let g = common::leads_grant(&svc, &boss).await;
+    let c = inbox::conversation(&svc, &g, boss.id, bo).await.unwrap();
+    assert_eq!(c.lead.escalation, ["Mentioned Northwind Digital"]);
+    assert!(c.lead.escalated_at.is_some());
+    let only = InboxFilter {
+        escalated: true,
+        ..InboxFilter::default()
+    };
+    let listed = inbox::list(&svc, &g, boss.id, &only).await.unwrap();
+    let mut names: Vec<&str> = listed.iter().map(|r| r.name.as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Bo", "Cy", "Di"]);
+    let cy = listed.iter().find(|r| r.name == "Cy").unwrap();
+    assert_eq!(
+        cy.escalation,
+        ["The AI is not sure what they want (45 % confident)"]
+    );
+
+    // A calmer message closes nothing; a new reason is added and told.
+    writes(
+        &svc,
+        "447911123456",
+        "Bo",
+        "w5",
+        now - 20,
+        "Honestly we could also pay by card, how do I pay?",
+    )
+    .await;
+    scoring::score_pending(&svc, 10).await.unwrap();
+    let (_, _, reasons, escalated) = escalation_of(&svc, t, "Bo").await;
+    assert!(escalated);
+    assert_eq!(reasons, ["competitor", "ready_to_buy"]);
+    let s = state(&svc, t, bo).await;
+    assert_eq!(
+        s.history.iter().filter(|k| *k == "escalated").count(),
+        2,
+        "{:?}",
+        s.history
+    );
+
+    // Resolving it closes the escalation; its reasons are kept as handled.
+    inbox::set_status(&svc, &g, boss.id, bo, ConversationStatus::Resolved)
+        .await
+        .unwrap();
+    let (_, _, reasons, escalated) = escalation_of(&svc, t, "Bo").await;
+    assert!(!escalated);
+    assert_eq!(reasons, ["competitor", "ready_to_buy"]);
+    let c = inbox::conversation(&svc, &g, boss.id, bo).await.unwrap();
+    assert!(c.lead.escalation.is_empty() && c.lead.escalated_at.is_none());
+    let echo = json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
+        { "field": "smb_message_echoes", "value": {
+            "metadata": { "phone_number_id": "PN1" },
+            "message_echoes": [ { "from": "15550001111", "to": "447911123456", "id": "w6",
+                                  "timestamp": (now - 10).to_string(), "type": "text",
+                                  "text": { "body": "Thanks Bo, card works. Here is the link." } } ] } } ] } ] })
+    .to_string();
+    intake::receive(&svc, ChannelKind::Whatsapp, echo.as_bytes())
+        .await
+        .unwrap();
+    intake::process_pending(&svc, 10).await.unwrap();
+    writes(&svc, "447911123456", "Bo", "w7", now, "Thanks, talk soon.").await;
+    scoring::score_pending(&svc, 10).await.unwrap();
+    let (_, _, reasons, escalated) = escalation_of(&svc, t, "Bo").await;
+    assert!(
+        !escalated,
+        "what was handled does not escalate again: {reasons:?}"
+    );
+    // A new reason opens it again.
+    writes(
+        &svc,
+        "447911123456",
+        "Bo",
+        "w8",
+        now + 1,
+        "One more thing: our lawyer wants to see the contract first.",
+    )
+    .await;
+    scoring::score_pending(&svc, 10).await.unwrap();
+    let (_, _, reasons, escalated) = escalation_of(&svc, t, "Bo").await;
+    assert!(escalated);
+    assert_eq!(reasons, ["competitor", "ready_to_buy", "sensitive"]);
 }

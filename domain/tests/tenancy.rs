@@ -196,6 +196,49 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
         import::start(&svc, &grant, v.id, &v.mapping).await.unwrap();
         assert_eq!(import::run_pending(&svc).await.unwrap().rows, 2);
     }
+    // Token billing: a plan, a top-up and a warning per team (charges came with the messages).
+    {
+        use domain::server::leads::billing;
+        let staff = user(&svc, "ops@example.com").await;
+        sqlx::query("UPDATE users SET role = 'ADMIN' WHERE id = $1")
+            .bind(staff.id.0)
+            .execute(&all_rows(&owner).await)
+            .await
+            .unwrap();
+        let staff = SessionUser {
+            role: PlatformRole::Admin,
+            ..staff
+        };
+        for (t, slug) in [(a, "team-a"), (b, "team-b")] {
+            billing::set_plan(&svc, &staff, slug, "growth", &meta("10.0.0.9"))
+                .await
+                .unwrap();
+            billing::top_up(&svc, &staff, slug, "100", "Welcome", &meta("10.0.0.9"))
+                .await
+                .unwrap();
+            // Just under half of the month used: the next charge warns.
+            sqlx::query("UPDATE token_days SET tenths = 250480 WHERE tenant_id = $1")
+                .bind(t.0)
+                .execute(&all_rows(&owner).await)
+                .await
+                .unwrap();
+            let mut tx = db::tenant_tx(&svc.db, t).await.unwrap();
+            let charged = billing::meter(
+                &mut tx,
+                t,
+                domain::leads::billing::Operation::HumanReview,
+                "review:1",
+                None,
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            assert!(matches!(
+                charged,
+                billing::Charged::Done { crossed: Some(_) }
+            ));
+        }
+    }
     let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {
         let total_b: i64 = sqlx::query_scalar(&format!(

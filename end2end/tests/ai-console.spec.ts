@@ -105,3 +105,32 @@ test('the AI console is for platform admins only', async ({ page }) => {
   await expect(page.getByRole('heading', { name: 'You do not have access to this page' })).toBeVisible();
   await expect(page.getByRole('table', { name: 'Analyzers' })).toHaveCount(0);
 });
+
+test('an admin tops up a sales team and moves it to another plan', async () => {
+  const page = admin;
+  await page.goto('/admin');
+  await hydrated(page);
+  await page.getByRole('link', { name: "Teams' tokens: plans and top-ups" }).click();
+  await expect(page.getByRole('heading', { name: "Teams' tokens", level: 1 })).toBeVisible();
+  await hydrated(page);
+  const acme = page.getByTestId('team-tokens').filter({ hasText: 'Acme Sales' });
+  await expect(acme.getByTestId('plan')).toHaveText('Scale plan: 500,000 tokens a month, at most 50,000 a day.');
+  // The demo's messages, scores and routings were charged by the rate card.
+  const received = acme.getByTestId('by-operation').getByRole('row', { name: /WhatsApp message received/ });
+  await expect(received).toContainText('0.1');
+
+  // A top-up of no tokens and no reason is refused at its fields, and kept as typed.
+  const form = page.locator('form').filter({ hasText: 'Add tokens' });
+  await form.getByLabel('Team').selectOption({ label: 'Acme Sales' });
+  await form.getByLabel('Tokens').fill('0');
+  await form.getByRole('button', { name: 'Add tokens' }).click();
+  await expect(page.locator('#field-tokens-error')).toHaveText('Enter a whole number of tokens from 1 to 1,000,000.');
+  await expect(page.locator('#field-note-error')).toContainText('Say why');
+  await expect(form.getByLabel('Tokens')).toHaveValue('0');
+  await form.getByLabel('Tokens').fill('2,500');
+  await form.getByLabel('Why (the team sees it)').fill('Goodwill after the outage');
+  await form.getByRole('button', { name: 'Add tokens' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Added.' })).toBeVisible();
+  await expect(acme.getByTestId('topups')).toContainText('2,500 tokens: Goodwill after the outage');
+  await expect(acme.getByTestId('month')).toContainText('of 502,500 tokens');
+});

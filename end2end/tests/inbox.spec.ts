@@ -3,8 +3,9 @@ import { createHmac } from 'node:crypto';
 import { person, signInAs } from './helpers';
 
 // The unified inbox: an SDR works the conversations routed to them (the score and why, a note,
-// tags, resolve), a new HOT lead who writes on WhatsApp reaches their open page live, and a
-// manager hands them a lead from the AI re-engagement.
+// tags, resolve), escalated conversations say why, a new HOT lead who writes on WhatsApp reaches
+// their open page live, and a manager lists the escalated ones and hands the SDR a lead from the
+// AI re-engagement.
 
 const SECRET = process.env.META_APP_SECRET ?? 'e2e-meta-app-secret';
 const INBOX = '/teams/acme-sales/inbox';
@@ -30,6 +31,10 @@ test('an SDR works their conversations and new leads arrive live', async ({ page
   await expect(open.getByTestId('message')).toContainText('patient booking app');
   await expect(open.getByTestId('routing')).toContainText('Assigned to Sam SDR.');
   await expect(priya).toHaveAttribute('data-unread', 'false');
+  // She asked for a call: the conversation is escalated to a person, and says why.
+  await expect(priya.getByTestId('escalated')).toHaveText('Escalated: Asked for a call');
+  await expect(open.getByTestId('escalation')).toContainText('Escalated to a person');
+  await expect(open.getByTestId('escalation').getByRole('listitem')).toHaveText(['Asked for a call']);
 
   // An empty note is refused at the field; a real one shows with who wrote it.
   await open.getByRole('button', { name: 'Add note' }).click();
@@ -54,6 +59,7 @@ test('an SDR works their conversations and new leads arrive live', async ({ page
   // Resolved, it leaves the open conversations.
   await open.getByRole('button', { name: 'Resolve' }).click();
   await expect(open.getByTestId('status')).toHaveText('Resolved');
+  await expect(open.getByTestId('escalation')).toHaveCount(0);
   await expect(priya).toHaveCount(0);
 
   // A new lead writes on WhatsApp. Meta's webhook is verified, stored, processed, the lead scored
@@ -87,6 +93,14 @@ test('an SDR works their conversations and new leads arrive live', async ({ page
   const { context, page: mgr } = await person(browser, 'manager@acme.fluxorae.test', INBOX);
   const lena = mgr.getByTestId('conversation').filter({ hasText: 'Lena Fischer' });
   await expect(lena).toBeVisible();
+  // Only the escalated ones: Marco ($90,000, ready to sign, wants a call), not Lena.
+  const escalatedOnly = mgr.getByLabel('Escalated only');
+  await escalatedOnly.check();
+  await expect(lena).toHaveCount(0);
+  const marcoRow = mgr.getByTestId('conversation').filter({ hasText: 'Marco Rossi' });
+  await expect(marcoRow.getByTestId('escalated')).toContainText('Budget of $90,000: $50,000 or more goes to a person');
+  await expect(marcoRow.getByTestId('escalated')).toContainText('Asked for a call');
+  await escalatedOnly.uncheck();
   await lena.getByRole('link').click();
   const theirs = mgr.getByTestId('open-conversation');
   await expect(theirs.getByTestId('routing')).toContainText('AI re-engagement');

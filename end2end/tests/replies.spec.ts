@@ -93,6 +93,16 @@ test('an SDR replies, only templates go outside the window, and replies go out o
     const sentTemplate = seen.find((c) => c.body.type === 'template')!;
     expect(sentTemplate.body.template.name).toBe('follow_up');
     expect(sentTemplate.body.template.components[0].parameters.map((p: any) => p.text)).toEqual(['Lena', 'your website']);
+
+    // The owner sees what the team's tokens went on.
+    await boss.goto('/teams/acme-sales');
+    await boss.getByRole('link', { name: 'Tokens: plan and usage' }).click();
+    await expect(boss.getByRole('heading', { name: 'Acme Sales tokens', level: 1 })).toBeVisible();
+    await expect(boss.getByTestId('plan')).toContainText('Scale plan');
+    const scored = boss.getByTestId('by-operation').getByRole('row', { name: /Lead scored/ });
+    await expect(scored.getByRole('cell').nth(1)).toHaveText('0.5');
+    await expect(scored.getByRole('cell').nth(2)).not.toHaveText('0');
+    await expect(boss.getByTestId('tokens-banner')).toHaveCount(0);
     await context.close();
   } finally {
     graph.close();

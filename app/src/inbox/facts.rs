@@ -46,7 +46,7 @@ pub async fn inbox_draft(slug: String, lead: String) -> Result<Drafted, AppError
         .map_err(fail)
 }
 
-const FIELDS: [(&str, &str, &str); 6] = [
+const FIELDS: [(&str, &str, &str); 7] = [
     ("business_name", "Business name", ""),
     (
         "offerings",
@@ -65,6 +65,11 @@ const FIELDS: [(&str, &str, &str); 6] = [
         "When the team is available",
         "Weekdays 9:00–17:00 CET",
     ),
+    (
+        "competitors",
+        "Competitors, one a line (never given to the AI: a lead who names one goes to a person at once)",
+        "Zed Studio",
+    ),
 ];
 
 fn value(form: &FactsForm, field: &str) -> String {
@@ -74,6 +79,7 @@ fn value(form: &FactsForm, field: &str) -> String {
         "proof" => form.proof.clone(),
         "insights" => form.insights.clone(),
         "booking_link" => form.booking_link.clone(),
+        "competitors" => form.competitors.clone(),
         _ => form.availability.clone(),
     }
 }
@@ -113,13 +119,14 @@ pub(super) fn FactsSection(slug: String, can_edit: bool) -> impl IntoView {
                                 insights: f("insights"),
                                 booking_link: f("booking_link"),
                                 availability: f("availability"),
+                                competitors: f("competitors"),
                             });
                         }>
                             {FIELDS.iter().map(|(field, label, hint)| {
                                 let id = format!("facts-{field}");
                                 let error_id = format!("{id}-error");
                                 let current = value(&form, field);
-                                let multi = matches!(*field, "offerings" | "proof" | "insights");
+                                let multi = matches!(*field, "offerings" | "proof" | "insights" | "competitors");
                                 view! {
                                     <label class="text-sm font-medium" for=id.clone()>{*label}
                                         {if multi {

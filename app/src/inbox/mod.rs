@@ -10,6 +10,9 @@ pub mod channels;
 mod compose;
 pub mod facts;
 pub mod import;
+pub mod tokens;
+
+use tokens::TokenBanner;
 
 use domain::ai::LeadBand;
 use domain::leads::inbox::{
@@ -128,6 +131,7 @@ pub fn InboxPage() -> impl IntoView {
     let band = RwSignal::new(String::new());
     let assignee = RwSignal::new("anyone".to_owned());
     let unread = RwSignal::new(false);
+    let escalated = RwSignal::new(false);
     let search = RwSignal::new(String::new());
     let filter = move || InboxFilter {
         status: ConversationStatus::parse(&status.get()),
@@ -139,6 +143,7 @@ pub fn InboxPage() -> impl IntoView {
             _ => AssigneeFilter::Anyone,
         },
         unread: unread.get(),
+        escalated: escalated.get(),
         search: search.get(),
     };
 
@@ -224,6 +229,10 @@ pub fn InboxPage() -> impl IntoView {
                 <input type="checkbox" on:change=move |ev| unread.set(event_target_checked(&ev)) />
                 "Unread only"
             </label>
+            <label class="flex items-center gap-2 text-sm font-medium">
+                <input type="checkbox" on:change=move |ev| escalated.set(event_target_checked(&ev)) />
+                "Escalated only"
+            </label>
             <label class="text-sm font-medium" for="inbox-search">"Search"
                 <input id="inbox-search" type="search" class=INPUT placeholder="Name, number, email or words" maxlength="100" />
             </label>
@@ -279,6 +288,7 @@ fn Frame(
                 <a class=LINK href=format!("/teams/{slug}/leads/import")>"Import leads from a CSV file"</a>
             </p>
         })}
+        <TokenBanner notice=h.tokens.clone() paused=h.tokens_paused />
         {h.online.map(|online| view! {
             <p class="mt-3 flex items-center gap-3 text-sm">
                 <span data-testid="online">{if online { "You are online: HOT leads come to you at once." } else { "You are offline: HOT leads go to others." }}</span>
@@ -322,6 +332,11 @@ fn Row(r: ConversationRow, slug: String, selected: Option<String>) -> impl IntoV
                     {(r.status == ConversationStatus::Resolved).then_some(" · Resolved")}
                     {r.late.then(|| view! { <span class="font-semibold text-red-700 dark:text-red-300">" · First answer late"</span> })}
                 </span>
+                {(!r.escalation.is_empty()).then(|| view! {
+                    <span data-testid="escalated" class="mt-1 block truncate text-xs font-semibold text-amber-800 dark:text-amber-300" title=r.escalation.join("; ")>
+                        {format!("Escalated: {}", r.escalation.join("; "))}
+                    </span>
+                })}
             </a>
         </li>
     }
@@ -410,6 +425,18 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
             </p>
             {(!p.invalid.is_empty()).then(|| view! {
                 <p class="mt-1 text-xs text-red-700 dark:text-red-300">{format!("Did not read as a number or address: {}", p.invalid.join(", "))}</p>
+            })}
+            {(!p.escalation.is_empty()).then(|| view! {
+                <section role="note" aria-labelledby="escalation-heading" data-testid="escalation"
+                    class="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm dark:border-amber-700 dark:bg-amber-950">
+                    <h3 id="escalation-heading" class="font-semibold text-amber-900 dark:text-amber-200">
+                        {format!("Escalated to a person{}", p.escalated_at.as_deref().map(|t| format!(" at {} (UTC)", short_time(t))).unwrap_or_default())}
+                    </h3>
+                    <ul class="mt-1 list-disc pl-5">
+                        {p.escalation.iter().map(|r| view! { <li>{r.clone()}</li> }).collect_view()}
+                    </ul>
+                    <p class="mt-1 text-xs text-amber-900 dark:text-amber-200">"The AI may draft, but a person answers this one. Resolving the conversation closes the escalation."</p>
+                </section>
             })}
             <p class="mt-2 text-sm" data-testid="routing">
                 {match &p.assignee {

@@ -98,10 +98,77 @@ pub fn tokens(tenths: i64) -> String {
     let sign = if tenths < 0 { "-" } else { "" };
     let t = tenths.unsigned_abs();
     let (whole, tenth) = (t / 10, t % 10);
+    // Thousands grouped: 50,000.
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
     if tenth == 0 {
-        format!("{sign}{whole}")
+        format!("{sign}{grouped}")
     } else {
-        format!("{sign}{whole}.{tenth}")
+        format!("{sign}{grouped}.{tenth}")
+    }
+}
+
+/// A team's plan: its monthly credits and daily burn limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Plan {
+    /// For a team trying it out.
+    Starter,
+    /// For a working sales team.
+    Growth,
+    /// For many SDRs and channels.
+    Scale,
+}
+
+impl Plan {
+    /// Every plan, smallest first.
+    pub const ALL: [Plan; 3] = [Self::Starter, Self::Growth, Self::Scale];
+
+    /// Its stable name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Starter => "starter",
+            Self::Growth => "growth",
+            Self::Scale => "scale",
+        }
+    }
+
+    /// Parses [`Self::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+
+    /// Its name for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Starter => "Starter",
+            Self::Growth => "Growth",
+            Self::Scale => "Scale",
+        }
+    }
+
+    /// Tokens a month, in tenths.
+    pub fn monthly(self) -> i64 {
+        match self {
+            Self::Starter => 5_000 * 10,
+            Self::Growth => 50_000 * 10,
+            Self::Scale => 500_000 * 10,
+        }
+    }
+
+    /// The most tokens a day, in tenths.
+    pub fn daily_limit(self) -> i64 {
+        match self {
+            Self::Starter => 500 * 10,
+            Self::Growth => 5_000 * 10,
+            Self::Scale => 50_000 * 10,
+        }
     }
 }
 
@@ -145,16 +212,63 @@ impl Refusal {
     /// The banner's words.
     pub fn message(self) -> &'static str {
         match self {
-            Self::OutOfCredits => "Your team has used all of this month's tokens, so AI replies, scoring and routing are paused. Top up to resume them; messages still arrive and nothing is lost.",
-            Self::DailyLimit => "Your team has reached today's token limit, so AI replies, scoring and routing are paused until midnight UTC or a higher limit. Messages still arrive and nothing is lost.",
+            Self::OutOfCredits => "Your team has used all of this month's tokens, so AI drafts, scoring and routing are paused. Top up to resume them (ask your account manager, or write to billing@fluxorae.com); messages still arrive and nothing is lost.",
+            Self::DailyLimit => "Your team has reached today's token limit, so AI drafts, scoring and routing are paused until midnight UTC or a larger plan. Messages still arrive and nothing is lost.",
+        }
+    }
+}
+
+impl Usage {
+    /// Its stable name (the warnings' `level`); `None` for [`Usage::Fine`].
+    pub fn level(self) -> Option<&'static str> {
+        match self {
+            Self::Fine => None,
+            Self::Half => Some("half"),
+            Self::Most => Some("most"),
+            Self::Paused => Some("paused"),
         }
     }
 }
 
 impl Allowance {
-    /// How far into the month's credits the tenant is.
+    /// The banner a team sees at this usage: none below half of the month's credits and
+    /// under today's limit.
+    pub fn notice(&self) -> Option<String> {
+        if self.used_today >= self.daily_limit && self.used_month < self.monthly {
+            return Some(Refusal::DailyLimit.message().to_owned());
+        }
+        self.month_notice()
+    }
+
+    /// What the month's credits alone call for (the warnings mailed at half, 80 % and all).
+    pub fn month_notice(&self) -> Option<String> {
+        let of = |used: i64, all: i64| format!("{} of {}", tokens(used), tokens(all));
+        match self.month_usage() {
+            Usage::Fine => None,
+            Usage::Half => Some(format!(
+                "Your team has used half of this month's tokens ({}).",
+                of(self.used_month, self.monthly)
+            )),
+            Usage::Most => Some(format!(
+                "Your team has used 80 % of this month's tokens ({}). Paid operations pause when they run out.",
+                of(self.used_month, self.monthly)
+            )),
+            Usage::Paused => Some(Refusal::OutOfCredits.message().to_owned()),
+        }
+    }
+
+    /// How far into the month's credits the tenant is, paused as well when today's limit is
+    /// reached.
     pub fn usage(&self) -> Usage {
-        if self.used_month >= self.monthly || self.used_today >= self.daily_limit {
+        if self.used_today >= self.daily_limit {
+            return Usage::Paused;
+        }
+        self.month_usage()
+    }
+
+    /// How far into the month's credits alone (what the warnings are about).
+    pub fn month_usage(&self) -> Usage {
+        if self.used_month >= self.monthly {
             return Usage::Paused;
         }
         // Compare without dividing: used/monthly ≥ 0.8 ⇔ 10·used ≥ 8·monthly.
@@ -189,6 +303,78 @@ impl Allowance {
             Usage::Paused => 3,
         };
         (rank(after) > rank(before)).then_some(after)
+    }
+}
+
+/// What an operation cost a team this month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperationUse {
+    /// Which.
+    pub operation: Operation,
+    /// How many times.
+    pub count: i64,
+    /// In tenths of a token.
+    pub tenths: i64,
+}
+
+/// Credits added to a team's month.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TopUp {
+    /// In tenths of a token.
+    pub tenths: i64,
+    /// Why.
+    pub note: String,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A team's tokens: its plan, what it used this month and today, and on what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenStatus {
+    /// The team's name.
+    pub team: String,
+    /// Its plan.
+    pub plan: Plan,
+    /// Credits (with this month's top-ups), the daily limit and what was used.
+    pub allowance: Allowance,
+    /// Where that stands.
+    pub usage: Usage,
+    /// The banner, from half of the month's credits on.
+    pub notice: Option<String>,
+    /// This month's charges by operation, in rate-card order.
+    pub by_operation: Vec<OperationUse>,
+    /// This month's top-ups, newest first.
+    pub topups: Vec<TopUp>,
+}
+
+/// The most tokens one top-up adds.
+pub const TOP_UP_MAX: i64 = 1_000_000;
+
+/// A top-up as staff type it: whole tokens and a note; or what is wrong, field by field.
+pub fn parse_top_up(tokens: &str, note: &str) -> Result<(i64, String), Vec<crate::FieldError>> {
+    let mut errors = Vec::new();
+    let amount = tokens.trim().replace(',', "").parse::<i64>().ok();
+    let amount = match amount {
+        Some(n) if (1..=TOP_UP_MAX).contains(&n) => n * 10,
+        _ => {
+            errors.push(crate::FieldError::new(
+                "tokens",
+                "Enter a whole number of tokens from 1 to 1,000,000.",
+            ));
+            0
+        }
+    };
+    let note = note.trim();
+    if note.is_empty() || note.chars().count() > 200 {
+        errors.push(crate::FieldError::new(
+            "note",
+            "Say why, in up to 200 characters (the team sees it).",
+        ));
+    }
+    if errors.is_empty() {
+        Ok((amount, note.to_owned()))
+    } else {
+        Err(errors)
     }
 }
 
@@ -241,6 +427,7 @@ mod tests {
         assert_eq!(plan(8_000, 0).usage(), Usage::Most);
         assert_eq!(plan(10_000, 0).usage(), Usage::Paused);
         assert_eq!(plan(100, 1_000).usage(), Usage::Paused);
+        assert_eq!(plan(100, 1_000).month_usage(), Usage::Fine);
         assert_eq!(
             Allowance::crossed(Usage::Fine, Usage::Most),
             Some(Usage::Most)
@@ -265,9 +452,47 @@ mod tests {
     }
 
     #[test]
+    fn the_banner_says_how_far_and_what_pauses() {
+        assert_eq!(plan(4_999, 0).notice(), None);
+        assert_eq!(
+            plan(5_000, 0).notice().unwrap(),
+            "Your team has used half of this month's tokens (500 of 1,000)."
+        );
+        assert!(plan(8_000, 0)
+            .notice()
+            .unwrap()
+            .starts_with("Your team has used 80 %"));
+        assert!(plan(10_000, 0).notice().unwrap().contains("Top up"));
+        assert!(plan(0, 1_000)
+            .notice()
+            .unwrap()
+            .contains("today's token limit"));
+        for p in Plan::ALL {
+            assert_eq!(Plan::parse(p.as_str()), Some(p));
+            assert!(p.daily_limit() * 10 == p.monthly());
+        }
+    }
+
+    #[test]
+    fn a_top_up_is_whole_tokens_with_a_reason() {
+        assert_eq!(
+            parse_top_up(" 10,000 ", " Paid invoice 1042 "),
+            Ok((100_000, "Paid invoice 1042".into()))
+        );
+        let e = parse_top_up("0.5", "").unwrap_err();
+        assert_eq!(e.len(), 2);
+        assert_eq!(e[0].field, "tokens");
+        assert_eq!(e[1].field, "note");
+        assert!(parse_top_up("1000001", "x").is_err());
+        assert!(parse_top_up("-3", "x").is_err());
+    }
+
+    #[test]
     fn tokens_print_exactly() {
         assert_eq!(tokens(0), "0");
         assert_eq!(tokens(125), "12.5");
         assert_eq!(tokens(-5), "-0.5");
+        assert_eq!(tokens(500_000), "50,000");
+        assert_eq!(tokens(12_345_675), "1,234,567.5");
     }
 }

@@ -57,7 +57,10 @@ impl Escalation {
                 "The AI is not sure what they want ({:.0} % confident)",
                 confidence * 100.0
             ),
-            Self::BigBudget { usd } => format!("Budget of ${usd} or so: a person handles it"),
+            Self::BigBudget { usd } => format!(
+                "Budget of {}: $50,000 or more goes to a person",
+                super::score::dollars(*usd)
+            ),
             Self::ReadyToBuy => "Ready to buy".into(),
             Self::WantsACall => "Asked for a call".into(),
             Self::Sensitive { class } => format!("A {} subject", class.as_str()),
@@ -65,6 +68,39 @@ impl Escalation {
             Self::Objections { count } => format!("{count} objections"),
         }
     }
+}
+
+impl Escalation {
+    /// Whether `other` is the same reason, perhaps with another figure (a new confidence, more
+    /// objections): another competitor or another sensitive subject is a new reason.
+    fn same_reason(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Sensitive { class: a }, Self::Sensitive { class: b }) => a == b,
+            (Self::Competitor { name: a }, Self::Competitor { name: b }) => {
+                normalize(a) == normalize(b)
+            }
+            _ => std::mem::discriminant(self) == std::mem::discriminant(other),
+        }
+    }
+}
+
+/// A lead's escalation after a new reading: the reasons it had, updated with the figures of
+/// `found`, and the reasons of `found` that are new (to tell the person taking over). Reasons are
+/// never dropped by a reading that no longer finds them: only a person closes an escalation (by
+/// resolving the conversation).
+pub fn merge(kept: &[Escalation], found: Vec<Escalation>) -> (Vec<Escalation>, Vec<Escalation>) {
+    let mut all: Vec<Escalation> = kept.to_vec();
+    let mut added = Vec::new();
+    for e in found {
+        match all.iter_mut().find(|k| k.same_reason(&e)) {
+            Some(k) => *k = e,
+            None => {
+                all.push(e.clone());
+                added.push(e);
+            }
+        }
+    }
+    (all, added)
 }
 
 /// The buying-signal labels of the lead qualifier (`ai::builtin::qualify`) that mean ready to buy.
@@ -207,6 +243,49 @@ mod tests {
             ]
         );
         assert_eq!(e[3].reason(), "Mentioned Acme Leads");
+    }
+
+    #[test]
+    fn a_new_reading_adds_new_reasons_and_updates_known_ones() {
+        let kept = vec![
+            Escalation::Objections { count: 3 },
+            Escalation::Competitor { name: "Zed".into() },
+        ];
+        let (all, added) = merge(
+            &kept,
+            vec![
+                Escalation::Objections { count: 4 },
+                Escalation::Competitor { name: "zed".into() },
+                Escalation::Competitor {
+                    name: "Acme Leads".into(),
+                },
+                Escalation::WantsACall,
+            ],
+        );
+        assert_eq!(
+            all,
+            vec![
+                Escalation::Objections { count: 4 },
+                Escalation::Competitor { name: "zed".into() },
+                Escalation::Competitor {
+                    name: "Acme Leads".into()
+                },
+                Escalation::WantsACall,
+            ]
+        );
+        assert_eq!(
+            added,
+            vec![
+                Escalation::Competitor {
+                    name: "Acme Leads".into()
+                },
+                Escalation::WantsACall
+            ]
+        );
+        // A calm reading closes nothing.
+        let (all, added) = merge(&kept, Vec::new());
+        assert_eq!(all, kept);
+        assert!(added.is_empty());
     }
 
     #[test]

@@ -33,6 +33,59 @@ pub struct FactsForm {
     pub booking_link: String,
     /// When the team is available, in their words, or empty.
     pub availability: String,
+    /// The team's competitors, one a line: a lead who names one goes to a person at once
+    /// (`super::escalation`). Not given to the AI.
+    #[serde(default)]
+    pub competitors: String,
+}
+
+/// The most competitors kept.
+pub const COMPETITORS_MAX: usize = 50;
+
+/// The competitors of the form: one a line, each up to [`OFFERING_MAX`] characters, repeats
+/// (in any case) kept once.
+pub fn competitors(form: &FactsForm) -> Result<Vec<String>, FieldError> {
+    let mut out: Vec<String> = Vec::new();
+    for (n, line) in lines(&form.competitors) {
+        if line.chars().count() > OFFERING_MAX {
+            return Err(FieldError::new(
+                "competitors",
+                format!("Line {n}: keep each name to {OFFERING_MAX} characters."),
+            ));
+        }
+        if !line.chars().any(char::is_alphanumeric) {
+            return Err(FieldError::new(
+                "competitors",
+                format!("Line {n}: write the competitor's name."),
+            ));
+        }
+        if !out.iter().any(|c| c.to_lowercase() == line.to_lowercase()) {
+            out.push(line.to_owned());
+        }
+    }
+    if out.len() > COMPETITORS_MAX {
+        return Err(FieldError::new(
+            "competitors",
+            format!(
+                "Keep it to {COMPETITORS_MAX} competitors; this has {}.",
+                out.len()
+            ),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads the whole form: the facts for the AI and the competitors; every field that is wrong
+/// says why.
+pub fn parse_all(form: &FactsForm) -> Result<(TenantFacts, Vec<String>), Vec<FieldError>> {
+    match (parse(form), competitors(form)) {
+        (Ok(f), Ok(c)) => Ok((f, c)),
+        (f, c) => {
+            let mut errors = f.err().unwrap_or_default();
+            errors.extend(c.err());
+            Err(errors)
+        }
+    }
 }
 
 /// A reply the AI drafted, for an agent to check, edit and send.
@@ -196,8 +249,8 @@ pub fn parse(form: &FactsForm) -> Result<TenantFacts, Vec<FieldError>> {
     })
 }
 
-/// The form of `facts`, for editing.
-pub fn to_form(facts: &TenantFacts) -> FactsForm {
+/// The form of `facts` and `competitors`, for editing.
+pub fn to_form(facts: &TenantFacts, competitors: &[String]) -> FactsForm {
     FactsForm {
         business_name: facts.business_name.clone(),
         offerings: facts
@@ -213,6 +266,7 @@ pub fn to_form(facts: &TenantFacts) -> FactsForm {
         insights: facts.insights.join("\n"),
         booking_link: facts.booking_link.clone().unwrap_or_default(),
         availability: facts.availability.clone().unwrap_or_default(),
+        competitors: competitors.join("\n"),
     }
 }
 
@@ -228,6 +282,7 @@ mod tests {
             insights: "Most booking apps launch in 6 weeks".into(),
             booking_link: "https://cal.example.com/acme".into(),
             availability: "Weekdays 9–17 CET".into(),
+            competitors: "Zed Studio\n\n zed studio \nAcme Leads".into(),
         }
     }
 
@@ -257,7 +312,10 @@ mod tests {
             facts.booking_link.as_deref(),
             Some("https://cal.example.com/acme")
         );
-        let again = to_form(&facts);
+        let (_, rivals) = parse_all(&form()).unwrap();
+        assert_eq!(rivals, vec!["Zed Studio", "Acme Leads"]);
+        let again = to_form(&facts, &rivals);
+        assert_eq!(again.competitors, "Zed Studio\nAcme Leads");
         assert_eq!(
             again.offerings,
             "Booking app: 8000\nMobile app: 12000\nDesign reviews"
@@ -277,8 +335,9 @@ mod tests {
                 .join("\n"),
             booking_link: "cal.example.com".into(),
             availability: "a".repeat(201),
+            competitors: "Zed\n--".into(),
         };
-        let errors = parse(&bad).unwrap_err();
+        let errors = parse_all(&bad).unwrap_err();
         let of = |f: &str| {
             errors
                 .iter()
@@ -295,6 +354,7 @@ mod tests {
         assert!(of("insights").contains("21"));
         assert!(of("booking_link").contains("https://"));
         assert!(of("availability").contains("200"));
+        assert_eq!(of("competitors"), "Line 2: write the competitor's name.");
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct InboxFilter {
     /// Only conversations with messages I have not read.
     #[serde(default)]
     pub unread: bool,
+    /// Only conversations escalated to a person.
+    #[serde(default)]
+    pub escalated: bool,
     /// Words in the name, a phone number, an email or a message.
     #[serde(default)]
     pub search: String,
@@ -97,6 +100,8 @@ pub struct ConversationRow {
     pub due: Option<String>,
     /// The first answer is late.
     pub late: bool,
+    /// Why it was escalated to a person (empty: it was not).
+    pub escalation: Vec<String>,
 }
 
 /// A message in a conversation.
@@ -187,6 +192,10 @@ pub struct LeadProfile {
     pub status: ConversationStatus,
     /// Its tags.
     pub tags: Vec<String>,
+    /// Why it was escalated to a person (empty: it was not), until it is resolved.
+    pub escalation: Vec<String>,
+    /// When it was escalated (RFC 3339).
+    pub escalated_at: Option<String>,
 }
 
 /// A conversation, opened.
@@ -215,6 +224,10 @@ pub struct InboxHome {
     pub only_mine: bool,
     /// Whether the asker takes leads, and if so whether they are online now.
     pub online: Option<bool>,
+    /// The team's token banner, from half of the month's credits on.
+    pub tokens: Option<String>,
+    /// Paid operations are paused (out of tokens for the month or the day).
+    pub tokens_paused: bool,
 }
 
 /// Tags as a person typed them (comma-separated): trimmed, lowercased, without repeats; or what

@@ -120,10 +120,16 @@ fn evenly<'a>(candidates: impl Iterator<Item = &'a Sdr>) -> Option<&'a Sdr> {
     })
 }
 
-/// Where a lead of `score`, at `stage`, goes, given the tenant's SDRs.
-pub fn route(score: u8, stage: Stage, sdrs: &[Sdr]) -> Decision {
-    let sla = sla_minutes(score);
-    match (super::band(score), stage) {
+/// Where a lead of `score`, at `stage`, goes, given the tenant's SDRs. An escalated lead
+/// ([`super::escalation`]) goes to a person as a HOT one does, whatever its score: at once, to an
+/// SDR who is online, with the HOT first-response time, and never to the AI re-engagement.
+pub fn route(score: u8, escalated: bool, stage: Stage, sdrs: &[Sdr]) -> Decision {
+    let (band, sla) = if escalated {
+        (LeadBand::Hot, HOT_SLA_MINUTES)
+    } else {
+        (super::band(score), sla_minutes(score))
+    };
+    match (band, stage) {
         (LeadBand::Hot, _) => match evenly(sdrs.iter().filter(|s| s.online && s.has_room())) {
             Some(s) => Decision::Assign {
                 sdr: s.user,
@@ -221,7 +227,7 @@ mod tests {
             sdr(3, true, 4, 10),
             sdr(4, true, 2, 10),
         ];
-        let d = route(80, Stage::Unrouted, &team);
+        let d = route(80, false, Stage::Unrouted, &team);
         assert_eq!(assigned(&d), Some(4));
         assert!(matches!(
             d,
@@ -233,9 +239,38 @@ mod tests {
     }
 
     #[test]
+    fn an_escalated_lead_goes_to_a_person_at_once_whatever_its_score() {
+        let team = [sdr(1, false, 0, 10), sdr(2, true, 1, 10)];
+        for (score, stage) in [
+            (20, Stage::Unrouted),
+            (20, Stage::Nurture),
+            (35, Stage::Unrouted),
+            (50, Stage::NurtureOver),
+        ] {
+            assert_eq!(
+                route(score, true, stage, &team),
+                Decision::Assign {
+                    sdr: Uuid::from_u128(2),
+                    sla_minutes: 10
+                },
+                "{score} {stage:?}"
+            );
+        }
+        // Nobody online: it waits for one, not for the AI or the juniors.
+        assert!(matches!(
+            route(20, true, Stage::Unrouted, &team[..1]),
+            Decision::Wait {
+                sla_minutes: 10,
+                pool: Pool::Team,
+                ..
+            }
+        ));
+    }
+
+    #[test]
     fn hot_waits_with_a_reason_when_nobody_can_take_it() {
         let offline = [sdr(1, false, 0, 10)];
-        match route(90, Stage::Unrouted, &offline) {
+        match route(90, false, Stage::Unrouted, &offline) {
             Decision::Wait {
                 sla_minutes,
                 pool,
@@ -249,10 +284,10 @@ mod tests {
         }
         let full = [sdr(1, true, 3, 3)];
         assert!(
-            matches!(route(90, Stage::Unrouted, &full), Decision::Wait { reason, .. } if reason.contains("capacity"))
+            matches!(route(90, false, Stage::Unrouted, &full), Decision::Wait { reason, .. } if reason.contains("capacity"))
         );
         assert!(
-            matches!(route(90, Stage::Unrouted, &[]), Decision::Wait { reason, .. } if reason.contains("no SDRs"))
+            matches!(route(90, false, Stage::Unrouted, &[]), Decision::Wait { reason, .. } if reason.contains("no SDRs"))
         );
     }
 
@@ -260,25 +295,28 @@ mod tests {
     fn warm_is_spread_by_share_of_capacity_then_by_who_waited_longest() {
         // 2 of 4 is more loaded than 3 of 10, whoever is online.
         let team = [sdr(1, true, 2, 4), sdr(2, false, 3, 10)];
-        assert_eq!(assigned(&route(50, Stage::Unrouted, &team)), Some(2));
+        assert_eq!(assigned(&route(50, false, Stage::Unrouted, &team)), Some(2));
         // Equal load: the one idle longest; never assigned beats both.
         let mut a = sdr(1, true, 1, 5);
         let mut b = sdr(2, true, 1, 5);
         a.idle_seconds = Some(100);
         b.idle_seconds = Some(5000);
         assert_eq!(
-            assigned(&route(50, Stage::Unrouted, &[a.clone(), b.clone()])),
+            assigned(&route(50, false, Stage::Unrouted, &[a.clone(), b.clone()])),
             Some(2)
         );
         a.idle_seconds = None;
-        assert_eq!(assigned(&route(50, Stage::Unrouted, &[a, b])), Some(1));
+        assert_eq!(
+            assigned(&route(50, false, Stage::Unrouted, &[a, b])),
+            Some(1)
+        );
     }
 
     #[test]
     fn warm_leads_in_turn_land_evenly() {
         let mut team: Vec<Sdr> = (1..=3).map(|n| sdr(n, true, 0, 100)).collect();
         for _ in 0..30 {
-            let who = assigned(&route(40, Stage::Unrouted, &team)).expect("room");
+            let who = assigned(&route(40, false, Stage::Unrouted, &team)).expect("room");
             for s in &mut team {
                 s.idle_seconds = s.idle_seconds.map(|i| i + 1);
                 if s.user.as_u128() == who {
@@ -296,21 +334,21 @@ mod tests {
         junior.junior = true;
         let team = [sdr(1, true, 0, 5), junior];
         assert_eq!(
-            route(20, Stage::Unrouted, &team),
+            route(20, false, Stage::Unrouted, &team),
             Decision::Nurture {
                 minutes: NURTURE_MINUTES
             }
         );
         assert_eq!(
-            route(20, Stage::Nurture, &team),
+            route(20, false, Stage::Nurture, &team),
             Decision::Nurture { minutes: 0 }
         );
-        let d = route(20, Stage::NurtureOver, &team);
+        let d = route(20, false, Stage::NurtureOver, &team);
         assert_eq!(assigned(&d), Some(7));
         assert!(
             matches!(d, Decision::Assign { sla_minutes, .. } if sla_minutes == JUNIOR_SLA_MINUTES)
         );
-        match route(20, Stage::NurtureOver, &team[..1]) {
+        match route(20, false, Stage::NurtureOver, &team[..1]) {
             Decision::Wait { pool, reason, .. } => {
                 assert_eq!(pool, Pool::Junior);
                 assert_eq!(reason, "The team has no junior SDRs.");
@@ -322,7 +360,7 @@ mod tests {
     #[test]
     fn a_cold_lead_that_warms_up_leaves_the_nurture_for_an_sdr() {
         let team = [sdr(1, true, 0, 5)];
-        assert_eq!(assigned(&route(55, Stage::Nurture, &team)), Some(1));
-        assert_eq!(assigned(&route(75, Stage::Nurture, &team)), Some(1));
+        assert_eq!(assigned(&route(55, false, Stage::Nurture, &team)), Some(1));
+        assert_eq!(assigned(&route(75, false, Stage::Nurture, &team)), Some(1));
     }
 }

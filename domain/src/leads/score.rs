@@ -138,7 +138,8 @@ pub fn band(score: u8) -> LeadBand {
     }
 }
 
-fn dollars(usd: u32) -> String {
+/// Whole US dollars as people read them: `$60,000`.
+pub(crate) fn dollars(usd: u32) -> String {
     let digits = usd.to_string();
     let mut out = String::from("$");
     for (i, c) in digits.chars().enumerate() {

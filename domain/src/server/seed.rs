@@ -225,6 +225,16 @@ async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
         Err(AppError::Conflict(_)) => return Ok(()),
         Err(e) => return Err(e),
     };
+    // The demo team is on the largest plan: the benchmarks push tens of thousands of messages
+    // through it in a day.
+    let mut tx = super::db::platform_tx(&svc.db).await?;
+    sqlx::query!(
+        "INSERT INTO token_plans (tenant_id, plan) VALUES ($1, 'scale') ON CONFLICT DO NOTHING",
+        tenant.0
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     // What the team answers with: a template approved for outside the 24 hours, and two canned
     // responses. The number has no access token, so replies wait in the queue and say why.
     let owner = super::guard::TenantGrant {
@@ -257,6 +267,7 @@ async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
             insights: "Most booking apps launch in weeks when the first version keeps to one kind of appointment".into(),
             booking_link: "https://cal.example.com/acme-studio".into(),
             availability: "on weekdays, 9:00 to 17:00 CET".into(),
+            competitors: "Northwind Digital\nBrightpath Apps".into(),
         },
     )
     .await?;

@@ -416,16 +416,21 @@ pub fn analyze(input: &LeadConversation) -> Analysis<Qualification> {
         40..=69 => LeadBand::Warm,
         _ => LeadBand::Cold,
     };
+    // Sure in proportion to what it found either way: what they want to know, their budget,
+    // their timeline, signals for buying and against it. With none of these ("Hi") the reading
+    // is a guess, under the 0.6 that hands the conversation to a person; one clear sign is
+    // enough to go on. Whole percents, so that 0.6 is exactly the threshold's 0.6.
     let evidence = [
         budget.is_some(),
         timeline.is_some(),
         buying > 0.0,
         against > 0.0,
+        interest > 0.0,
     ]
     .iter()
     .filter(|b| **b)
     .count();
-    let confidence = 0.35 + 0.15 * evidence as f32;
+    let confidence = (45 + 15 * evidence).min(95) as f32 / 100.0;
     let mut why = vec![format!("score {score}")];
     if let Some(b) = budget_usd {
         why.push(format!("budget about ${b}"));

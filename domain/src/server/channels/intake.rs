@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::super::{db, leads, Services};
+use crate::leads::billing::Operation;
 use crate::leads::contact::{self, Identity};
 use crate::leads::meta::{self, Delivery, Item};
 use crate::leads::ChannelKind;
@@ -406,7 +407,26 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
     let mut touched: Vec<(Uuid, Uuid)> = Vec::new();
     let stored = store_messages(&mut tx, &batch.messages, &leads).await?;
     done.messages = stored.len();
-    touched.extend(stored);
+    // Each new inbound message is billed to its team (never refused: messages always arrive).
+    let kinds: HashMap<Uuid, ChannelKind> = batch
+        .messages
+        .iter()
+        .map(|i| (i.route.channel, i.kind))
+        .collect();
+    let charges: Vec<(Uuid, Operation, String)> = stored
+        .iter()
+        .filter(|m| m.inbound)
+        .filter_map(|m| {
+            let op = match kinds.get(&m.channel)? {
+                ChannelKind::Whatsapp => Operation::InboundWhatsapp,
+                ChannelKind::Messenger | ChannelKind::Instagram => Operation::InboundSocialDm,
+                ChannelKind::Email => return None,
+            };
+            Some((m.tenant, op, format!("in:{}", m.id)))
+        })
+        .collect();
+    crate::server::leads::billing::meter_many(&mut tx, &charges).await?;
+    touched.extend(stored.iter().map(|m| (m.tenant, m.channel)));
     let moved = store_statuses(&mut tx, &batch.statuses).await?;
     done.statuses = moved.len();
     touched.extend(moved);
@@ -624,11 +644,19 @@ struct MessageRow<'a> {
 
 /// Stores the batch's messages in one statement; returns the (tenant, channel) of each one
 /// stored (a message stored before is left as it is, not counted).
+/// A message [`store_messages`] stored now.
+struct Stored {
+    id: Uuid,
+    tenant: Uuid,
+    channel: Uuid,
+    inbound: bool,
+}
+
 async fn store_messages(
     tx: &mut sqlx::PgConnection,
     messages: &[Incoming],
     leads: &HashMap<(Uuid, String), Uuid>,
-) -> Result<Vec<(Uuid, Uuid)>, AppError> {
+) -> Result<Vec<Stored>, AppError> {
     if messages.is_empty() {
         return Ok(Vec::new());
     }
@@ -675,14 +703,19 @@ async fn store_messages(
                  media = EXCLUDED.media, refers_to = EXCLUDED.refers_to,
                  sent_at = EXCLUDED.sent_at, raw = EXCLUDED.raw, lead_id = EXCLUDED.lead_id
              WHERE channel_messages.status_only
-           RETURNING tenant_id, channel_id"#,
+           RETURNING id, tenant_id, channel_id, direction AS "direction!""#,
         rows
     )
     .fetch_all(&mut *tx)
     .await?;
     Ok(stored
         .into_iter()
-        .map(|r| (r.tenant_id, r.channel_id))
+        .map(|r| Stored {
+            id: r.id,
+            tenant: r.tenant_id,
+            channel: r.channel_id,
+            inbound: r.direction == "in",
+        })
         .collect())
 }
 

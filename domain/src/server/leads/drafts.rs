@@ -7,10 +7,12 @@
 
 use uuid::Uuid;
 
+use super::billing;
 use super::inbox::working;
 use crate::ai::builtin::ReplyDrafter;
 use crate::ai::{LeadBand, ReplyInput, TenantFacts};
-use crate::leads::facts::{parse, to_form, Drafted, FactsForm};
+use crate::leads::billing::Operation;
+use crate::leads::facts::{parse_all, to_form, Drafted, FactsForm};
 use crate::permissions::{allowed, Access, Resource};
 use crate::server::ai::RunContext;
 use crate::server::guard::TenantGrant;
@@ -42,8 +44,19 @@ pub async fn facts(svc: &Services, grant: &TenantGrant) -> Result<FactsForm, App
     }
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let facts = stored(&mut tx).await?;
+    let rivals = competitors(&mut tx).await?;
     tx.commit().await?;
-    Ok(to_form(&facts))
+    Ok(to_form(&facts, &rivals))
+}
+
+/// The team's competitors (`tenant_settings.competitors`), as written.
+pub(super) async fn competitors(tx: &mut sqlx::PgConnection) -> Result<Vec<String>, AppError> {
+    Ok(
+        sqlx::query_scalar!("SELECT competitors FROM tenant_settings")
+            .fetch_optional(&mut *tx)
+            .await?
+            .unwrap_or_default(),
+    )
 }
 
 /// Keeps the team's facts, checked field by field (owners, admins and product).
@@ -55,18 +68,19 @@ pub async fn set_facts(
     if !may_edit(grant) {
         return Err(AppError::Forbidden);
     }
-    let facts = parse(form).map_err(AppError::Validation)?;
+    let (facts, rivals) = parse_all(form).map_err(AppError::Validation)?;
     let value = serde_json::to_value(&facts).map_err(|_| AppError::Internal)?;
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     sqlx::query!(
-        "UPDATE tenant_settings SET reply_facts = $2 WHERE tenant_id = $1",
+        "UPDATE tenant_settings SET reply_facts = $2, competitors = $3 WHERE tenant_id = $1",
         grant.tenant.0,
-        value
+        value,
+        &rivals
     )
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok(to_form(&facts))
+    Ok(to_form(&facts, &rivals))
 }
 
 /// A draft of the answer to `lead`'s last message, for `me` to check and send, if they may
@@ -102,13 +116,23 @@ pub async fn draft(
             "They have not written anything in words yet, so there is nothing to draft an answer to.".into(),
         ));
     };
+    // A lead not scored yet is answered as a warm one.
+    let band = about
+        .band
+        .as_deref()
+        .and_then(LeadBand::parse)
+        .unwrap_or(LeadBand::Warm);
+    // What the rate card calls the message drafted for this band.
+    let op = match band {
+        LeadBand::Hot => Operation::PersuasionMessage,
+        LeadBand::Warm => Operation::QualificationMessage,
+        LeadBand::Cold => Operation::ColdRecovery,
+    };
+    billing::check(svc, grant.tenant, op)
+        .await
+        .map_err(|r| AppError::Conflict(r.message().into()))?;
     let input = ReplyInput {
-        // A lead not scored yet is answered as a warm one.
-        band: about
-            .band
-            .as_deref()
-            .and_then(LeadBand::parse)
-            .unwrap_or(LeadBand::Warm),
+        band,
         contact_name: about
             .name
             .as_deref()
@@ -123,6 +147,23 @@ pub async fn draft(
         subject: Some(format!("lead:{lead}")),
     };
     let run = svc.ai.run::<ReplyDrafter>(&svc.db, &ctx, &input).await?;
+    // The draft is written: it is billed whatever is left.
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let charged = billing::meter(
+        &mut tx,
+        grant.tenant,
+        op,
+        &format!("draft:{}", run.id),
+        Some(&format!("lead:{lead}")),
+    )
+    .await?;
+    tx.commit().await?;
+    if let billing::Charged::Done {
+        crossed: Some(level),
+    } = charged
+    {
+        billing::warn(svc, grant.tenant, level).await;
+    }
     Ok(Drafted {
         text: run.analysis.output.text,
         language: run.analysis.output.language.code,

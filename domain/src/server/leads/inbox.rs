@@ -11,11 +11,12 @@ use uuid::Uuid;
 use super::event;
 use super::routing::{self, announce};
 use crate::ai::LeadBand;
+use crate::leads::escalation::Escalation;
 use crate::leads::inbox::{
     parse_tags, AssigneeFilter, Conversation, ConversationRow, ConversationStatus, InboxFilter,
     InboxHome, InboxMessage, LeadNote, LeadProfile, SdrChoice, NOTE_MAX, SEARCH_MAX,
 };
-use crate::leads::routing::{sla_minutes, Decision, JUNIOR_SLA_MINUTES};
+use crate::leads::routing::{sla_minutes, Decision, HOT_SLA_MINUTES, JUNIOR_SLA_MINUTES};
 use crate::leads::{ChannelKind, Lifecycle, ScoreFactor};
 use crate::permissions::{allowed, Access, Resource, Scope};
 use crate::server::guard::TenantGrant;
@@ -68,11 +69,14 @@ pub async fn home(svc: &Services, grant: &TenantGrant, me: UserId) -> Result<Inb
     )
     .fetch_optional(&mut *tx)
     .await?;
+    let (_, tokens) = super::billing::allowance(&mut tx, grant.tenant).await?;
     tx.commit().await?;
     Ok(InboxHome {
         team,
         only_mine: only_mine(grant),
         online,
+        tokens: tokens.notice(),
+        tokens_paused: tokens.usage() == crate::leads::billing::Usage::Paused,
     })
 }
 
@@ -100,6 +104,7 @@ pub async fn list(
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let rows = sqlx::query!(
         r#"SELECT l.id, l.score, l.band, l.status, l.tags,
+                  CASE WHEN l.escalated_at IS NOT NULL THEN l.escalation END AS escalation,
                   COALESCE(l.name, (SELECT min(i.identity) FROM lead_identities i WHERE i.lead_id = l.id),
                            'Unknown') AS "name!",
                   ARRAY(SELECT DISTINCT c.kind FROM channel_messages m JOIN channels c ON c.id = m.channel_id
@@ -132,6 +137,7 @@ pub async fn list(
              AND (NOT $9 OR EXISTS (SELECT 1 FROM channel_messages m
                                     WHERE m.lead_id = l.id AND m.direction = 'in' AND NOT m.status_only
                                       AND m.created_at > COALESCE(r.read_at, '-infinity')))
+             AND (NOT $11 OR l.escalated_at IS NOT NULL)
            ORDER BY l.last_message_at DESC NULLS LAST, l.created_at DESC, l.id
            LIMIT $10"#,
         me.0,
@@ -143,7 +149,8 @@ pub async fn list(
         search,
         contains_pattern(search),
         filter.unread,
-        LIST_MAX
+        LIST_MAX,
+        filter.escalated
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -169,8 +176,18 @@ pub async fn list(
             tags: r.tags,
             due: r.due.map(rfc3339),
             late: r.late,
+            escalation: reasons(r.escalation),
         })
         .collect())
+}
+
+/// The reasons of an open escalation, as the person taking over reads them.
+fn reasons(open: Option<serde_json::Value>) -> Vec<String> {
+    open.and_then(|v| serde_json::from_value::<Vec<Escalation>>(v).ok())
+        .unwrap_or_default()
+        .iter()
+        .map(Escalation::reason)
+        .collect()
 }
 
 /// The lead's profile, if `me` may see it.
@@ -184,6 +201,8 @@ async fn profile(
         r#"SELECT l.id, l.name, l.source, l.lifecycle, l.score, l.band, l.score_factors,
                   l.score_reasoning, l.assignee, u.display_name AS "assignee_name?", l.routing,
                   l.routing_note, l.status, l.tags, l.invalid_phones, l.invalid_emails,
+                  CASE WHEN l.escalated_at IS NOT NULL THEN l.escalation END AS escalation,
+                  l.escalated_at,
                   CASE WHEN l.first_response_at IS NULL THEN l.first_response_due END AS due,
                   COALESCE(l.first_response_at IS NULL AND l.first_response_due < now(), false) AS "late!"
            FROM leads l LEFT JOIN users u ON u.id = l.assignee
@@ -232,6 +251,8 @@ async fn profile(
         late: r.late,
         status: ConversationStatus::parse(&r.status).unwrap_or(ConversationStatus::Open),
         tags: r.tags,
+        escalation: reasons(r.escalation),
+        escalated_at: r.escalated_at.map(rfc3339),
     })
 }
 
@@ -383,7 +404,10 @@ pub async fn set_status(
     let (mut tx, assignee) = working(svc, grant, me, lead).await?;
     let changed = sqlx::query!(
         r#"UPDATE leads SET status = $2,
-                  resolved_at = CASE WHEN $2 = 'resolved' THEN now() END
+                  resolved_at = CASE WHEN $2 = 'resolved' THEN now() END,
+                  -- Resolving closes an escalation: the person who took over is done. Its
+                  -- reasons stay, as handled: only a new one opens it again.
+                  escalated_at = CASE WHEN $2 = 'resolved' THEN NULL ELSE escalated_at END
            WHERE id = $1 AND status <> $2"#,
         lead,
         status.as_str()
@@ -483,7 +507,11 @@ pub async fn assign(
         .await?
         .ok_or(AppError::NotFound)?;
     let refuse = |m: String| AppError::Validation(vec![FieldError::new("assignee", m)]);
-    let sla = locked.score.map_or(JUNIOR_SLA_MINUTES, sla_minutes);
+    let sla = if locked.escalated {
+        HOT_SLA_MINUTES
+    } else {
+        locked.score.map_or(JUNIOR_SLA_MINUTES, sla_minutes)
+    };
     let decision = match to {
         Some(user) if locked.assignee == Some(user.0) => return Ok(()),
         Some(user) => {

@@ -12,6 +12,7 @@
 //! [`inbox`] is what the team sees and does in the unified inbox; [`import`] reads CSV files of
 //! leads in bulk.
 
+pub mod billing;
 pub mod drafts;
 pub mod import;
 pub mod inbox;

@@ -31,7 +31,7 @@ use crate::permissions::{allowed, Access, Resource};
 use crate::server::channels::graph::SendError;
 use crate::server::crypto::{self, Purpose};
 use crate::server::guard::TenantGrant;
-use crate::server::{db, Services};
+use crate::server::{db, throttle, Services};
 use crate::types::UserId;
 use crate::{AppError, FieldError};
 
@@ -39,6 +39,22 @@ use crate::{AppError, FieldError};
 pub const MAX_ATTEMPTS: i16 = 5;
 /// How long a worker holds a reply it is sending before another may try.
 const CLAIM: Duration = Duration::minutes(2);
+/// Outbound messages a team may queue, and the workers send for it, in a second.
+pub const TEAM_PER_SECOND: u64 = 5;
+/// Outbound messages every team together may queue, and the workers send, in a second.
+pub const ALL_PER_SECOND: u64 = 1_000;
+
+/// Counts one outbound message of `tenant` against the limits (`what`: `queue` for the API and
+/// the composer, `send` for the workers); refused with the seconds to wait when over either.
+pub async fn outbound_limit(
+    svc: &Services,
+    tenant: crate::types::TenantId,
+    what: &str,
+) -> Result<(), AppError> {
+    let team = tenant.0.to_string();
+    throttle::rate_limit(svc, &["outbound", what, &team], TEAM_PER_SECOND, 1).await?;
+    throttle::rate_limit(svc, &["outbound", what, "all"], ALL_PER_SECOND, 1).await
+}
 
 fn held_reason(kind: ChannelKind, name: &str) -> String {
     if kind == ChannelKind::Email {
@@ -225,6 +241,8 @@ pub async fn send(
             ("template", body, Some(spec))
         }
     };
+    // Counted once the reply is good to go: a refused one costs the team nothing.
+    outbound_limit(svc, grant.tenant, "queue").await?;
     let id = Uuid::now_v7();
     sqlx::query!(
         r#"INSERT INTO channel_messages
@@ -271,6 +289,8 @@ pub struct Delivered {
     pub failed: usize,
     /// To be tried again later.
     pub retried: usize,
+    /// Held back a moment by the outbound rate limits.
+    pub deferred: usize,
 }
 
 /// Sends up to `limit` queued replies whose channel has an access token, each by one worker
@@ -310,6 +330,26 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
         let Some(kind) = ChannelKind::parse(&m.channel_kind) else {
             continue;
         };
+        // Over the team's or everyone's rate: it waits its turn (not a failed try). Another
+        // team's messages in the same run still go.
+        let tenant = crate::types::TenantId(m.tenant_id);
+        if let Err(AppError::RateLimited { retry_after_secs }) =
+            outbound_limit(svc, tenant, "send").await
+        {
+            let mut tx = db::platform_tx(&svc.db).await?;
+            sqlx::query!(
+                r#"UPDATE channel_messages
+                   SET next_attempt_at = now() + make_interval(secs => $2), attempts = attempts - 1
+                   WHERE id = $1 AND status = 'queued'"#,
+                m.id,
+                retry_after_secs as f64
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            done.deferred += 1;
+            continue;
+        }
         let outcome = match prepare(
             svc,
             &m.kind,

@@ -18,6 +18,7 @@ use uuid::Uuid;
 
 use super::event;
 use crate::ai::LeadBand;
+use crate::leads::escalation::{self, Escalation};
 use crate::leads::routing::{self, Decision, Pool, Sdr, Stage};
 use crate::leads::{band, LeadScore};
 use crate::server::channels::intake::{self, InboxEvent};
@@ -120,11 +121,14 @@ pub(super) struct Locked {
     answered: bool,
     nurture_over: bool,
     note: Option<String>,
+    /// Handed to a person ([`escalate`]): routed as HOT whatever the score.
+    pub(super) escalated: bool,
 }
 
 pub(super) async fn lock(tx: &mut PgConnection, lead: Uuid) -> Result<Option<Locked>, AppError> {
     let row = sqlx::query!(
         r#"SELECT tenant_id, score, routing, assignee, routing_note,
+                  escalated_at IS NOT NULL AS "escalated!",
                   first_response_at IS NOT NULL AS "answered!",
                   COALESCE(nurture_until <= now(), false) AS "nurture_over!"
            FROM leads WHERE id = $1 AND merged_into IS NULL FOR NO KEY UPDATE"#,
@@ -141,6 +145,7 @@ pub(super) async fn lock(tx: &mut PgConnection, lead: Uuid) -> Result<Option<Loc
             answered: r.answered,
             nurture_over: r.nurture_over,
             note: r.routing_note,
+            escalated: r.escalated,
         })
     })
     .transpose()
@@ -156,7 +161,7 @@ pub async fn route(tx: &mut PgConnection, lead: Uuid) -> Result<Routed, AppError
     let Some(score) = l.score else {
         return Ok(Routed::Unchanged);
     };
-    let hot = band(score) == LeadBand::Hot;
+    let hot = band(score) == LeadBand::Hot || l.escalated;
     let stage = match l.state {
         RoutingState::Assigned => {
             if !hot || l.answered {
@@ -180,11 +185,14 @@ pub async fn route(tx: &mut PgConnection, lead: Uuid) -> Result<Routed, AppError
         RoutingState::New | RoutingState::Waiting => Stage::Unrouted,
         RoutingState::Nurture if l.nurture_over => Stage::NurtureOver,
         RoutingState::Nurture => Stage::Nurture,
-        RoutingState::JuniorPool if band(score) == LeadBand::Cold => Stage::NurtureOver,
+        RoutingState::JuniorPool if band(score) == LeadBand::Cold && !l.escalated => {
+            Stage::NurtureOver
+        }
         RoutingState::JuniorPool => Stage::Unrouted,
     };
     let team = sdrs(tx, l.tenant, None).await?;
-    apply(tx, lead, &l, routing::route(score, stage, &team), None).await
+    let decision = routing::route(score, l.escalated, stage, &team);
+    apply(tx, lead, &l, decision, None).await
 }
 
 /// Carries out `decision` on the locked lead; `by` is the person who decided (None: the rules).
@@ -384,11 +392,12 @@ pub async fn sweep(svc: &Services, limit: i64) -> Result<Swept, AppError> {
         event(&mut tx, tenant, lead, "sla_breached", detail).await?;
         done.breached += 1;
         // A HOT lead whose SDR did not answer in time goes to another who can, now.
-        let hot = l.score.filter(|s| band(*s) == LeadBand::Hot);
+        let hot = l.score.filter(|s| band(*s) == LeadBand::Hot || l.escalated);
         let mut moved = None;
         if let (Some(score), RoutingState::Assigned) = (hot, l.state) {
             let team = sdrs(&mut tx, l.tenant, l.assignee).await?;
-            if let d @ Decision::Assign { .. } = routing::route(score, Stage::Unrouted, &team) {
+            let decision = routing::route(score, l.escalated, Stage::Unrouted, &team);
+            if let d @ Decision::Assign { .. } = decision {
                 if let Routed::Assigned(sdr) = apply(&mut tx, lead, &l, d, None).await? {
                     moved = Some(sdr);
                     done.assigned += 1;
@@ -488,6 +497,47 @@ pub async fn set_online(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Hands `lead` to a person for the reasons `found`, inside the caller's transaction; the caller
+/// routes it next. An open escalation keeps its reasons (a calmer reading closes nothing) and
+/// takes the new ones; only resolving the conversation closes it. A closed one keeps its reasons
+/// as handled, and opens again only for a reason not among them. The history records when it
+/// opened and each new reason. Answers whether there were new reasons.
+pub async fn escalate(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    lead: Uuid,
+    found: Vec<Escalation>,
+) -> Result<bool, AppError> {
+    if found.is_empty() {
+        return Ok(false);
+    }
+    let kept = sqlx::query!(
+        r#"SELECT escalation, escalated_at IS NOT NULL AS "open!" FROM leads WHERE id = $1"#,
+        lead
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let before: Vec<Escalation> = serde_json::from_value(kept.escalation).unwrap_or_default();
+    let (all, added) = escalation::merge(&before, found);
+    if !kept.open && added.is_empty() {
+        return Ok(false);
+    }
+    let value = serde_json::to_value(&all).map_err(|_| AppError::Internal)?;
+    sqlx::query!(
+        "UPDATE leads SET escalation = $2, escalated_at = COALESCE(escalated_at, now()) WHERE id = $1",
+        lead,
+        value
+    )
+    .execute(&mut *tx)
+    .await?;
+    if !added.is_empty() {
+        let reasons: Vec<String> = added.iter().map(Escalation::reason).collect();
+        let detail = json!({ "reasons": reasons, "opened": !kept.open });
+        event(tx, tenant, lead, "escalated", detail).await?;
+    }
+    Ok(!added.is_empty())
 }
 
 /// Keeps `score` on the lead and in its history, inside the caller's transaction, with the AI

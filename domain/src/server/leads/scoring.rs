@@ -5,16 +5,22 @@
 //! AI layer: built-in or the configured model, logged in `ai_runs`), adds what the inbox knows
 //! (how many messages, how lately, how fast they answer, the stage), and keeps the score with its
 //! top three factors and reasoning. The mark is cleared only if nothing new came in meanwhile, so
-//! a message that arrives during scoring is scored next time, never lost. Then the lead is
-//! routed ([`super::routing::route`]).
+//! a message that arrives during scoring is scored next time, never lost. The same reading
+//! decides whether a person must take over at once ([`crate::leads::escalation`]): the reasons
+//! are kept on the lead, and an escalated lead is routed as a HOT one. Then the lead is routed
+//! ([`super::routing::route`]).
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::billing::{self, Charged};
 use super::routing::{self, Routed};
-use crate::ai::builtin::Qualifier;
+use crate::ai::builtin::{message, Qualifier};
+use crate::ai::text::normalize;
 use crate::ai::LeadConversation;
+use crate::leads::billing::{Operation, Usage};
+use crate::leads::escalation::{escalations, Escalation, EscalationInput};
 use crate::leads::{score, LeadScore, Lifecycle, ScoreInput};
 use crate::server::ai::RunContext;
 use crate::server::{db, Services};
@@ -31,6 +37,8 @@ pub struct Scored {
     pub scored: usize,
     /// Of those, leads given to an SDR.
     pub assigned: usize,
+    /// Leads left for later: their team is out of tokens.
+    pub paused: usize,
 }
 
 /// The median of `values` (the lower middle for an even count).
@@ -42,25 +50,32 @@ fn median(values: &mut [f64]) -> Option<f64> {
     Some(values[(values.len() - 1) / 2])
 }
 
+/// What scoring a lead found.
+struct Assessed {
+    score: LeadScore,
+    /// The qualifier's run, when there was text to read.
+    run: Option<Uuid>,
+    /// Why a person must take over now (empty: the AI may go on).
+    escalations: Vec<Escalation>,
+}
+
 /// What the inbox knows of a lead, and the score it makes with the qualifier's reading.
-async fn assess(
-    svc: &Services,
-    tenant: TenantId,
-    lead: Uuid,
-) -> Result<(LeadScore, Option<Uuid>), AppError> {
+async fn assess(svc: &Services, tenant: TenantId, lead: Uuid) -> Result<Assessed, AppError> {
     let mut tx = db::tenant_tx(&svc.db, tenant).await?;
     let facts = sqlx::query!(
         r#"SELECT lifecycle,
                   EXTRACT(EPOCH FROM now() - last_inbound_at)::float8 AS since_inbound,
                   (SELECT count(*) FROM channel_messages m
-                   WHERE m.lead_id = l.id AND m.direction = 'in' AND NOT m.status_only) AS "inbound!"
+                   WHERE m.lead_id = l.id AND m.direction = 'in' AND NOT m.status_only) AS "inbound!",
+                  (SELECT max(m.sent_at) FROM channel_messages m
+                   WHERE m.lead_id = l.id AND m.direction = 'out' AND NOT m.status_only) AS answered_at
            FROM leads l WHERE id = $1"#,
         lead
     )
     .fetch_one(&mut *tx)
     .await?;
-    let mut texts = sqlx::query_scalar!(
-        r#"SELECT body AS "body!" FROM channel_messages
+    let mut read = sqlx::query!(
+        r#"SELECT body AS "body!", sent_at AS "sent_at!" FROM channel_messages
            WHERE lead_id = $1 AND direction = 'in' AND NOT status_only
              AND body IS NOT NULL AND btrim(body) <> ''
            ORDER BY sent_at DESC, id DESC LIMIT $2"#,
@@ -69,7 +84,17 @@ async fn assess(
     )
     .fetch_all(&mut *tx)
     .await?;
-    texts.reverse();
+    read.reverse();
+    let competitors = super::drafts::competitors(&mut tx).await?;
+    // What they wrote since the team last answered: a sensitive subject or a competitor there
+    // is for a person now (one the team already answered was seen by a person).
+    let waiting: Vec<&str> = read
+        .iter()
+        .filter(|m| facts.answered_at.is_none_or(|a| m.sent_at > a))
+        .map(|m| m.body.as_str())
+        .collect();
+    let waiting = waiting.join("\n");
+    let texts: Vec<String> = read.iter().map(|m| m.body.clone()).collect();
     // How long they take to answer: each message of theirs that follows one of ours.
     let mut replies = sqlx::query_scalar!(
         r#"SELECT (EXTRACT(EPOCH FROM sent_at - before_at) / 60)::float8 AS "minutes!"
@@ -85,8 +110,8 @@ async fn assess(
     .await?;
     tx.commit().await?;
 
-    let (qualification, run) = if texts.is_empty() {
-        (None, None)
+    let (qualification, run, confidence) = if texts.is_empty() {
+        (None, None, 1.0)
     } else {
         let ctx = RunContext {
             tenant: Some(tenant),
@@ -97,7 +122,24 @@ async fn assess(
             .ai
             .run::<Qualifier>(&svc.db, &ctx, &LeadConversation { messages: texts })
             .await?;
-        (Some(run.analysis.output), Some(run.id))
+        (
+            Some(run.analysis.output),
+            Some(run.id),
+            run.analysis.confidence,
+        )
+    };
+    let escalations = match &qualification {
+        // Nothing in words yet: nothing to be unsure of.
+        None => Vec::new(),
+        Some(q) => escalations(&EscalationInput {
+            confidence,
+            budget_usd: q.budget_usd,
+            buying_signals: &q.buying_signals,
+            risks: &message::risks(&normalize(&waiting)),
+            objections: q.objections.len() as u32,
+            text: &waiting,
+            competitors: &competitors,
+        }),
     };
     let input = ScoreInput {
         budget_usd: qualification.as_ref().and_then(|q| q.budget_usd),
@@ -113,7 +155,11 @@ async fn assess(
         reply_minutes: median(&mut replies).map(|m| m.max(0.0).round() as u32),
         lifecycle: Lifecycle::parse(&facts.lifecycle).unwrap_or(Lifecycle::New),
     };
-    Ok((score(&input), run))
+    Ok(Assessed {
+        score: score(&input),
+        run,
+        escalations,
+    })
 }
 
 /// Scores up to `limit` leads marked for scoring, oldest mark first, and routes them.
@@ -138,34 +184,82 @@ pub async fn score_pending(svc: &Services, limit: i64) -> Result<Scored, AppErro
     let mut done = Scored::default();
     for row in claimed {
         let tenant = TenantId(row.tenant_id);
+        // A team out of tokens keeps its marks: its claims run out, and the leads are scored
+        // once it has tokens again (a top-up, a new day or month). Nothing is lost.
+        if billing::check(svc, tenant, Operation::Scoring)
+            .await
+            .is_err()
+        {
+            done.paused += 1;
+            continue;
+        }
         // One lead that cannot be scored does not hold up the others; its claim runs out and
         // the next run tries it again.
-        let (routed, assignee) = match score_one(svc, tenant, row.id, row.requested).await {
+        let outcome = match score_one(svc, tenant, row.id, row.requested).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, lead = %row.id, "lead could not be scored; retrying in two minutes");
                 continue;
             }
         };
+        let Some((routed, assignee, warning)) = outcome else {
+            done.paused += 1;
+            continue;
+        };
         done.scored += 1;
         if matches!(routed, Routed::Assigned(_)) {
             done.assigned += 1;
         }
         routing::announce(svc, tenant, row.id, assignee).await;
+        if let Some(level) = warning {
+            billing::warn(svc, tenant, level).await;
+        }
     }
     Ok(done)
 }
 
+/// Scores, escalates and routes one lead, and charges the team for it; `None` when the team's
+/// tokens ran out meanwhile (nothing kept).
 async fn score_one(
     svc: &Services,
     tenant: TenantId,
     lead: Uuid,
     requested: OffsetDateTime,
-) -> Result<(Routed, Option<Uuid>), AppError> {
-    let (score, run) = assess(svc, tenant, lead).await?;
+) -> Result<Option<(Routed, Option<Uuid>, Option<Usage>)>, AppError> {
+    let found = assess(svc, tenant, lead).await?;
     let mut tx = db::tenant_tx(&svc.db, tenant).await?;
-    routing::keep_score(&mut tx, tenant, lead, &score, run).await?;
+    let mark = format!("{lead}:{}", requested.unix_timestamp_nanos());
+    let subject = format!("lead:{lead}");
+    let mut warning = match billing::charge(
+        &mut tx,
+        tenant,
+        Operation::Scoring,
+        &format!("score:{mark}"),
+        Some(&subject),
+    )
+    .await?
+    {
+        Charged::Refused(_) => return Ok(None),
+        Charged::Done { crossed } => crossed,
+        Charged::Again => None,
+    };
+    routing::keep_score(&mut tx, tenant, lead, &found.score, found.run).await?;
+    // What the scoring set going finishes, and is billed whatever is left.
+    let mut more = Vec::new();
+    if routing::escalate(&mut tx, tenant, lead, found.escalations).await? {
+        more.push((Operation::Escalation, format!("escalate:{mark}")));
+    }
     let routed = routing::route(&mut tx, lead).await?;
+    if matches!(routed, Routed::Assigned(_)) {
+        more.push((Operation::Routing, format!("route:{mark}")));
+    }
+    for (op, key) in more {
+        if let Charged::Done { crossed: Some(c) } =
+            billing::meter(&mut tx, tenant, op, &key, Some(&subject)).await?
+        {
+            warning = Some(c);
+        }
+    }
     let assignee = sqlx::query_scalar!(
         r#"UPDATE leads SET score_claimed_until = NULL,
                   score_requested_at = CASE WHEN score_requested_at <= $2 THEN NULL
@@ -177,7 +271,7 @@ async fn score_one(
     .fetch_one(&mut *tx)
     .await?;
     tx.commit().await?;
-    Ok((routed, assignee))
+    Ok(Some((routed, assignee, warning)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,456 @@
+//! Token billing in Postgres (`migrations/…_token_billing.sql`), by the rules of
+//! [`crate::leads::billing`].
+//!
+//! Every deduction is a row keyed by what it paid for (`score:<lead>:<mark>`, `in:<message>`,
+//! `draft:<run>`), so a retry never charges twice; each day's total is kept beside the rows in
+//! the same transaction. A paid operation first asks [`check`] (no lock, before any AI runs),
+//! then [`charge`]s: the charge takes the team's row for today, which puts the team's charges in
+//! line, reads what is left, and refuses what no longer fits, writing nothing. What is already
+//! under way when the credits run out finishes and is [`meter`]ed (the routing of a lead just
+//! scored), as are inbound messages: they always arrive, and are never lost to a limit.
+//!
+//! Crossing half, 80 % and all of the month's credits (today's limit aside) is recorded once a month
+//! (`token_warnings`) and mailed to the team's owners and admins ([`warn`]).
+
+use serde_json::json;
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::leads::billing::{
+    parse_top_up, Allowance, Operation, OperationUse, Plan, Refusal, TokenStatus, TopUp, Usage,
+};
+use crate::permissions::{allowed, Access, Resource};
+use crate::server::audit::{self, AuditEvent};
+use crate::server::guard::TenantGrant;
+use crate::server::{db, rfc3339, RequestMeta, Services};
+use crate::types::{Email, TenantId};
+use crate::user::SessionUser;
+use crate::{AppError, FieldError};
+
+/// The team's plan and allowance now (UTC month and day), inside the caller's transaction.
+pub async fn allowance(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<(Plan, Allowance), AppError> {
+    let r = sqlx::query!(
+        r#"SELECT COALESCE((SELECT plan FROM token_plans WHERE tenant_id = $1), 'starter') AS "plan!",
+                  COALESCE((SELECT sum(tenths) FROM token_topups
+                            WHERE tenant_id = $1
+                              AND month = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0)::bigint
+                    AS "topped!",
+                  COALESCE((SELECT sum(tenths) FROM token_days
+                            WHERE tenant_id = $1
+                              AND day >= date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0)::bigint
+                    AS "month!",
+                  COALESCE((SELECT tenths FROM token_days
+                            WHERE tenant_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date), 0)
+                    AS "today!""#,
+        tenant.0
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let plan = Plan::parse(&r.plan).unwrap_or(Plan::Starter);
+    Ok((
+        plan,
+        Allowance {
+            monthly: plan.monthly() + r.topped,
+            daily_limit: plan.daily_limit(),
+            used_month: r.month,
+            used_today: r.today,
+        },
+    ))
+}
+
+/// Whether `op` fits what is left now. Nothing is locked or written: a worker asks before it
+/// spends time (an AI run) on an operation that [`charge`] would refuse.
+pub async fn check(svc: &Services, tenant: TenantId, op: Operation) -> Result<(), Refusal> {
+    let read = async {
+        let mut tx = db::tenant_tx(&svc.db, tenant).await?;
+        let (_, a) = allowance(&mut tx, tenant).await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(a)
+    };
+    match read.await {
+        Ok(a) => a.allows(op),
+        // Billing never stops the work for a database hiccup of its own: the charge that follows
+        // meets the same database and fails the work properly.
+        Err(_) => Ok(()),
+    }
+}
+
+/// What [`charge`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Charged {
+    /// Charged now; `crossed` is the warning level this charge reached first this month.
+    Done {
+        /// Half, most or paused, the first time this month.
+        crossed: Option<Usage>,
+    },
+    /// The same key was charged before: nothing more.
+    Again,
+    /// It does not fit: nothing written.
+    Refused(Refusal),
+}
+
+/// Charges `op` to `tenant` once for `key`, inside the caller's transaction, if it fits the
+/// month's credits and today's limit.
+pub async fn charge(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    op: Operation,
+    key: &str,
+    subject: Option<&str>,
+) -> Result<Charged, AppError> {
+    deduct(tx, tenant, op, key, subject, true).await
+}
+
+/// Charges `op` to `tenant` once for `key` whatever is left (inbound messages, the rest of an
+/// operation under way); usage may pass the credits by these.
+pub async fn meter(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    op: Operation,
+    key: &str,
+    subject: Option<&str>,
+) -> Result<Charged, AppError> {
+    deduct(tx, tenant, op, key, subject, false).await
+}
+
+async fn deduct(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    op: Operation,
+    key: &str,
+    subject: Option<&str>,
+    enforce: bool,
+) -> Result<Charged, AppError> {
+    // Today's row, locked until the caller commits: the team's charges go one at a time.
+    sqlx::query!(
+        r#"INSERT INTO token_days (tenant_id, day) VALUES ($1, (now() AT TIME ZONE 'UTC')::date)
+           ON CONFLICT (tenant_id, day) DO UPDATE SET tenths = token_days.tenths"#,
+        tenant.0
+    )
+    .execute(&mut *tx)
+    .await?;
+    let known = sqlx::query_scalar!(
+        "SELECT 1 AS one FROM token_charges WHERE tenant_id = $1 AND key = $2",
+        tenant.0,
+        key
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if known.is_some() {
+        return Ok(Charged::Again);
+    }
+    let (_, before) = allowance(tx, tenant).await?;
+    if enforce {
+        if let Err(r) = before.allows(op) {
+            return Ok(Charged::Refused(r));
+        }
+    }
+    let cost = op.tenths();
+    sqlx::query!(
+        "INSERT INTO token_charges (tenant_id, operation, tenths, key, subject) VALUES ($1, $2, $3, $4, $5)",
+        tenant.0,
+        op.as_str(),
+        cost as i32,
+        key,
+        subject
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query!(
+        r#"UPDATE token_days SET tenths = tenths + $2
+           WHERE tenant_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date"#,
+        tenant.0,
+        cost
+    )
+    .execute(&mut *tx)
+    .await?;
+    let after = Allowance {
+        used_month: before.used_month + cost,
+        used_today: before.used_today + cost,
+        ..before
+    };
+    let crossed = match Allowance::crossed(before.month_usage(), after.month_usage()) {
+        Some(level) => first_warning(tx, tenant, level).await?,
+        None => None,
+    };
+    Ok(Charged::Done { crossed })
+}
+
+/// Records that the team reached `level` this month; answers it the first time only.
+async fn first_warning(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    level: Usage,
+) -> Result<Option<Usage>, AppError> {
+    let Some(name) = level.level() else {
+        return Ok(None);
+    };
+    let new = sqlx::query_scalar!(
+        r#"INSERT INTO token_warnings (tenant_id, month, level)
+           VALUES ($1, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $2)
+           ON CONFLICT DO NOTHING RETURNING level"#,
+        tenant.0,
+        name
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    Ok(new.map(|_| level))
+}
+
+/// Charges every `(tenant, operation, key)` once, whatever is left, in one statement: the
+/// intake's inbound messages of a batch.
+pub async fn meter_many(
+    tx: &mut PgConnection,
+    charges: &[(Uuid, Operation, String)],
+) -> Result<(), AppError> {
+    if charges.is_empty() {
+        return Ok(());
+    }
+    let tenants: Vec<Uuid> = charges.iter().map(|c| c.0).collect();
+    let ops: Vec<&str> = charges.iter().map(|c| c.1.as_str()).collect();
+    let tenths: Vec<i32> = charges.iter().map(|c| c.1.tenths() as i32).collect();
+    let keys: Vec<String> = charges.iter().map(|c| c.2.clone()).collect();
+    sqlx::query!(
+        r#"WITH added AS (
+             INSERT INTO token_charges (tenant_id, operation, tenths, key)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[])
+             ON CONFLICT (tenant_id, key) DO NOTHING
+             RETURNING tenant_id, tenths)
+           INSERT INTO token_days (tenant_id, day, tenths)
+           SELECT tenant_id, (now() AT TIME ZONE 'UTC')::date, sum(tenths) FROM added
+           GROUP BY tenant_id ORDER BY tenant_id
+           ON CONFLICT (tenant_id, day) DO UPDATE SET tenths = token_days.tenths + EXCLUDED.tenths"#,
+        &tenants,
+        &ops as &[&str],
+        &tenths,
+        &keys
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Mails the team's owners and admins that it reached `level` of the month's credits. A mail
+/// that cannot be sent is logged; the warning stays on the team's pages.
+pub async fn warn(svc: &Services, tenant: TenantId, level: Usage) {
+    let sent = async {
+        let mut tx = db::platform_tx(&svc.db).await?;
+        let team = sqlx::query_scalar!("SELECT name FROM tenants WHERE id = $1", tenant.0)
+            .fetch_one(&mut *tx)
+            .await?;
+        let to = sqlx::query_scalar!(
+            r#"SELECT u.email FROM tenant_members m JOIN users u ON u.id = m.user_id
+               WHERE m.tenant_id = $1 AND m.role IN ('OWNER', 'ADMIN') ORDER BY u.email"#,
+            tenant.0
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let (_, a) = allowance(&mut tx, tenant).await?;
+        tx.commit().await?;
+        let subject = match level {
+            Usage::Half => format!("{team}: half of this month's tokens used"),
+            Usage::Most => format!("{team}: 80 % of this month's tokens used"),
+            Usage::Paused | Usage::Fine => format!("{team}: paid operations are paused"),
+        };
+        let body = format!(
+            "{}\n\nSee where they went on your team's tokens page.",
+            a.month_notice().unwrap_or_default()
+        );
+        for email in to {
+            if let Ok(addr) = Email::parse(&email) {
+                svc.mailer.send(&addr, &subject, &body).await?;
+            }
+        }
+        Ok::<_, AppError>(())
+    };
+    if let Err(e) = sent.await {
+        tracing::warn!(error = %e, tenant = %tenant.0, "token warning not mailed");
+    }
+}
+
+/// The team's tokens, for those who may see its billing (owners, admins, managers).
+pub async fn status(svc: &Services, grant: &TenantGrant) -> Result<TokenStatus, AppError> {
+    if allowed(grant.role, Resource::Billing, Access::Read).is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let s = status_in(&mut tx, grant.tenant).await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatus, AppError> {
+    let team = sqlx::query_scalar!("SELECT name FROM tenants WHERE id = $1", tenant.0)
+        .fetch_one(&mut *tx)
+        .await?;
+    let (plan, a) = allowance(tx, tenant).await?;
+    let used = sqlx::query!(
+        r#"SELECT operation, count(*) AS "count!", sum(tenths)::bigint AS "tenths!"
+           FROM token_charges
+           WHERE tenant_id = $1
+             AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+           GROUP BY operation"#,
+        tenant.0
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let by_operation = Operation::ALL
+        .iter()
+        .filter_map(|op| {
+            used.iter()
+                .find(|u| u.operation == op.as_str())
+                .map(|u| OperationUse {
+                    operation: *op,
+                    count: u.count,
+                    tenths: u.tenths,
+                })
+        })
+        .collect();
+    let topups = sqlx::query!(
+        r#"SELECT tenths, note, created_at FROM token_topups
+           WHERE tenant_id = $1 AND month = date_trunc('month', now() AT TIME ZONE 'UTC')::date
+           ORDER BY created_at DESC"#,
+        tenant.0
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|t| TopUp {
+        tenths: t.tenths,
+        note: t.note,
+        at: rfc3339(t.created_at),
+    })
+    .collect();
+    Ok(TokenStatus {
+        team,
+        plan,
+        usage: a.usage(),
+        notice: a.notice(),
+        allowance: a,
+        by_operation,
+        topups,
+    })
+}
+
+/// The banner of the team's inbox: none below half of the month's credits.
+pub async fn notice(svc: &Services, tenant: TenantId) -> Result<Option<String>, AppError> {
+    let mut tx = db::tenant_tx(&svc.db, tenant).await?;
+    let (_, a) = allowance(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(a.notice())
+}
+
+/// Every team's tokens (any team with channels uses them), for the platform's staff.
+pub async fn all_teams(
+    svc: &Services,
+    staff: &SessionUser,
+) -> Result<Vec<(String, TokenStatus)>, AppError> {
+    staff_only(staff)?;
+    let mut tx = db::platform_tx(&svc.db).await?;
+    let teams = sqlx::query!("SELECT id, slug FROM tenants ORDER BY name, id")
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut out = Vec::with_capacity(teams.len());
+    for t in teams {
+        out.push((t.slug, status_in(&mut tx, TenantId(t.id)).await?));
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+fn staff_only(user: &SessionUser) -> Result<(), AppError> {
+    if user.role == crate::roles::PlatformRole::Admin {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+async fn team_id(tx: &mut PgConnection, slug: &str) -> Result<TenantId, AppError> {
+    sqlx::query_scalar!("SELECT id FROM tenants WHERE slug = $1", slug)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(TenantId)
+        .ok_or(AppError::NotFound)
+}
+
+/// Adds `tokens` (whole tokens, as typed) to the team's month, with a note the team sees; the
+/// platform's admins only. Paid operations paused for want of credits resume at once.
+pub async fn top_up(
+    svc: &Services,
+    staff: &SessionUser,
+    slug: &str,
+    tokens: &str,
+    note: &str,
+    meta: &RequestMeta,
+) -> Result<TokenStatus, AppError> {
+    staff_only(staff)?;
+    let (tenths, note) = parse_top_up(tokens, note).map_err(AppError::Validation)?;
+    let mut tx = db::platform_tx(&svc.db).await?;
+    let tenant = team_id(&mut tx, slug).await?;
+    sqlx::query!(
+        r#"INSERT INTO token_topups (id, tenant_id, month, tenths, note, added_by)
+           VALUES ($1, $2, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $3, $4, $5)"#,
+        Uuid::now_v7(),
+        tenant.0,
+        tenths,
+        note,
+        staff.id.0
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        AuditEvent::by("tokens.top_up", staff)
+            .tenant(tenant)
+            .target(format!("tenant:{}", tenant.0))
+            .details(json!({ "tenths": tenths, "note": note })),
+        meta,
+    )
+    .await?;
+    let s = status_in(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+/// Moves the team to `plan`; the platform's admins only.
+pub async fn set_plan(
+    svc: &Services,
+    staff: &SessionUser,
+    slug: &str,
+    plan: &str,
+    meta: &RequestMeta,
+) -> Result<TokenStatus, AppError> {
+    staff_only(staff)?;
+    let plan = Plan::parse(plan).ok_or_else(|| {
+        AppError::Validation(vec![FieldError::new(
+            "plan",
+            "Choose Starter, Growth or Scale.",
+        )])
+    })?;
+    let mut tx = db::platform_tx(&svc.db).await?;
+    let tenant = team_id(&mut tx, slug).await?;
+    sqlx::query!(
+        r#"INSERT INTO token_plans (tenant_id, plan) VALUES ($1, $2)
+           ON CONFLICT (tenant_id) DO UPDATE SET plan = $2"#,
+        tenant.0,
+        plan.as_str()
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        AuditEvent::by("tokens.plan", staff)
+            .tenant(tenant)
+            .target(format!("tenant:{}", tenant.0))
+            .details(json!({ "plan": plan.as_str() })),
+        meta,
+    )
+    .await?;
+    let s = status_in(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(s)
+}

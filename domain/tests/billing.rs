@@ -1,0 +1,298 @@
+//! Token billing against real Postgres and Redis: every inbound message and paid operation is
+//! charged once by its key, warnings come once at half of the month, and when the tokens run out
+//! scoring and AI drafts pause with a clear banner while messages still arrive; a top-up or a
+//! larger plan resumes them, and the waiting leads are scored then.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{all_rows, leads_grant, meta, services, team};
+use domain::leads::billing::{Operation, Refusal, Usage};
+use domain::leads::facts::FactsForm;
+use domain::leads::ChannelKind;
+use domain::server::channels::intake;
+use domain::server::leads::billing::{self, Charged};
+use domain::server::leads::routing::{self, SdrSettings};
+use domain::server::leads::{drafts, inbox, scoring};
+use domain::server::{accounts, db, mail, Services};
+use domain::types::TenantId;
+use domain::AppError;
+use serde_json::json;
+use sqlx::PgPool;
+
+fn whatsapp(from: &str, name: &str, id: &str, text: &str) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
+        { "field": "messages", "value": {
+            "metadata": { "phone_number_id": "PN1" },
+            "contacts": [ { "profile": { "name": name }, "wa_id": from } ],
+            "messages": [ { "from": from, "id": id, "timestamp": now.to_string(), "type": "text",
+                            "text": { "body": text } } ] } } ] } ] })
+    .to_string()
+}
+
+async fn deliver(svc: &Services, body: &str) {
+    intake::receive(svc, ChannelKind::Whatsapp, body.as_bytes())
+        .await
+        .unwrap();
+    intake::process_pending(svc, 10).await.unwrap();
+}
+
+/// The team's charges: (operation, tenths), in order; and today's total.
+async fn charges(svc: &Services, t: TenantId) -> (Vec<(String, i32)>, i64) {
+    let mut tx = db::tenant_tx(&svc.db, t).await.unwrap();
+    let rows = sqlx::query!("SELECT operation, tenths FROM token_charges ORDER BY id")
+        .fetch_all(&mut *tx)
+        .await
+        .unwrap();
+    let today = sqlx::query_scalar!(
+        "SELECT tenths FROM token_days WHERE day = (now() AT TIME ZONE 'UTC')::date"
+    )
+    .fetch_optional(&mut *tx)
+    .await
+    .unwrap()
+    .unwrap_or(0);
+    tx.commit().await.unwrap();
+    (
+        rows.into_iter().map(|r| (r.operation, r.tenths)).collect(),
+        today,
+    )
+}
+
+/// Sets what the team used today (in tenths), as if it had been charged.
+async fn used_today(owner: &PgPool, t: TenantId, tenths: i64) {
+    sqlx::query!(
+        r#"INSERT INTO token_days (tenant_id, day, tenths) VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2)
+           ON CONFLICT (tenant_id, day) DO UPDATE SET tenths = $2"#,
+        t.0,
+        tenths
+    )
+    .execute(&all_rows(owner).await)
+    .await
+    .unwrap();
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn tokens_are_charged_once_warned_paused_and_resumed(owner: PgPool) {
+    let svc = services(&owner).await;
+    let t = team(&svc, "team-a").await;
+    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+    let g = leads_grant(&svc, &boss).await;
+    routing::set_sdr(
+        &svc,
+        t,
+        boss.id,
+        &SdrSettings {
+            junior: false,
+            capacity: 10,
+        },
+    )
+    .await
+    .unwrap();
+    routing::set_online(&svc, t, boss.id, true).await.unwrap();
+    intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+
+    // A message is charged once, however often Meta delivers it.
+    let first = whatsapp(
+        "14155552671",
+        "Ana",
+        "wamid.1",
+        "What would a website redesign cost? We have about $5,000 and want it in two months.",
+    );
+    deliver(&svc, &first).await;
+    deliver(&svc, &first).await;
+    let (rows, today) = charges(&svc, t).await;
+    assert_eq!(rows, [("inbound_whatsapp".to_owned(), 1)]);
+    assert_eq!(today, 1);
+
+    // Scoring Ana, and routing her to the SDR online, are charged by the rate card.
+    let done = scoring::score_pending(&svc, 10).await.unwrap();
+    assert_eq!((done.scored, done.assigned, done.paused), (1, 1, 0));
+    let (rows, today) = charges(&svc, t).await;
+    assert_eq!(
+        rows,
+        [
+            ("inbound_whatsapp".to_owned(), 1),
+            ("scoring".to_owned(), 5),
+            ("routing".to_owned(), 10),
+        ]
+    );
+    assert_eq!(today, 16);
+    let s = billing::status(&svc, &g).await.unwrap();
+    assert_eq!(s.allowance.used_month, 16);
+    assert_eq!(s.usage, Usage::Fine);
+    assert_eq!(s.notice, None);
+    let scored = s
+        .by_operation
+        .iter()
+        .find(|u| u.operation == Operation::Scoring)
+        .unwrap();
+    assert_eq!((scored.count, scored.tenths), (1, 5));
+
+    // Crossing half of the month's credits warns once, by mail to the owner.
+    used_today(&owner, t, 24_999).await;
+    let mut tx = db::tenant_tx(&svc.db, t).await.unwrap();
+    let crossed = billing::meter(&mut tx, t, Operation::HumanReview, "review:1", None)
+        .await
+        .unwrap();
+    assert_eq!(
+        crossed,
+        Charged::Done {
+            crossed: Some(Usage::Half)
+        }
+    );
+    let again = billing::meter(&mut tx, t, Operation::HumanReview, "review:2", None)
+        .await
+        .unwrap();
+    assert_eq!(again, Charged::Done { crossed: None });
+    let same = billing::meter(&mut tx, t, Operation::HumanReview, "review:2", None)
+        .await
+        .unwrap();
+    assert_eq!(same, Charged::Again);
+    tx.commit().await.unwrap();
+    billing::warn(&svc, t, Usage::Half).await;
+    let mails = mail::recent(&svc.db, 5).await.unwrap();
+    let warned = mails
+        .iter()
+        .find(|m| m.subject.contains("half of this month's tokens"))
+        .expect("the owner is warned");
+    assert_eq!(warned.to, "team-a@example.com");
+    assert!(
+        warned.body.contains("Your team has used half"),
+        "{}",
+        warned.body
+    );
+
+    // Out of tokens: messages still arrive and are counted, but scoring and drafts pause.
+    drafts::set_facts(
+        &svc,
+        &g,
+        &FactsForm {
+            business_name: "Acme Apps".into(),
+            offerings: "Website redesign: 4000".into(),
+            ..FactsForm::default()
+        },
+    )
+    .await
+    .unwrap();
+    used_today(&owner, t, 50_000).await;
+    deliver(
+        &svc,
+        &whatsapp(
+            "447911123456",
+            "Bo",
+            "wamid.2",
+            "Do you build online shops? Budget $9,000.",
+        ),
+    )
+    .await;
+    let done = scoring::score_pending(&svc, 10).await.unwrap();
+    assert_eq!((done.scored, done.paused), (0, 1));
+    let mut tx = db::tenant_tx(&svc.db, t).await.unwrap();
+    let bo = sqlx::query!(
+        r#"SELECT id, score, score_requested_at IS NOT NULL AS "marked!" FROM leads WHERE name = 'Bo'"#
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!((bo.score, bo.marked), (None, true), "kept for later");
+    let (rows, today) = charges(&svc, t).await;
+    assert_eq!(rows.last().unwrap(), &("inbound_whatsapp".to_owned(), 1));
+    assert_eq!(today, 50_001);
+    let home = inbox::home(&svc, &g, boss.id).await.unwrap();
+    assert!(home.tokens_paused);
+    assert_eq!(
+        home.tokens.as_deref(),
+        Some(Refusal::OutOfCredits.message())
+    );
+    let refused = drafts::draft(&svc, &g, boss.id, bo.id).await.unwrap_err();
+    assert_eq!(
+        refused,
+        AppError::Conflict(Refusal::OutOfCredits.message().into())
+    );
+
+    // Staff top up: the month has credits again, but today's limit still holds.
+    let staff = accounts::sign_up(
+        &svc,
+        "ops@fluxorae.test",
+        "correct horse battery",
+        "Ops",
+        &meta("10.0.0.3"),
+    )
+    .await
+    .unwrap()
+    .user;
+    let refused = billing::top_up(
+        &svc,
+        &staff,
+        "team-a",
+        "1000",
+        "Goodwill",
+        &meta("10.0.0.3"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(refused, AppError::Forbidden, "only the platform's admins");
+    sqlx::query!("UPDATE users SET role = 'ADMIN' WHERE id = $1", staff.id.0)
+        .execute(&all_rows(&owner).await)
+        .await
+        .unwrap();
+    let staff = common::user(&svc, "ops@fluxorae.test").await;
+    let bad = billing::top_up(&svc, &staff, "team-a", "0", " ", &meta("10.0.0.3"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad.message_for("tokens"),
+        Some("Enter a whole number of tokens from 1 to 1,000,000.")
+    );
+    assert!(bad.message_for("note").is_some());
+    let s = billing::top_up(
+        &svc,
+        &staff,
+        "team-a",
+        "10,000",
+        "Goodwill",
+        &meta("10.0.0.3"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.allowance.monthly, 50_000 + 100_000);
+    assert_eq!(s.topups.len(), 1);
+    assert_eq!(s.topups[0].note, "Goodwill");
+    assert_eq!(s.notice.as_deref(), Some(Refusal::DailyLimit.message()));
+
+    // A larger plan lifts today's limit: Bo is scored at the next run (his claim has run out).
+    let s = billing::set_plan(&svc, &staff, "team-a", "scale", &meta("10.0.0.3"))
+        .await
+        .unwrap();
+    assert_eq!(s.usage, Usage::Fine);
+    assert!(
+        billing::set_plan(&svc, &staff, "team-a", "gold", &meta("10.0.0.3"))
+            .await
+            .unwrap_err()
+            .message_for("plan")
+            .is_some()
+    );
+    sqlx::query!(
+        "UPDATE leads SET score_claimed_until = now() - interval '1 second' WHERE id = $1",
+        bo.id
+    )
+    .execute(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    let done = scoring::score_pending(&svc, 10).await.unwrap();
+    assert_eq!((done.scored, done.paused), (1, 0));
+    let home = inbox::home(&svc, &g, boss.id).await.unwrap();
+    assert!(!home.tokens_paused && home.tokens.is_none());
+    assert!(drafts::draft(&svc, &g, boss.id, bo.id).await.is_ok());
+    let (rows, _) = charges(&svc, t).await;
+    assert!(
+        rows.iter()
+            .any(|(op, _)| op == "qualification_message" || op == "persuasion_message"),
+        "the draft is charged: {rows:?}"
+    );
+}
