@@ -155,6 +155,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/teams/:slug/channels") view=crate::inbox::channels::ChannelsSettingsPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug/leads/import") view=crate::inbox::import::ImportPage ssr=SsrMode::Async />
                     <Route path=path!("/teams/:slug/tokens") view=crate::inbox::tokens::TokensPage ssr=SsrMode::Async />
+                    <Route path=path!("/teams/:slug/analytics") view=crate::inbox::analytics::AnalyticsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects") view=crate::projects::ProjectsPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/new") view=crate::projects::wizard::NewProjectPage ssr=SsrMode::Async />
                     <Route path=path!("/projects/:id") view=crate::projects::workspace::WorkspacePage ssr=SsrMode::Async />

@@ -239,6 +239,18 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
             ));
         }
     }
+    // Each team's lead, with its owner, has waited 40 minutes for an answer: the leakage scan
+    // alerts each owner.
+    sqlx::query(
+        "UPDATE leads l SET last_inbound_at = now() - interval '40 minutes',
+                routing = 'assigned', nurture_until = NULL,
+                assignee = (SELECT s.user_id FROM sdr_profiles s WHERE s.tenant_id = l.tenant_id)",
+    )
+    .execute(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    let scanned = domain::server::leads::leakage::scan(&svc).await.unwrap();
+    assert!(scanned.opened >= 2, "{scanned:?}");
     let everything = all_rows(&owner).await;
     for table in tenant_owned_tables(&owner).await {
         let total_b: i64 = sqlx::query_scalar(&format!(

@@ -23,6 +23,10 @@ test('an SDR works their conversations and new leads arrive live', async ({ page
   await expect(priya).toBeVisible();
   await expect(priya).toHaveAttribute('data-unread', 'true');
   await expect(rows.filter({ hasText: 'Lena Fischer' })).toHaveCount(0);
+  // Priya has waited hours for an answer: the leakage scan (at start, then every minute) told
+  // the SDR, at the top of the page and on her row.
+  await expect(page.getByTestId('leak').filter({ hasText: 'Priya Nair (HOT) is waiting for your answer.' })).toBeVisible();
+  await expect(priya.getByTestId('leaking')).toHaveText('· Left waiting');
 
   await priya.getByRole('link').click();
   const open = page.getByTestId('open-conversation');
@@ -31,10 +35,11 @@ test('an SDR works their conversations and new leads arrive live', async ({ page
   await expect(open.getByTestId('message')).toContainText('patient booking app');
   await expect(open.getByTestId('routing')).toContainText('Assigned to Sam SDR.');
   await expect(priya).toHaveAttribute('data-unread', 'false');
-  // She asked for a call: the conversation is escalated to a person, and says why.
-  await expect(priya.getByTestId('escalated')).toHaveText('Escalated: Asked for a call');
+  // She asked for a call, about patients of her clinics: the conversation is escalated to a
+  // person, and says why.
+  await expect(priya.getByTestId('escalated')).toHaveText('Escalated: Asked for a call; A medical subject');
   await expect(open.getByTestId('escalation')).toContainText('Escalated to a person');
-  await expect(open.getByTestId('escalation').getByRole('listitem')).toHaveText(['Asked for a call']);
+  await expect(open.getByTestId('escalation').getByRole('listitem')).toHaveText(['Asked for a call', 'A medical subject']);
 
   // An empty note is refused at the field; a real one shows with who wrote it.
   await open.getByRole('button', { name: 'Add note' }).click();
@@ -55,6 +60,13 @@ test('an SDR works their conversations and new leads arrive live', async ({ page
   await tags.fill('VIP, Clinic');
   await open.getByRole('button', { name: 'Save tags' }).click();
   await expect(open.getByTestId('tags')).toHaveText(/vip\s*clinic/);
+
+  // The SDR moves her on to qualified.
+  await page.getByLabel('Stage').selectOption('qualified');
+  await open.getByRole('button', { name: 'Set stage' }).click();
+  await expect(open).toContainText('· Qualified');
+  // An SDR sees only their own leads: the team's export is not for them.
+  expect((await page.request.get('/teams/acme-sales/leads.csv')).status()).toBe(403);
 
   // Resolved, it leaves the open conversations.
   await open.getByRole('button', { name: 'Resolve' }).click();
@@ -109,5 +121,20 @@ test('an SDR works their conversations and new leads arrive live', async ({ page
   await theirs.getByRole('button', { name: 'Assign' }).click();
   await expect(theirs.getByTestId('routing')).toContainText('Assigned to Sam SDR.');
   await expect(rows.filter({ hasText: 'Lena Fischer' })).toBeVisible({ timeout: 10_000 });
+
+  // The manager's analytics: the SDR leaderboard, where the leads stand, and every lead as CSV.
+  await mgr.getByRole('link', { name: 'Leaderboard and analytics' }).click();
+  await expect(mgr.getByRole('heading', { name: 'Acme Sales analytics', level: 1 })).toBeVisible();
+  const sam = mgr.getByTestId('leaderboard').getByTestId('sdr-row').filter({ hasText: 'Sam SDR' });
+  await expect(sam).toContainText('(online)');
+  await expect(mgr.getByTestId('funnel')).toContainText('Qualified or further');
+  const csv = await mgr.request.get('/teams/acme-sales/leads.csv');
+  expect(csv.status()).toBe(200);
+  expect(csv.headers()['content-type']).toContain('text/csv');
+  const lines = (await csv.text()).split('\r\n');
+  expect(lines[0]).toBe('id,name,identities,source,stage,score,band,assigned_to,status,created_at,last_message_at');
+  const priyaLine = lines.find((l) => l.includes(',Priya Nair,'));
+  expect(priyaLine).toContain(',phone:+919876543210,');
+  expect(priyaLine).toContain(',qualified,');
   await context.close();
 });

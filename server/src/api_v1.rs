@@ -179,6 +179,23 @@ async fn draft(
     ))
 }
 
+/// Takes a lead from an integration: 201 with the new lead, 200 with the one it already was.
+async fn add_lead(
+    State(svc): State<Services>,
+    Bearer(user): Bearer,
+    Path(slug): Path<String>,
+    Json(input): Json<domain::server::leads::NewLead>,
+) -> Result<Response, ApiError> {
+    let grant = guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Write).await?;
+    let added = domain::server::leads::add(&svc, &grant, &input).await?;
+    let status = if added.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(added)).into_response())
+}
+
 /// The `/api/v1` routes.
 pub fn router() -> Router<Services> {
     Router::new()
@@ -186,6 +203,7 @@ pub fn router() -> Router<Services> {
         .route("/auth/refresh", post(refresh))
         .route("/auth/revoke", post(revoke))
         .route("/me", get(me))
+        .route("/teams/{slug}/leads", post(add_lead))
         .route("/teams/{slug}/leads/{lead}/composer", get(composer))
         .route("/teams/{slug}/leads/{lead}/replies", post(reply))
         .route("/teams/{slug}/leads/{lead}/draft", post(draft))

@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::leads::ChannelKind;
 use domain::server::channels::{intake, meta_signature};
-use domain::server::leads::{replies, routing, scoring};
+use domain::server::leads::{leakage, replies, routing, scoring};
 use domain::server::Services;
 use serde::Deserialize;
 use serde_json::json;
@@ -170,7 +170,7 @@ where
 /// stored events in batches (woken by every stored batch, and every `every`) and wakes the
 /// scoring; the scoring scores the leads who wrote and routes them, and sweeps the routing every
 /// 15 times `every` (nurture over, waiting leads, missed SLAs); the sender delivers queued
-/// replies every `every`.
+/// replies every `every`; the leakage scan runs every minute.
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     let score = Arc::new(Notify::new());
     {
@@ -203,6 +203,26 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
                 Ok(scoring::score_pending(&svc, 50).await?.scored)
             }
         });
+    }
+    {
+        // Leaks: once a minute (the first at start), whatever else is going on.
+        let svc = svc.clone();
+        keep_running(
+            "leaks scanned",
+            Arc::new(Notify::new()),
+            Duration::from_secs(domain::leads::leakage::SCAN_SECONDS),
+            move || {
+                let svc = svc.clone();
+                async move {
+                    let done = leakage::scan(&svc).await?;
+                    if done != Default::default() {
+                        tracing::debug!(?done, "leaks scanned");
+                    }
+                    // One pass a tick.
+                    Ok(0)
+                }
+            },
+        );
     }
     keep_running(
         "replies delivered",

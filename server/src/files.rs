@@ -122,6 +122,25 @@ pub async fn import_errors(
     }))
 }
 
+/// Every lead of the team as a CSV file, for those who see every lead.
+pub async fn leads_export(
+    State(svc): State<Services>,
+    Path(slug): Path<String>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    use domain::permissions::{Access, Resource};
+    let user = asker(&session, &svc).await?;
+    let grant =
+        domain::server::guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Read)
+            .await?;
+    let (name, csv) = domain::server::leads::analytics::export(&svc, &grant).await?;
+    Ok(send(Download {
+        name,
+        content_type: "text/csv; charset=utf-8".into(),
+        bytes: csv.into_bytes().into(),
+    }))
+}
+
 fn send(f: Download) -> Response {
     (
         [

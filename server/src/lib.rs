@@ -257,6 +257,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/talent/documents/{id}", get(files::document).with_state(services.clone()))
         .route("/documents/{kind}/{id}/pdf", get(files::document_pdf).with_state(services.clone()))
         .route("/teams/{slug}/imports/{id}/errors.csv", get(files::import_errors).with_state(services.clone()))
+        .route("/teams/{slug}/leads.csv", get(files::leads_export).with_state(services.clone()))
         .route(
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)

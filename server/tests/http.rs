@@ -1633,3 +1633,89 @@ async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_ou
         .unwrap();
     assert_eq!(not_theirs.status(), StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn integrations_add_leads_through_the_json_api(owner: PgPool) {
+    use serde_json::{json, Value};
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    let token = |email: &'static str, code: Option<String>| {
+        let c = c.clone();
+        let url = app.url("/api/v1/auth/token");
+        async move {
+            let pair: Value = c
+                .post(url)
+                .json(&json!({"email": email, "password": seed::DEMO_PASSWORD, "code": code}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            pair["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let code = two_factor::code_now(seed::DEMO_TOTP_SECRET).unwrap();
+    let manager = token("manager@acme.fluxorae.test", Some(code)).await;
+    let sdr = token("sdr@acme.fluxorae.test", None).await;
+    let url = app.url("/api/v1/teams/acme-sales/leads");
+    let post = |access: String, body: Value| {
+        let (c, url) = (c.clone(), url.clone());
+        async move {
+            c.post(url)
+                .bearer_auth(access)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+
+    // A new person: 201, with what did not read flagged.
+    let r = post(
+        manager.clone(),
+        json!({"name": "Zoe Park", "phones": ["+1 (415) 555-2671", "12"], "emails": ["zoe@example.com"]}),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let added: Value = r.json().await.unwrap();
+    assert_eq!(added["created"], true);
+    assert_eq!(added["invalid"].as_array().unwrap().len(), 1);
+    let zoe = added["lead"].as_str().unwrap().to_owned();
+    // The same person again, by another of her identities: 200, the same lead.
+    let r = post(manager.clone(), json!({"emails": ["ZOE@example.com"]})).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(again["lead"].as_str(), Some(zoe.as_str()));
+    assert_eq!(again["created"], false);
+    // Nothing that reads: 422 naming the field; an SDR may not add leads: 403.
+    let r = post(manager.clone(), json!({"name": "Nobody", "phones": ["12"]})).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body.to_string()
+            .contains("None of the numbers or addresses read"),
+        "{body}"
+    );
+    let r = post(sdr, json!({"emails": ["someone@example.com"]})).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // She is in the team's inbox, came through the API, with her number in E.164.
+    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
+    let row: (String, String) = sqlx::query_as(
+        "SELECT l.source, string_agg(i.identity, ' ' ORDER BY i.identity)
+         FROM leads l JOIN lead_identities i ON i.lead_id = l.id WHERE l.id = $1 GROUP BY l.source",
+    )
+    .bind(uuid::Uuid::parse_str(&zoe).unwrap())
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        row,
+        (
+            "api".to_owned(),
+            "email:zoe@example.com phone:+14155552671".to_owned()
+        )
+    );
+}

@@ -38,7 +38,7 @@ pub(crate) async fn member_for(
 
 /// A member of the team `slug` who may read its leads.
 #[cfg(feature = "ssr")]
-async fn member(
+pub(crate) async fn member(
     slug: &str,
 ) -> Result<
     (
@@ -85,6 +85,16 @@ pub async fn inbox_set_status(slug: String, lead: String, status: String) -> Res
     let status = domain::leads::inbox::ConversationStatus::parse(&status)
         .ok_or_else(|| fail(AppError::BadRequest("Unknown status.".into())))?;
     inbox::set_status(&svc, &grant, user.id, id(&lead)?, status)
+        .await
+        .map_err(fail)
+}
+
+/// Moves a lead to another stage (`contacted`, `engaged`, `qualified`, `proposal`, `won`,
+/// `lost`).
+#[server(endpoint = "inbox/stage")]
+pub async fn inbox_set_stage(slug: String, lead: String, stage: String) -> Result<(), AppError> {
+    let (svc, user, grant) = member(&slug).await?;
+    inbox::set_stage(&svc, &grant, user.id, id(&lead)?, &stage)
         .await
         .map_err(fail)
 }

@@ -5,6 +5,7 @@
 //! any server instance; the page then loads what it shows again. After a lost connection it
 //! reconnects and loads everything again, so nothing that happened meanwhile is missed.
 
+pub mod analytics;
 pub mod api;
 pub mod channels;
 mod compose;
@@ -18,7 +19,7 @@ use domain::ai::LeadBand;
 use domain::leads::inbox::{
     AssigneeFilter, Conversation, ConversationRow, ConversationStatus, InboxFilter, InboxHome,
 };
-use domain::leads::ChannelKind;
+use domain::leads::{ChannelKind, Lifecycle};
 use domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -286,9 +287,24 @@ fn Frame(
             <p class="mt-1 flex flex-wrap gap-4 text-sm">
                 <a class=LINK href=format!("/teams/{slug}/channels")>"Channels, templates and canned responses"</a>
                 <a class=LINK href=format!("/teams/{slug}/leads/import")>"Import leads from a CSV file"</a>
+                <a class=LINK href=format!("/teams/{slug}/analytics")>"Leaderboard and analytics"</a>
             </p>
         })}
         <TokenBanner notice=h.tokens.clone() paused=h.tokens_paused />
+        {(!h.alerts.is_empty()).then(|| view! {
+            <section aria-labelledby="leaks-heading" data-testid="leaks"
+                class="mt-3 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
+                <h2 id="leaks-heading" class="font-semibold">"Leads left waiting"</h2>
+                <ul class="mt-1 list-disc pl-5">
+                    {h.alerts.iter().map(|a| view! {
+                        <li data-testid="leak">
+                            <a class="underline" href=format!("/teams/{slug}/inbox?lead={}", a.lead)>{a.text()}</a>
+                            {format!(" Since {} (UTC).", short_time(&a.since))}
+                        </li>
+                    }).collect_view()}
+                </ul>
+            </section>
+        })}
         {h.online.map(|online| view! {
             <p class="mt-3 flex items-center gap-3 text-sm">
                 <span data-testid="online">{if online { "You are online: HOT leads come to you at once." } else { "You are offline: HOT leads go to others." }}</span>
@@ -331,6 +347,7 @@ fn Row(r: ConversationRow, slug: String, selected: Option<String>) -> impl IntoV
                     {format!(" · {}", r.assignee.clone().unwrap_or_else(|| "Unassigned".into()))}
                     {(r.status == ConversationStatus::Resolved).then_some(" · Resolved")}
                     {r.late.then(|| view! { <span class="font-semibold text-red-700 dark:text-red-300">" · First answer late"</span> })}
+                    {r.leaking.then(|| view! { <span data-testid="leaking" class="font-semibold text-red-700 dark:text-red-300">" · Left waiting"</span> })}
                 </span>
                 {(!r.escalation.is_empty()).then(|| view! {
                     <span data-testid="escalated" class="mt-1 block truncate text-xs font-semibold text-amber-800 dark:text-amber-300" title=r.escalation.join("; ")>
@@ -363,6 +380,11 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
         let (s, l, n) = (s3.clone(), l3.clone(), n.clone());
         async move { inbox_add_note(s, l, n).await }
     });
+    let (s5, l5) = (slug.clone(), lead.clone());
+    let stage = Action::new(move |to: &String| {
+        let (s, l, to) = (s5.clone(), l5.clone(), to.clone());
+        async move { inbox_set_stage(s, l, to).await }
+    });
     let (s4, l4) = (slug.clone(), lead.clone());
     let assign = Action::new(move |to: &String| {
         let (s, l, to) = (s4.clone(), l4.clone(), to.clone());
@@ -379,7 +401,7 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
             marked.list.update(|n| *n += 1);
         }
     });
-    for action in [status, assign] {
+    for action in [status, assign, stage] {
         Effect::new(move |_| {
             if action.value().get().is_some_and(|r| r.is_ok()) {
                 done();
@@ -402,6 +424,7 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
     let tags_error = action_error(tags);
     let note_error = action_error(note);
     let assign_error = action_error(assign);
+    let stage_error = action_error(stage);
 
     let p = c.lead.clone();
     let resolved = p.status == ConversationStatus::Resolved;
@@ -531,6 +554,21 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
                         </button>
                         <FormAlert error=status_error />
                     </div>
+                    <form class="mt-4 flex flex-wrap items-end gap-2" on:submit=move |ev| {
+                        ev.prevent_default();
+                        stage.dispatch(crate::components::field_value("stage"));
+                    }>
+                        <label class="text-sm font-medium" for="stage">"Stage"
+                            <select id="stage" class=INPUT aria-describedby="stage-error">
+                                {Lifecycle::ALL.iter().filter(|l| **l != Lifecycle::New || p.lifecycle == Lifecycle::New).map(|l| view! {
+                                    <option value=l.as_str() selected=*l == p.lifecycle>{l.label()}</option>
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <button type="submit" class=SMALL_BTN disabled=move || stage.pending().get()>"Set stage"</button>
+                        <FieldMessage id="stage-error" message=field_error(stage_error, "stage") />
+                    </form>
+                    <FormAlert error=general_error(stage_error) />
                     <form class="mt-4 flex flex-wrap items-end gap-2" on:submit=move |ev| {
                         ev.prevent_default();
                         tags.dispatch(crate::components::field_value("tags"));

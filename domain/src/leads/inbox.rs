@@ -102,6 +102,8 @@ pub struct ConversationRow {
     pub late: bool,
     /// Why it was escalated to a person (empty: it was not).
     pub escalation: Vec<String>,
+    /// Its lead is left waiting (an open leak alert).
+    pub leaking: bool,
 }
 
 /// A message in a conversation.
@@ -228,6 +230,8 @@ pub struct InboxHome {
     pub tokens: Option<String>,
     /// Paid operations are paused (out of tokens for the month or the day).
     pub tokens_paused: bool,
+    /// The asker's conversations that are leaking, oldest first.
+    pub alerts: Vec<super::leakage::LeakAlert>,
 }
 
 /// Tags as a person typed them (comma-separated): trimmed, lowercased, without repeats; or what

@@ -3,6 +3,7 @@
 //! feature also contact normalisation (phone numbers in E.164) and the escalation rules, which
 //! read the AI layer's text tools.
 
+pub mod analytics;
 pub mod billing;
 #[cfg(feature = "server")]
 pub mod contact;
@@ -11,6 +12,7 @@ pub mod escalation;
 pub mod facts;
 pub mod import;
 pub mod inbox;
+pub mod leakage;
 pub mod meta;
 pub mod reply;
 pub mod routing;

@@ -29,7 +29,7 @@ const LIST_MAX: i64 = 200;
 /// Most messages a conversation returns (the latest).
 const MESSAGES_MAX: i64 = 200;
 
-fn only_mine(grant: &TenantGrant) -> bool {
+pub(super) fn only_mine(grant: &TenantGrant) -> bool {
     grant.scope == Scope::AssignedOnly
 }
 
@@ -70,6 +70,7 @@ pub async fn home(svc: &Services, grant: &TenantGrant, me: UserId) -> Result<Inb
     .fetch_optional(&mut *tx)
     .await?;
     let (_, tokens) = super::billing::allowance(&mut tx, grant.tenant).await?;
+    let alerts = super::leakage::alerts_of(&mut tx, me).await?;
     tx.commit().await?;
     Ok(InboxHome {
         team,
@@ -77,6 +78,7 @@ pub async fn home(svc: &Services, grant: &TenantGrant, me: UserId) -> Result<Inb
         online,
         tokens: tokens.notice(),
         tokens_paused: tokens.usage() == crate::leads::billing::Usage::Paused,
+        alerts,
     })
 }
 
@@ -105,6 +107,8 @@ pub async fn list(
     let rows = sqlx::query!(
         r#"SELECT l.id, l.score, l.band, l.status, l.tags,
                   CASE WHEN l.escalated_at IS NOT NULL THEN l.escalation END AS escalation,
+                  EXISTS (SELECT 1 FROM lead_alerts a WHERE a.lead_id = l.id AND a.cleared_at IS NULL)
+                    AS "leaking!",
                   COALESCE(l.name, (SELECT min(i.identity) FROM lead_identities i WHERE i.lead_id = l.id),
                            'Unknown') AS "name!",
                   ARRAY(SELECT DISTINCT c.kind FROM channel_messages m JOIN channels c ON c.id = m.channel_id
@@ -177,6 +181,7 @@ pub async fn list(
             due: r.due.map(rfc3339),
             late: r.late,
             escalation: reasons(r.escalation),
+            leaking: r.leaking,
         })
         .collect())
 }
@@ -452,6 +457,42 @@ pub async fn set_tags(
     tx.commit().await?;
     announce(svc, grant.tenant, lead, assignee).await;
     Ok(tags)
+}
+
+/// Moves a lead to another stage (contacted, engaged, qualified, proposal sent, won, lost), as
+/// whoever works the conversation decides; the history keeps each move.
+pub async fn set_stage(
+    svc: &Services,
+    grant: &TenantGrant,
+    me: UserId,
+    lead: Uuid,
+    stage: &str,
+) -> Result<(), AppError> {
+    let stage = Lifecycle::parse(stage)
+        .filter(|l| *l != Lifecycle::New)
+        .ok_or_else(|| {
+            AppError::Validation(vec![FieldError::new(
+                "stage",
+                "Choose contacted, engaged, qualified, proposal sent, won or lost.",
+            )])
+        })?;
+    let (mut tx, assignee) = working(svc, grant, me, lead).await?;
+    let before = sqlx::query_scalar!(
+        r#"UPDATE leads n SET lifecycle = $2, stage_at = now()
+           FROM leads o WHERE n.id = $1 AND o.id = n.id AND o.lifecycle <> $2
+           RETURNING o.lifecycle"#,
+        lead,
+        stage.as_str()
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(before) = before {
+        let detail = json!({ "by": me.0, "from": before, "to": stage.as_str() });
+        event(&mut tx, grant.tenant, lead, "stage", detail).await?;
+    }
+    tx.commit().await?;
+    announce(svc, grant.tenant, lead, assignee).await;
+    Ok(())
 }
 
 /// Adds a private note to a conversation.

@@ -12,10 +12,12 @@
 //! [`inbox`] is what the team sees and does in the unified inbox; [`import`] reads CSV files of
 //! leads in bulk.
 
+pub mod analytics;
 pub mod billing;
 pub mod drafts;
 pub mod import;
 pub mod inbox;
+pub mod leakage;
 pub mod replies;
 pub mod routing;
 pub mod scoring;
@@ -391,4 +393,107 @@ async fn event(
     .execute(&mut *tx)
     .await?;
     Ok(())
+}
+
+/// A lead as an integration sends it (`POST /api/v1/teams/{slug}/leads`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewLead {
+    /// Their name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Phone numbers, in any format (read with the team's country when they have no code).
+    #[serde(default)]
+    pub phones: Vec<String>,
+    /// Email addresses.
+    #[serde(default)]
+    pub emails: Vec<String>,
+}
+
+/// What [`add`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Added {
+    /// The person's lead.
+    pub lead: Uuid,
+    /// Whether it is new.
+    pub created: bool,
+    /// Leads merged into it now (the contact joined them).
+    pub merged: Vec<Uuid>,
+    /// Numbers and addresses that did not read: kept on the lead, flagged, never matched on.
+    pub invalid: Vec<String>,
+}
+
+/// The most phone numbers or emails one lead may bring.
+pub const NEW_LEAD_MAX: usize = 10;
+
+/// Takes a lead from an integration into the team, found or made by [`resolve`] (source `api`),
+/// for those who may work every lead (managers, admins, owners).
+pub async fn add(
+    svc: &crate::server::Services,
+    grant: &crate::server::guard::TenantGrant,
+    input: &NewLead,
+) -> Result<Added, AppError> {
+    use crate::leads::contact::{country, normalize, RawContact};
+    use crate::permissions::{allowed, Access, Resource, Scope};
+    use crate::FieldError;
+    if allowed(grant.role, Resource::Leads, Access::Write) != Some(Scope::All) {
+        return Err(AppError::Forbidden);
+    }
+    let mut errors = Vec::new();
+    let name = input
+        .name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 120) {
+        errors.push(FieldError::new("name", "Keep the name to 120 characters."));
+    }
+    for (field, list) in [("phones", &input.phones), ("emails", &input.emails)] {
+        if list.len() > NEW_LEAD_MAX {
+            errors.push(FieldError::new(
+                field,
+                format!("Send at most {NEW_LEAD_MAX}; this has {}.", list.len()),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let mut tx = crate::server::db::tenant_tx(&svc.db, grant.tenant).await?;
+    let code = sqlx::query_scalar!("SELECT default_country FROM tenant_settings")
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or_else(|| "US".into());
+    let raw = RawContact {
+        phones: input.phones.clone(),
+        emails: input.emails.clone(),
+        ..RawContact::default()
+    };
+    let contact = normalize(&raw, country(&code).unwrap_or(phonenumber::country::Id::US));
+    let invalid: Vec<String> = contact
+        .invalid_phones
+        .iter()
+        .map(|b| format!("{} ({})", b.given, b.why))
+        .chain(contact.invalid_emails.iter().cloned())
+        .collect();
+    if contact.identities.is_empty() {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "phones",
+            if invalid.is_empty() {
+                "Send at least one phone number or email address.".to_owned()
+            } else {
+                format!(
+                    "None of the numbers or addresses read: {}.",
+                    invalid.join("; ")
+                )
+            },
+        )]));
+    }
+    let done = resolve(&mut tx, grant.tenant, &contact, name, "api").await?;
+    tx.commit().await?;
+    Ok(Added {
+        lead: done.lead,
+        created: done.created,
+        merged: done.merged,
+        invalid,
+    })
 }
