@@ -121,7 +121,7 @@ test('an admin tops up a sales team and moves it to another plan', async () => {
 
   // A top-up of no tokens and no reason is refused at its fields, and kept as typed.
   const form = page.locator('form').filter({ hasText: 'Add tokens' });
-  await form.getByLabel('Team', { exact: true }).selectOption({ label: 'Acme Sales' });
+  await page.locator('#top-up-team').selectOption({ label: 'Acme Sales' });
   await form.getByLabel('Tokens').fill('0');
   await form.getByRole('button', { name: 'Add tokens' }).click();
   await expect(page.locator('#field-tokens-error')).toHaveText('Enter a whole number of tokens from 1 to 1,000,000.');

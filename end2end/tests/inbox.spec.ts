@@ -125,8 +125,8 @@ test('an SDR works their conversations and new leads arrive live', async ({ page
   // The manager's analytics: the SDR leaderboard, where the leads stand, and every lead as CSV.
   await mgr.getByRole('link', { name: 'Leaderboard and analytics' }).click();
   await expect(mgr.getByRole('heading', { name: 'Acme Sales analytics', level: 1 })).toBeVisible();
-  const sam = mgr.getByTestId('leaderboard').getByTestId('sdr-row').filter({ hasText: 'Sam SDR' });
-  await expect(sam).toContainText('(online)');
+  const samRow = mgr.getByTestId('leaderboard').getByTestId('sdr-row').filter({ hasText: 'Sam SDR' });
+  await expect(samRow).toContainText('(online)');
   await expect(mgr.getByTestId('funnel')).toContainText('Qualified or further');
   const csv = await mgr.request.get('/teams/acme-sales/leads.csv');
   expect(csv.status()).toBe(200);

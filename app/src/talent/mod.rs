@@ -47,6 +47,9 @@ fn status_badge(s: ProfileStatus) -> &'static str {
 struct Drafts {
     profile: RwSignal<Option<ProfileInput>>,
     availability: RwSignal<Option<Availability>>,
+    /// The profile was saved and not edited since: kept here, above the form that the reload
+    /// after saving draws again, so the confirmation stays.
+    profile_saved: RwSignal<bool>,
 }
 
 /// `/talent`: a freelancer's onboarding.
@@ -58,6 +61,7 @@ pub fn TalentPage() -> impl IntoView {
     let drafts = Drafts {
         profile: RwSignal::new(None),
         availability: RwSignal::new(None),
+        profile_saved: RwSignal::new(false),
     };
     view! {
         <Title text="Your freelancer profile" />
@@ -117,7 +121,7 @@ fn Onboarding(p: ProfileView, drafts: Drafts, reload: Callback<()>) -> impl Into
             })}
         </section>
         <fieldset disabled=locked class="contents">
-            <ProfileForm initial=p.input.clone() draft=drafts.profile reload />
+            <ProfileForm initial=p.input.clone() draft=drafts.profile saved=drafts.profile_saved reload />
             <AvailabilityForm p=p.clone() draft=drafts.availability reload />
             <Portfolio p=p.clone() reload />
             <Documents p reload />
@@ -129,6 +133,7 @@ fn Onboarding(p: ProfileView, drafts: Drafts, reload: Callback<()>) -> impl Into
 fn ProfileForm(
     initial: ProfileInput,
     draft: RwSignal<Option<ProfileInput>>,
+    saved: RwSignal<bool>,
     reload: Callback<()>,
 ) -> impl IntoView {
     let current = {
@@ -138,6 +143,7 @@ fn ProfileForm(
     let edit = {
         let initial = initial.clone();
         move |f: &dyn Fn(&mut ProfileInput)| {
+            saved.set(false);
             draft.update(|d| {
                 let d = d.get_or_insert_with(|| initial.clone());
                 f(d);
@@ -151,6 +157,7 @@ fn ProfileForm(
     Effect::new(move |_| {
         if let Some(Ok(())) = save.value().get() {
             draft.set(None);
+            saved.set(true);
             reload.run(());
         }
     });
@@ -273,7 +280,7 @@ fn ProfileForm(
                 {rate_zone}
                 {skills}
                 <button type="submit" class=BUTTON disabled=move || save.pending().get()>"Save profile"</button>
-                {move || matches!(save.value().get(), Some(Ok(()))).then(|| view! { <span role="status" class="ml-3 text-sm">"Saved."</span> })}
+                {move || saved.get().then(|| view! { <span role="status" class="ml-3 text-sm">"Saved."</span> })}
             </form>
         </section>
     }
