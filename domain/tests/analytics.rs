@@ -18,20 +18,11 @@ use serde_json::json;
 use sqlx::PgPool;
 
 async fn deliver(svc: &Services, body: serde_json::Value) {
-    intake::receive(svc, ChannelKind::Whatsapp, body.to_string().as_bytes())
-        .await
-        .unwrap();
-    intake::process_pending(svc, 10).await.unwrap();
+    common::deliver_whatsapp(svc, &body).await;
 }
 
 fn writes(from: &str, name: &str, id: &str, text: &str) -> serde_json::Value {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
-        { "field": "messages", "value": {
-            "metadata": { "phone_number_id": "PN1" },
-            "contacts": [ { "profile": { "name": name }, "wa_id": from } ],
-            "messages": [ { "from": from, "id": id, "timestamp": now.to_string(), "type": "text",
-                            "text": { "body": text } } ] } } ] } ] })
+    common::wa_text(from, name, id, common::now_ts(), text)
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -18,25 +18,14 @@ use domain::server::leads::{drafts, inbox, scoring};
 use domain::server::{accounts, db, mail, Services};
 use domain::types::TenantId;
 use domain::AppError;
-use serde_json::json;
 use sqlx::PgPool;
 
-fn whatsapp(from: &str, name: &str, id: &str, text: &str) -> String {
-    let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
-        { "field": "messages", "value": {
-            "metadata": { "phone_number_id": "PN1" },
-            "contacts": [ { "profile": { "name": name }, "wa_id": from } ],
-            "messages": [ { "from": from, "id": id, "timestamp": now.to_string(), "type": "text",
-                            "text": { "body": text } } ] } } ] } ] })
-    .to_string()
+fn whatsapp(from: &str, name: &str, id: &str, text: &str) -> serde_json::Value {
+    common::wa_text(from, name, id, common::now_ts(), text)
 }
 
-async fn deliver(svc: &Services, body: &str) {
-    intake::receive(svc, ChannelKind::Whatsapp, body.as_bytes())
-        .await
-        .unwrap();
-    intake::process_pending(svc, 10).await.unwrap();
+async fn deliver(svc: &Services, body: &serde_json::Value) {
+    common::deliver_whatsapp(svc, body).await;
 }
 
 /// The team's charges: (operation, tenths), in order; and today's total.

@@ -193,3 +193,32 @@ pub async fn leads_grant(
         .await
         .unwrap()
 }
+
+/// A WhatsApp Cloud API webhook body as Meta sends it: a text from `from` (profile `name`) to
+/// the number `PN1`, with Meta's message `id`, sent at `ts` (seconds since the epoch).
+pub fn wa_text(from: &str, name: &str, id: &str, ts: i64, text: &str) -> serde_json::Value {
+    serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
+        { "field": "messages", "value": {
+            "metadata": { "phone_number_id": "PN1" },
+            "contacts": [ { "profile": { "name": name }, "wa_id": from } ],
+            "messages": [ { "from": from, "id": id, "timestamp": ts.to_string(), "type": "text",
+                            "text": { "body": text } } ] } } ] } ] })
+}
+
+/// Seconds since the epoch, now.
+pub fn now_ts() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Takes `body` in as Meta delivers it on the WhatsApp webhook, and processes it.
+pub async fn deliver_whatsapp(svc: &Services, body: &serde_json::Value) {
+    use domain::server::channels::intake;
+    intake::receive(
+        svc,
+        domain::leads::ChannelKind::Whatsapp,
+        body.to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
+    intake::process_pending(svc, 10).await.unwrap();
+}

@@ -19,18 +19,8 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 async fn writes(svc: &Services, from: &str, name: &str, id: &str, minutes_ago: i64, text: &str) {
-    let ts = time::OffsetDateTime::now_utc().unix_timestamp() - minutes_ago * 60;
-    let body = json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
-        { "field": "messages", "value": {
-            "metadata": { "phone_number_id": "PN1" },
-            "contacts": [ { "profile": { "name": name }, "wa_id": from } ],
-            "messages": [ { "from": from, "id": id, "timestamp": ts.to_string(), "type": "text",
-                            "text": { "body": text } } ] } } ] } ] })
-    .to_string();
-    intake::receive(svc, ChannelKind::Whatsapp, body.as_bytes())
-        .await
-        .unwrap();
-    intake::process_pending(svc, 10).await.unwrap();
+    let ts = common::now_ts() - minutes_ago * 60;
+    common::deliver_whatsapp(svc, &common::wa_text(from, name, id, ts, text)).await;
 }
 
 async fn lead(owner: &PgPool, name: &str) -> (Uuid, Option<Uuid>) {

@@ -515,17 +515,7 @@ async fn sdr_settings_refuse_what_cannot_work(owner: PgPool) {
 
 /// A WhatsApp text from `from` (named `name`) to the team's line, taken in and processed.
 async fn writes(svc: &Services, from: &str, name: &str, id: &str, ts: i64, text: &str) {
-    let body = json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
-        { "field": "messages", "value": {
-            "metadata": { "phone_number_id": "PN1" },
-            "contacts": [ { "profile": { "name": name }, "wa_id": from } ],
-            "messages": [ { "from": from, "id": id, "timestamp": ts.to_string(), "type": "text",
-                            "text": { "body": text } } ] } } ] } ] })
-    .to_string();
-    intake::receive(svc, ChannelKind::Whatsapp, body.as_bytes())
-        .await
-        .unwrap();
-    intake::process_pending(svc, 10).await.unwrap();
+    common::deliver_whatsapp(svc, &common::wa_text(from, name, id, ts, text)).await;
 }
 
 /// The lead named `name`: its id, band, escalation reasons (as stored) and whether it is
