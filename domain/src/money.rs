@@ -151,20 +151,26 @@ impl Money {
     }
 }
 
+/// A whole number with its thousands grouped by commas, as people read amounts: `12,500`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let exp = self.currency.exponent();
         let scale = 10u64.pow(exp);
         let abs = self.minor.unsigned_abs();
         let (whole, frac) = (abs / scale, abs % scale);
-        let digits = whole.to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
+        let grouped = grouped(whole);
         let sign = if self.minor < 0 { "-" } else { "" };
         let number = if exp == 0 {
             grouped

@@ -98,15 +98,7 @@ pub fn tokens(tenths: i64) -> String {
     let sign = if tenths < 0 { "-" } else { "" };
     let t = tenths.unsigned_abs();
     let (whole, tenth) = (t / 10, t % 10);
-    // Thousands grouped: 50,000.
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
+    let grouped = crate::money::grouped(whole);
     if tenth == 0 {
         format!("{sign}{grouped}")
     } else {

@@ -140,17 +140,7 @@ pub fn band(score: u8) -> LeadBand {
 
 /// Whole US dollars as people read them: `$60,000`.
 pub(crate) fn dollars(usd: u32) -> String {
-    let digits = usd.to_string();
-    let mut out = String::from("$");
-    for (i, c) in digits.chars().enumerate() {
-        // Digits still to come after this one, in threes.
-        let group = (digits.len() - i) % 3;
-        if i > 0 && group == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    format!("${}", crate::money::grouped(u64::from(usd)))
 }
 
 fn plural(n: u32, one: &str, many: &str) -> String {

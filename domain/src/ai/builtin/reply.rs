@@ -67,15 +67,7 @@ pub fn unsupported_claims(text: &str, facts: &TenantFacts, also_allowed: &str) -
 }
 
 fn thousands(n: u32) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    crate::money::grouped(u64::from(n))
 }
 
 /// The offering most related to the message, else the first.
