@@ -335,14 +335,6 @@ async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatu
     })
 }
 
-/// The banner of the team's inbox: none below half of the month's credits.
-pub async fn notice(svc: &Services, tenant: TenantId) -> Result<Option<String>, AppError> {
-    let mut tx = db::tenant_tx(&svc.db, tenant).await?;
-    let (_, a) = allowance(&mut tx, tenant).await?;
-    tx.commit().await?;
-    Ok(a.notice())
-}
-
 /// Every team's tokens (any team with channels uses them), for the platform's staff.
 pub async fn all_teams(
     svc: &Services,

@@ -6,7 +6,7 @@
 //! after it reached its SDR goes to another SDR who is online and has room (under the routing's
 //! locks), once per leak.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 use uuid::Uuid;
@@ -137,9 +137,9 @@ pub async fn scan(svc: &Services) -> Result<Scanned, AppError> {
     heard.extend(cleared.iter().map(|c| (TenantId(c.tenant_id), c.lead_id)));
     heard.sort_unstable_by_key(|(t, l)| (t.0, *l));
     heard.dedup();
+    let assignees: HashMap<Uuid, Uuid> = open.iter().map(|l| (l.id, l.assignee)).collect();
     for (tenant, lead) in heard {
-        let assignee = open.iter().find(|l| l.id == lead).map(|l| l.assignee);
-        announce(svc, tenant, lead, assignee).await;
+        announce(svc, tenant, lead, assignees.get(&lead).copied()).await;
     }
     Ok(done)
 }
