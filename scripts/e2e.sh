@@ -18,6 +18,8 @@ cleanup() {
 trap cleanup EXIT
 # The tests sign Meta's webhooks with this secret, as Meta signs them with the app's.
 export META_APP_SECRET=e2e-meta-app-secret
+# And inbound emails with this one, as a team's mail server would.
+export EMAIL_INBOUND_SECRET=e2e-email-secret
 # Replies go to a stand-in for Meta's Graph API that the tests listen with on this port.
 export META_GRAPH_PORT=${META_GRAPH_PORT:-3458}
 export META_GRAPH_URL="http://127.0.0.1:$META_GRAPH_PORT"

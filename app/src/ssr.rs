@@ -158,7 +158,7 @@ pub fn fail(err: AppError) -> AppError {
         if let Ok(code) = http::StatusCode::from_u16(err.status()) {
             res.set_status(code);
         }
-        if let AppError::RateLimited { retry_after_secs } = &err {
+        if let Some(retry_after_secs) = err.retry_after() {
             if let Ok(v) = http::HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.insert_header(http::header::RETRY_AFTER, v);
             }

@@ -58,6 +58,15 @@ pub enum AppError {
         /// Seconds until the next attempt is accepted.
         retry_after_secs: u64,
     },
+    /// The service is catching up with a backlog and defers this; try again after the given
+    /// number of seconds. The message says what waits and why.
+    #[error("{message}")]
+    Busy {
+        /// What is deferred, in words for the person asking.
+        message: String,
+        /// Seconds until it is worth asking again.
+        retry_after_secs: u64,
+    },
     /// The request itself was malformed.
     #[error("{0}")]
     BadRequest(String),
@@ -83,6 +92,17 @@ impl AppError {
         }
     }
 
+    /// The seconds a client should wait before asking again (`Retry-After`), when this says.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs }
+            | Self::Busy {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The HTTP status this error maps to.
     pub fn status(&self) -> u16 {
         match self {
@@ -92,6 +112,7 @@ impl AppError {
             Self::Validation(_) => 422,
             Self::Conflict(_) => 409,
             Self::RateLimited { .. } => 429,
+            Self::Busy { .. } => 503,
             Self::BadRequest(_) => 400,
             Self::Internal => 500,
         }

@@ -447,10 +447,6 @@ async fn what_reaches_no_channel_is_kept_and_workers_never_share_an_event(owner:
     else {
         panic!("stored")
     };
-    let e = intake::receive(&svc, ChannelKind::Email, b"{}")
-        .await
-        .unwrap_err();
-    assert!(matches!(e, AppError::BadRequest(_)), "{e:?}");
 
     let done = intake::process_pending(&svc, 100).await.unwrap();
     assert_eq!(
@@ -584,11 +580,6 @@ async fn bodies_received_together_share_a_commit_and_a_batch_finds_each_person_o
     // Stored in the order received, so they are processed in that order.
     assert!(stored.windows(2).all(|w| w[0] < w[1]), "{stored:?}");
     assert!(woken.load(std::sync::atomic::Ordering::SeqCst) >= 1);
-    // A kind Meta's webhooks never bring is refused before anything is stored.
-    assert!(matches!(
-        store.receive(ChannelKind::Email, b"{}".to_vec()).await,
-        Err(AppError::BadRequest(_))
-    ));
 
     let done = intake::process_pending(&svc, 500).await.unwrap();
     assert_eq!(

@@ -39,7 +39,7 @@ impl IntoResponse for ApiError {
             Json(json!({ "error": self.0.to_string(), "fields": fields })),
         )
             .into_response();
-        if let AppError::RateLimited { retry_after_secs } = self.0 {
+        if let Some(retry_after_secs) = self.0.retry_after() {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }

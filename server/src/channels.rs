@@ -112,6 +112,67 @@ pub async fn receive(
     Ok((StatusCode::OK, Json(json!({ "received": received }))).into_response())
 }
 
+/// What `POST /webhooks/email` needs.
+#[derive(Clone)]
+pub struct EmailWebhook {
+    /// `EMAIL_INBOUND_SECRET`.
+    pub secret: Option<String>,
+    /// The same store as Meta's bodies.
+    pub store: intake::Store,
+}
+
+/// The header a received email's signature comes in: `sha256=` and the hex HMAC-SHA256 of the
+/// raw message with `EMAIL_INBOUND_SECRET`.
+pub const EMAIL_SIGNATURE_HEADER: &str = "x-signature-256";
+
+/// The largest email taken (attachments included).
+pub const EMAIL_MAX_BYTES: usize = 25 * 1024 * 1024;
+
+/// `POST /webhooks/email`: a received email as its raw RFC 5322 text (from the team's mail
+/// server, or an inbound-mail service set to post the raw message), signed like Meta's
+/// webhooks. Verified, stored, answered; read by the same worker, which routes it to the
+/// channel of the address it came to.
+pub async fn receive_email(
+    State(hook): State<EmailWebhook>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let Some(secret) = hook.secret.as_deref() else {
+        tracing::warn!("an email arrived but EMAIL_INBOUND_SECRET is not set");
+        return Ok(refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "inbound email is not configured",
+        ));
+    };
+    let header = headers
+        .get(EMAIL_SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = meta_signature::verify(header, &body, secret) {
+        let said = match e {
+            meta_signature::SignatureError::Missing => "the X-Signature-256 header is missing",
+            meta_signature::SignatureError::Malformed => "the X-Signature-256 header is malformed",
+            meta_signature::SignatureError::Mismatch => "the signature does not match",
+        };
+        tracing::warn!(
+            error = said,
+            "an inbound email with a bad signature was refused"
+        );
+        return Ok(refuse(StatusCode::UNAUTHORIZED, said));
+    }
+    if body.is_empty() {
+        return Ok(refuse(StatusCode::BAD_REQUEST, "the email is empty"));
+    }
+    let received = match hook
+        .store
+        .receive(ChannelKind::Email, body.to_vec())
+        .await?
+    {
+        intake::Received::Stored(_) => "stored",
+        intake::Received::Duplicate => "duplicate",
+    };
+    Ok((StatusCode::OK, Json(json!({ "received": received }))).into_response())
+}
+
 /// Reads queued lead imports to their end, one at a time, checking every `every`; several
 /// instances share the queue (each import is claimed by one).
 pub fn start_import_worker(svc: Services, every: Duration) {

@@ -84,6 +84,10 @@ pub struct Config {
     /// The token Meta echoes in its subscription handshake (`META_VERIFY_TOKEN`); without it
     /// every handshake is refused.
     pub meta_verify_token: Option<String>,
+    /// The secret inbound emails are signed with (`EMAIL_INBOUND_SECRET`): `POST /webhooks/email`
+    /// takes a raw message whose `X-Signature-256` is `sha256=` and the hex HMAC-SHA256 of the
+    /// body with it; without it every email is refused.
+    pub email_inbound_secret: Option<String>,
     /// Meta's Graph API address for replies (`META_GRAPH_URL`; default
     /// `https://graph.facebook.com/v21.0`). Each channel brings its own access token.
     pub meta_graph_url: String,
@@ -244,6 +248,7 @@ impl Config {
             stripe_api_base: var("STRIPE_API_BASE"),
             meta_app_secret: var("META_APP_SECRET"),
             meta_verify_token: var("META_VERIFY_TOKEN"),
+            email_inbound_secret: var("EMAIL_INBOUND_SECRET"),
             meta_graph_url: var("META_GRAPH_URL")
                 .unwrap_or_else(|| domain::server::channels::graph::DEFAULT_BASE_URL.to_owned()),
         })

@@ -218,6 +218,10 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
             wake.notify_one()
         }),
     };
+    let email_hook = channels::EmailWebhook {
+        secret: cfg.email_inbound_secret.clone(),
+        store: meta_hooks.store.clone(),
+    };
     channels::start_import_worker(services.clone(), std::time::Duration::from_secs(1));
     let hub: events::Hub = events::Hub::start(
         &cfg.redis_url,
@@ -262,6 +266,12 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)
                 .with_state((services.clone(), cfg.stripe_webhook_secret.clone())),
+        )
+        .route(
+            "/webhooks/email",
+            axum::routing::post(channels::receive_email)
+                .layer(axum::extract::DefaultBodyLimit::max(channels::EMAIL_MAX_BYTES))
+                .with_state(email_hook),
         )
         .route(
             "/webhooks/{kind}",

@@ -108,16 +108,20 @@ fn declared_length(req: &Request) -> Option<usize> {
 pub const UPLOAD_LIMIT: usize = domain::site::media::MAX_BYTES + 64 * 1024;
 
 /// Limits request bodies: [`crate::BODY_LIMIT`] everywhere but the media upload, which may carry
-/// an image of up to [`domain::site::media::MAX_BYTES`]. A body declared too large gets 413 at
+/// an image of up to [`domain::site::media::MAX_BYTES`], the lead import, and a received email
+/// (attachments included, up to [`crate::channels::EMAIL_MAX_BYTES`]). A body declared too large gets 413 at
 /// once (for the upload, with the editor's message at the file field); one that turns out too
 /// large while it is read fails its reader the same way.
 pub async fn body_limit(req: Request, next: Next) -> Response {
     let upload = req.uri().path() == app::site::edit_api::MEDIA_UPLOAD_PATH;
     let import = req.uri().path() == app::inbox::import::IMPORT_UPLOAD_PATH;
+    let email = req.uri().path() == "/webhooks/email";
     let limit = if upload {
         UPLOAD_LIMIT
     } else if import {
         IMPORT_LIMIT
+    } else if email {
+        crate::channels::EMAIL_MAX_BYTES
     } else {
         crate::BODY_LIMIT
     };

@@ -16,6 +16,7 @@ use std::time::Duration;
 const STRIPE_TEST_SECRET: &str = "whsec_test_secret_for_the_http_tests";
 /// The Meta app secret and handshake token the test server is configured with.
 const META_TEST_SECRET: &str = "meta_app_secret_for_the_http_tests";
+const EMAIL_TEST_SECRET: &str = "email_secret_for_the_http_tests";
 const META_TEST_TOKEN: &str = "meta-verify-token-for-the-http-tests";
 
 struct TestApp {
@@ -149,6 +150,7 @@ async fn spawn_app(owner: PgPool) -> TestApp {
         stripe_api_base: None,
         meta_app_secret: Some(META_TEST_SECRET.into()),
         meta_verify_token: Some(META_TEST_TOKEN.into()),
+        email_inbound_secret: Some(EMAIL_TEST_SECRET.into()),
         meta_graph_url: "http://127.0.0.1:9".into(),
     };
     let mut settings = Settings::new(
@@ -1351,6 +1353,126 @@ async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: Pg
         }
     }
     assert_eq!(heard, ["channel", "lead"]);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn inbound_email_is_verified_stored_once_and_reaches_the_team_of_its_address(owner: PgPool) {
+    use domain::server::channels::{intake, meta_signature::sign};
+    let app = spawn_app(owner).await;
+    let svc = &app.services;
+    let tenant = {
+        let mut tx = db::platform_tx(&svc.db).await.unwrap();
+        let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+            .bind(seed::DEMO_TENANT_SLUG)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        domain::types::TenantId(id)
+    };
+    intake::connect(
+        svc,
+        tenant,
+        domain::leads::ChannelKind::Email,
+        "hello@acme-http.test",
+        "Hello inbox",
+    )
+    .await
+    .unwrap();
+    let c = Client::new();
+    let mail = "From: Zoe <zoe@example.com>\r\nTo: hello@acme-http.test\r\nSubject: A shop\r\nMessage-ID: <zoe-1@example.com>\r\n\r\nDo you build shops?\r\n";
+    let post = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+        let mut req = c
+            .post(app.url("/webhooks/email"))
+            .header(header::CONTENT_TYPE, "message/rfc822")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(k, v);
+        }
+        req.send()
+    };
+    let events = || async {
+        let mut tx = db::platform_tx(&svc.db).await.unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM webhook_events WHERE kind = 'email'")
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        n
+    };
+
+    // Refused with 401 and nothing written: no signature, a flipped byte, Meta's secret.
+    let good = sign(mail.as_bytes(), EMAIL_TEST_SECRET);
+    let mut flipped = mail.as_bytes().to_vec();
+    flipped[8] ^= 1;
+    for (headers, bytes, said) in [
+        (
+            vec![],
+            mail.as_bytes().to_vec(),
+            "the X-Signature-256 header is missing",
+        ),
+        (
+            vec![("X-Signature-256", good.clone())],
+            flipped,
+            "the signature does not match",
+        ),
+        (
+            vec![("X-Signature-256", sign(mail.as_bytes(), META_TEST_SECRET))],
+            mail.as_bytes().to_vec(),
+            "the signature does not match",
+        ),
+        (
+            vec![("X-Signature-256", "md5=abc".to_owned())],
+            mail.as_bytes().to_vec(),
+            "the X-Signature-256 header is malformed",
+        ),
+    ] {
+        let res = post(headers, bytes).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let err: serde_json::Value = res.json().await.unwrap();
+        assert_eq!(err["error"], said);
+    }
+    assert_eq!(events().await, 0);
+
+    // Genuine: stored once, answered, then in the team's inbox as a lead known by the address.
+    for expected in ["stored", "duplicate"] {
+        let res = post(
+            vec![("X-Signature-256", good.clone())],
+            mail.as_bytes().to_vec(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(
+            res.json::<serde_json::Value>().await.unwrap()["received"],
+            expected
+        );
+    }
+    assert_eq!(events().await, 1);
+    let mut seen = None;
+    for _ in 0..50 {
+        let mut tx = db::tenant_tx(&svc.db, tenant).await.unwrap();
+        seen = sqlx::query_as::<_, (String, String)>(
+            "SELECT m.body, i.identity FROM channel_messages m
+             JOIN lead_identities i ON i.lead_id = m.lead_id
+             WHERE m.provider_id = 'zoe-1@example.com'",
+        )
+        .fetch_optional(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        if seen.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen,
+        Some((
+            "Do you build shops?".to_owned(),
+            "email:zoe@example.com".to_owned()
+        ))
+    );
 }
 
 /// The next event of `kind` on a workspace socket (others are skipped), within 5 s.

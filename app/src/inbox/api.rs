@@ -178,6 +178,22 @@ pub async fn team_channels(slug: String) -> Result<ChannelsPage, AppError> {
     replies::channels_page(&svc, &grant).await.map_err(fail)
 }
 
+/// Connects a channel to the team: its kind, the id that routes its messages (or the email
+/// address), and a name.
+#[server(endpoint = "channels/connect")]
+pub async fn channel_connect(
+    slug: String,
+    kind: String,
+    external_id: String,
+    name: String,
+) -> Result<(), AppError> {
+    let (svc, grant) = settings_member(&slug).await?;
+    replies::connect(&svc, &grant, &kind, &external_id, &name)
+        .await
+        .map(|_| ())
+        .map_err(fail)
+}
+
 /// Stores a channel's access token for sending (empty: removes it).
 #[server(endpoint = "channels/token")]
 pub async fn channel_set_token(

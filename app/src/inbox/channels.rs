@@ -72,11 +72,50 @@ fn Page(p: ChannelsPage, slug: String) -> impl IntoView {
     let canned_error = action_error(add_canned);
     let can_edit = p.can_edit;
     let facts_slug = slug.clone();
+    let s = slug.clone();
+    let connect = Action::new(move |f: &[String; 3]| {
+        let (s, [kind, external_id, name]) = (s.clone(), f.clone());
+        async move { channel_connect(s, kind, external_id, name).await }
+    });
+    reload_on_success(connect, changed);
+    let connect_error = action_error(connect);
     view! {
         <h1 class=format!("{H1} mt-2")>{format!("{} channels", p.team)}</h1>
         <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
-            "Replies go out through Meta's Graph API with each channel's access token. Without one, replies wait in the queue and say so."
+            "Replies go out through Meta's Graph API with each channel's access token, and by email through each address's SMTP server. Without one, replies wait in the queue and say so."
         </p>
+        {p.can_connect.then(|| view! {
+            <details class=format!("{CARD} mt-4")>
+                <summary class="cursor-pointer font-semibold">"Connect a channel"</summary>
+                <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">
+                    "Meta's webhooks reach the team by the WhatsApp phone number id, the Facebook page id or the Instagram account id. Email reaches it by the address it was sent to: have your mail server post each message to /webhooks/email."
+                </p>
+                <form class="mt-2 grid gap-2 sm:grid-cols-3" on:submit=move |ev| {
+                    ev.prevent_default();
+                    connect.dispatch(["connect-kind", "connect-id", "connect-name"].map(field_value));
+                }>
+                    <label class="text-sm font-medium" for="connect-kind">"Kind"
+                        <select id="connect-kind" class=INPUT>
+                            <option value="email">"Email"</option>
+                            <option value="whatsapp">"WhatsApp"</option>
+                            <option value="messenger">"Messenger"</option>
+                            <option value="instagram">"Instagram"</option>
+                        </select>
+                    </label>
+                    <label class="text-sm font-medium" for="connect-id">"Address or id"
+                        <input id="connect-id" class=INPUT placeholder="sales@example.com" aria-describedby="connect-id-error" />
+                        <FieldMessage id="connect-id-error" message=field_error(connect_error, "external_id") />
+                    </label>
+                    <label class="text-sm font-medium" for="connect-name">"Name"
+                        <input id="connect-name" class=INPUT maxlength="120" placeholder="Sales email" aria-describedby="connect-name-error" />
+                        <FieldMessage id="connect-name-error" message=field_error(connect_error, "name") />
+                    </label>
+                    <FieldMessage id="connect-kind-error" message=field_error(connect_error, "kind") />
+                    <FormAlert error=general_error(connect_error) />
+                    <button type="submit" class=format!("{SMALL_BTN} sm:col-span-3 justify-self-start") disabled=move || connect.pending().get()>"Connect"</button>
+                </form>
+            </details>
+        })}
         {if p.channels.is_empty() {
             view! { <p class="mt-4">"No channels are connected yet."</p> }.into_any()
         } else {
@@ -168,13 +207,19 @@ fn Channel(c: ChannelSettings, slug: String, can_connect: bool, can_edit: bool) 
         p("body"),
     );
     let social = matches!(c.kind, ChannelKind::Messenger | ChannelKind::Instagram);
+    let email = c.kind == ChannelKind::Email;
     let human_agent = c.human_agent;
     view! {
         <section class=format!("{CARD} mt-4") data-testid="channel" aria-label=c.name.clone()>
             <h2 class=H2>{c.name.clone()}</h2>
             <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">{format!("{} · {}", c.kind.label(), c.external_id)}</p>
             <p class="mt-2 text-sm" data-testid="token-state">
-                {if c.has_token { "Replies go out: an access token is stored.".to_owned() } else { "No access token: replies wait in the queue.".to_owned() }}
+                {match (c.kind == ChannelKind::Email, c.has_token) {
+                    (true, true) => "Replies go out: an SMTP server is stored.",
+                    (true, false) => "No SMTP server: replies wait in the queue.",
+                    (false, true) => "Replies go out: an access token is stored.",
+                    (false, false) => "No access token: replies wait in the queue.",
+                }}
                 {(c.queued > 0).then(|| format!(" {} waiting to be sent.", c.queued))}
             </p>
             {can_connect.then(|| {
@@ -184,10 +229,15 @@ fn Channel(c: ChannelSettings, slug: String, can_connect: bool, can_edit: bool) 
                         ev.prevent_default();
                         token.dispatch(field_value(&tid));
                     }>
-                        <label class="grow text-sm font-medium" for=token_id.clone()>{if c.has_token { "Replace the access token (empty: remove it)" } else { "Access token" }}
+                        <label class="grow text-sm font-medium" for=token_id.clone()>{match (email, c.has_token) {
+                            (true, true) => "Replace the SMTP server URL (empty: remove it)",
+                            (true, false) => "SMTP server URL (smtps://user:password@host:465)",
+                            (false, true) => "Replace the access token (empty: remove it)",
+                            (false, false) => "Access token",
+                        }}
                             <input id=token_id.clone() type="password" autocomplete="off" class=INPUT aria-describedby=format!("{token_id}-error") />
                         </label>
-                        <button type="submit" class=SMALL_BTN disabled=move || token.pending().get()>"Save token"</button>
+                        <button type="submit" class=SMALL_BTN disabled=move || token.pending().get()>{if email { "Save SMTP server" } else { "Save token" }}</button>
                         <FieldMessage id=format!("{token_id}-error") message=field_error(token_error, "token") />
                     </form>
                     <FormAlert error=general_error(token_error) />

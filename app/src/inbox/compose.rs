@@ -32,7 +32,12 @@ fn window_line(t: &ReplyTarget) -> String {
             t.channel_name,
             until(at)
         ),
-        (Window::Open { closes: None }, _) => format!("On {}.", t.channel_name),
+        (Window::Open { closes: None }, _) => {
+            format!(
+                "On {}: no reply window, answer at any time.",
+                t.channel_name
+            )
+        }
         (Window::TemplatesOnly, Some(reason)) => format!("On {}: {reason}", t.channel_name),
         (Window::TemplatesOnly, None) => format!("On {}: templates only.", t.channel_name),
     }
@@ -161,6 +166,7 @@ pub(super) fn Reply(composer: Composer, slug: String, lead: String) -> impl Into
                             {move || drafted().map(|d| view! {
                                 <p data-testid="draft-note" role="status" class="mt-1 text-xs text-slate-600 dark:text-slate-400">
                                     {format!("Drafted by AI from your team's facts ({}), in the language they wrote in. Check it before you send.", if d.facts_used.is_empty() { "none used".to_owned() } else { d.facts_used.join("; ") })}
+                                    {d.note.map(|n| format!(" {n}"))}
                                 </p>
                             })}
                             <FormAlert error=general_error(action_error(draft)) />

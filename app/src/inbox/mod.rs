@@ -291,6 +291,9 @@ fn Frame(
             </p>
         })}
         <TokenBanner notice=h.tokens.clone() paused=h.tokens_paused />
+        {h.busy.clone().map(|b| view! {
+            <p data-testid="busy" role="status" class="mt-2 rounded-md border border-amber-300 bg-amber-50 p-2 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200">{b}</p>
+        })}
         {(!h.alerts.is_empty()).then(|| view! {
             <section aria-labelledby="leaks-heading" data-testid="leaks"
                 class="mt-3 rounded-md border border-red-300 bg-red-50 p-3 text-sm text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-200">
@@ -504,6 +507,7 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
                                                 m.channel_name, short_time(&m.at),
                                                 m.status.as_deref().map(|s| format!(" · {s}")).unwrap_or_default())}
                                         </p>
+                                        {m.subject.clone().map(|s| view! { <p data-testid="message-subject" class="font-medium">{s}</p> })}
                                         <p class="whitespace-pre-wrap">{m.body.clone().unwrap_or_else(|| format!("[{}]", m.kind))}</p>
                                         {m.error.clone().map(|e| view! {
                                             <p data-testid="message-error" class="mt-1 text-xs text-amber-800 dark:text-amber-300">{e}</p>

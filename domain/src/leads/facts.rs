@@ -99,6 +99,10 @@ pub struct Drafted {
     pub facts_used: Vec<String>,
     /// The AI run that wrote it (in the AI log).
     pub run: uuid::Uuid,
+    /// What the agent should know about how it was written (the built-in engine stood in for
+    /// the model while the inbox caught up).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {

@@ -121,6 +121,9 @@ pub struct InboxMessage {
     pub kind: String,
     /// Its text or caption.
     pub body: Option<String>,
+    /// An email's subject.
+    #[serde(default)]
+    pub subject: Option<String>,
     /// When it was sent (RFC 3339).
     pub at: String,
     /// Delivery status of ours: queued, sent, delivered, read, failed.
@@ -232,6 +235,9 @@ pub struct InboxHome {
     pub tokens_paused: bool,
     /// The asker's conversations that are leaking, oldest first.
     pub alerts: Vec<super::leakage::LeakAlert>,
+    /// What the inbox gives up while its backlog is deep (`super::backpressure::banner`).
+    #[serde(default)]
+    pub busy: Option<String>,
 }
 
 /// Tags as a person typed them (comma-separated): trimmed, lowercased, without repeats; or what

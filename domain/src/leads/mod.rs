@@ -4,9 +4,11 @@
 //! read the AI layer's text tools.
 
 pub mod analytics;
+pub mod backpressure;
 pub mod billing;
 #[cfg(feature = "server")]
 pub mod contact;
+pub mod email;
 #[cfg(feature = "server")]
 pub mod escalation;
 pub mod facts;

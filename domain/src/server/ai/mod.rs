@@ -177,6 +177,17 @@ impl Ai {
         self.run_with::<A>(db, ctx, input, A::builtin).await
     }
 
+    /// [`Self::run`] on the built-in engine only, whatever config chooses: for when the model's
+    /// time and cost must be spared (the inbox under load). Logged like every run.
+    pub async fn run_builtin<A: Analyzer>(
+        &self,
+        db: &PgPool,
+        ctx: &RunContext,
+        input: &A::Input,
+    ) -> Result<Run<A::Output>, AppError> {
+        self.run_on::<A>(db, ctx, input, A::builtin, false).await
+    }
+
     /// [`Self::run`] with a prepared built-in engine (matching over a cached index).
     pub async fn run_with<A: Analyzer>(
         &self,
@@ -184,6 +195,17 @@ impl Ai {
         ctx: &RunContext,
         input: &A::Input,
         builtin: impl FnOnce(&A::Input) -> Analysis<A::Output>,
+    ) -> Result<Run<A::Output>, AppError> {
+        self.run_on::<A>(db, ctx, input, builtin, true).await
+    }
+
+    async fn run_on<A: Analyzer>(
+        &self,
+        db: &PgPool,
+        ctx: &RunContext,
+        input: &A::Input,
+        builtin: impl FnOnce(&A::Input) -> Analysis<A::Output>,
+        may_call_model: bool,
     ) -> Result<Run<A::Output>, AppError> {
         let logged = A::log_input(input);
         let entry = store::NewRun {
@@ -196,8 +218,12 @@ impl Ai {
         };
 
         let mut fallback_of = None;
-        let choice = self.model_for(db, A::KIND).await?;
-        if let ModelChoice::Call(model) = choice {
+        let choice = if may_call_model {
+            Some(self.model_for(db, A::KIND).await?)
+        } else {
+            None
+        };
+        if let Some(ModelChoice::Call(model)) = choice {
             let started = Instant::now();
             let full = serde_json::to_value(input).unwrap_or(Value::Null);
             let (outcome, reply) = self.ask_model::<A>(model.as_ref(), input, &full).await;
@@ -270,7 +296,7 @@ impl Ai {
                     fallback_of = Some(id);
                 }
             }
-        } else if let ModelChoice::BreakerOpen = choice {
+        } else if let Some(ModelChoice::BreakerOpen) = choice {
             // Chosen, configured and switched on, but the breaker is open: log the skip.
             let id = store::insert(
                 db,

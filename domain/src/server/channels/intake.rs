@@ -33,12 +33,7 @@ pub enum Received {
 }
 
 fn webhook_kind(kind: ChannelKind) -> Result<&'static str, AppError> {
-    match kind {
-        ChannelKind::Email => Err(AppError::BadRequest(
-            "email does not arrive through Meta's webhooks".into(),
-        )),
-        other => Ok(other.as_str()),
-    }
+    Ok(kind.as_str())
 }
 
 /// Stores a verified body durably (it is committed when this returns). The caller checked the
@@ -210,17 +205,24 @@ pub async fn connect(
     external_id: &str,
     name: &str,
 ) -> Result<Channel, AppError> {
-    let external_id = external_id.trim();
+    // An address is kept as the intake reads recipients: trimmed and lower-cased.
+    let address = (kind == ChannelKind::Email)
+        .then(|| contact::email(external_id))
+        .flatten();
+    let external_id = address.as_deref().unwrap_or(external_id.trim());
     let name = name.trim();
     let mut errors = Vec::new();
-    if external_id.is_empty() || external_id.len() > 200 {
+    if external_id.is_empty()
+        || external_id.len() > 200
+        || (kind == ChannelKind::Email && address.is_none())
+    {
         errors.push(crate::error::FieldError::new(
             "external_id",
             match kind {
                 ChannelKind::Whatsapp => "Enter the phone number id from WhatsApp Manager.",
                 ChannelKind::Messenger => "Enter the Facebook page id.",
                 ChannelKind::Instagram => "Enter the Instagram account id.",
-                ChannelKind::Email => "Enter the inbox's email address.",
+                ChannelKind::Email => "Enter the inbox's email address, like sales@example.com.",
             },
         ));
     }
@@ -259,8 +261,13 @@ pub async fn connect(
     tx.commit().await?;
     if inserted.is_none() {
         return Err(AppError::Conflict(format!(
-            "This {} id is already connected to a team. Disconnect it there first.",
-            kind.label()
+            "This {} is already connected to a team. Disconnect it there first.",
+            match kind {
+                ChannelKind::Email => "address",
+                ChannelKind::Whatsapp => "phone number id",
+                ChannelKind::Messenger => "page id",
+                ChannelKind::Instagram => "Instagram account id",
+            }
         )));
     }
     Ok(channel)
@@ -331,7 +338,11 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
             // The table's CHECK admits only Meta's kinds; this cannot happen.
             return Err(AppError::Internal);
         };
-        match meta::parse(kind, &event.body) {
+        let parsed = match kind {
+            ChannelKind::Email => super::email::parse(&event.body),
+            _ => meta::parse(kind, &event.body),
+        };
+        match parsed {
             Ok(items) => {
                 processed.push(event.id);
                 read.push((event.id, kind, items));
@@ -353,7 +364,10 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
 
     let routes = routes_of(&mut tx, &read).await?;
     let mut batch = Batch::default();
-    for (event, kind, items) in read {
+    for (event, kind, mut items) in read {
+        if kind == ChannelKind::Email {
+            only_connected(&mut items, &routes);
+        }
         for item in items {
             let external = match &item {
                 Item::Message(m) => Some(m.channel.clone()),
@@ -506,6 +520,21 @@ async fn routes_of(
     .collect())
 }
 
+/// An email comes as one item per address it may have been sent to: of those, only the ones a
+/// team has connected are kept (the message reaches each of those channels once); when none is,
+/// the first is kept, to be shown to the admins as unrouted.
+fn only_connected(items: &mut Vec<Item>, routes: &HashMap<(&'static str, String), Route>) {
+    let connected = |i: &Item| match i {
+        Item::Message(m) => routes.contains_key(&(ChannelKind::Email.as_str(), m.channel.clone())),
+        _ => true,
+    };
+    if items.iter().any(connected) {
+        items.retain(connected);
+    } else {
+        items.truncate(1);
+    }
+}
+
 /// The identity a message's sender is known by, if it reads.
 fn identity_of(kind: ChannelKind, m: &meta::Message) -> Option<Identity> {
     match kind {
@@ -514,7 +543,7 @@ fn identity_of(kind: ChannelKind, m: &meta::Message) -> Option<Identity> {
         ChannelKind::Whatsapp => contact::whatsapp_e164(&m.contact).ok().map(Identity::Phone),
         ChannelKind::Messenger => Some(Identity::Messenger(m.contact.clone())),
         ChannelKind::Instagram => Some(Identity::Instagram(m.contact.clone())),
-        ChannelKind::Email => None,
+        ChannelKind::Email => contact::email(&m.contact).map(Identity::Email),
     }
 }
 

@@ -14,6 +14,19 @@ use crate::server::guard::TenantGrant;
 use crate::server::{db, Services};
 use crate::{AppError, FieldError};
 
+/// Analytics wait while the team's backlog is over the first level (`leads::backpressure`).
+async fn deferred(svc: &Services, grant: &TenantGrant) -> Result<(), AppError> {
+    use crate::leads::backpressure::{analytics_deferred, RETRY_SECS};
+    let (backlog, level) = super::backpressure::level(svc, grant.tenant).await?;
+    if level.defers_background() {
+        return Err(AppError::Busy {
+            message: analytics_deferred(&backlog),
+            retry_after_secs: RETRY_SECS,
+        });
+    }
+    Ok(())
+}
+
 /// The report over the last `days` days (7, 30 or 90).
 pub async fn report(svc: &Services, grant: &TenantGrant, days: u32) -> Result<Report, AppError> {
     if only_mine(grant) {
@@ -25,6 +38,7 @@ pub async fn report(svc: &Services, grant: &TenantGrant, days: u32) -> Result<Re
             "Choose the last 7, 30 or 90 days.",
         )]));
     }
+    deferred(svc, grant).await?;
     let days_i = i32::try_from(days).unwrap_or(7);
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let team = sqlx::query_scalar!("SELECT name FROM tenants WHERE id = $1", grant.tenant.0)
@@ -164,6 +178,7 @@ pub async fn export(svc: &Services, grant: &TenantGrant) -> Result<(String, Stri
     if only_mine(grant) {
         return Err(AppError::Forbidden);
     }
+    deferred(svc, grant).await?;
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let slug = sqlx::query_scalar!("SELECT slug FROM tenants WHERE id = $1", grant.tenant.0)
         .fetch_one(&mut *tx)

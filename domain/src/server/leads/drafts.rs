@@ -146,7 +146,16 @@ pub async fn draft(
         user: Some(me),
         subject: Some(format!("lead:{lead}")),
     };
-    let run = svc.ai.run::<ReplyDrafter>(&svc.db, &ctx, &input).await?;
+    // Over the second level of backlog, drafts come from the built-in engine: no model call.
+    let (_, level) = super::backpressure::level(svc, grant.tenant).await?;
+    let by_default = level.default_replies_only();
+    let run = if by_default {
+        svc.ai
+            .run_builtin::<ReplyDrafter>(&svc.db, &ctx, &input)
+            .await?
+    } else {
+        svc.ai.run::<ReplyDrafter>(&svc.db, &ctx, &input).await?
+    };
     // The draft is written: it is billed whatever is left.
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let charged = billing::meter(
@@ -169,5 +178,6 @@ pub async fn draft(
         language: run.analysis.output.language.code,
         facts_used: run.analysis.output.facts_used,
         run: run.id,
+        note: by_default.then(|| crate::leads::backpressure::DEFAULT_DRAFT_NOTE.to_owned()),
     })
 }

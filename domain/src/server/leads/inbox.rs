@@ -58,6 +58,7 @@ fn contains_pattern(text: &str) -> String {
 
 /// The inbox's frame for `me` in the team of `grant`.
 pub async fn home(svc: &Services, grant: &TenantGrant, me: UserId) -> Result<InboxHome, AppError> {
+    let backlog = super::backpressure::backlog(svc, grant.tenant).await?;
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let team = sqlx::query_scalar!("SELECT name FROM tenants WHERE id = $1", grant.tenant.0)
         .fetch_one(&mut *tx)
@@ -79,6 +80,7 @@ pub async fn home(svc: &Services, grant: &TenantGrant, me: UserId) -> Result<Inb
         tokens: tokens.notice(),
         tokens_paused: tokens.usage() == crate::leads::billing::Usage::Paused,
         alerts,
+        busy: crate::leads::backpressure::banner(&backlog),
     })
 }
 
@@ -297,12 +299,14 @@ pub async fn conversation(
     me: UserId,
     lead: Uuid,
 ) -> Result<Conversation, AppError> {
+    let busy = super::replies::templates_only(svc, grant.tenant).await?;
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let profile = profile(&mut tx, grant, me, lead).await?;
     let mut messages: Vec<InboxMessage> = sqlx::query!(
         r#"SELECT m.id, c.kind AS channel, c.name AS channel_name, m.direction AS "direction!",
                   m.kind AS "kind!", m.body, m.sent_at AS "sent_at!", m.status, m.error,
-                  u.display_name AS "author?"
+                  u.display_name AS "author?",
+                  CASE WHEN c.kind = 'email' THEN m.raw->>'subject' END AS subject
            FROM channel_messages m JOIN channels c ON c.id = m.channel_id
                 LEFT JOIN users u ON u.id = m.author_id
            WHERE m.lead_id = $1 AND NOT m.status_only
@@ -321,6 +325,7 @@ pub async fn conversation(
             inbound: m.direction == "in",
             kind: m.kind,
             body: m.body,
+            subject: m.subject,
             at: rfc3339(m.sent_at),
             status: m.status,
             error: m.error,
@@ -345,7 +350,7 @@ pub async fn conversation(
     .collect();
     let can_work = may_work(grant, profile.assignee.as_ref().map(|a| a.0), me);
     let composer = if can_work {
-        Some(super::replies::composer(&mut tx, lead).await?)
+        Some(super::replies::composer(&mut tx, lead, busy.as_deref()).await?)
     } else {
         None
     };

@@ -31,12 +31,51 @@ pub struct Scanned {
     pub cleared: usize,
     /// HOT leads given to another SDR.
     pub moved: usize,
+    /// Teams left for a later scan because their backlog is over the first level
+    /// (`leads::backpressure`); their alerts stay as they are until then.
+    pub deferred: usize,
+    /// The whole scan waited: the webhook events not read yet were over the first level.
+    pub all_deferred: bool,
+}
+
+/// The teams whose scan waits: every team when the webhook events not read yet are over the
+/// first level alone, else those whose own leads to score and replies to send take them over.
+async fn busy_teams(tx: &mut sqlx::PgConnection) -> Result<Option<Vec<Uuid>>, AppError> {
+    use crate::leads::backpressure::DEFER_BACKGROUND;
+    let limit = DEFER_BACKGROUND as i64;
+    let intake = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM (SELECT 1 FROM webhook_events WHERE status = 'pending' LIMIT $1) q"#,
+        limit + 1
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if intake > limit {
+        return Ok(None);
+    }
+    Ok(Some(
+        sqlx::query_scalar!(
+            r#"SELECT tenant_id AS "tenant!" FROM (
+                 SELECT tenant_id FROM leads WHERE score_requested_at IS NOT NULL
+                 UNION ALL
+                 SELECT tenant_id FROM channel_messages WHERE status = 'queued') q
+               GROUP BY tenant_id HAVING count(*) > $1"#,
+            limit - intake
+        )
+        .fetch_all(&mut *tx)
+        .await?,
+    ))
 }
 
 /// Scans every team's open conversations with an SDR, once.
 pub async fn scan(svc: &Services) -> Result<Scanned, AppError> {
     let mut done = Scanned::default();
     let mut tx = db::platform_tx(&svc.db).await?;
+    let Some(busy) = busy_teams(&mut tx).await? else {
+        tx.commit().await?;
+        done.all_deferred = true;
+        return Ok(done);
+    };
+    done.deferred = busy.len();
     let open = sqlx::query!(
         r#"SELECT l.id, l.tenant_id, l.assignee AS "assignee!", l.band,
                   l.last_inbound_at AS "since!",
@@ -52,9 +91,11 @@ pub async fn scan(svc: &Services) -> Result<Scanned, AppError> {
                                 '-infinity') AS "seen!"
            FROM leads l
            WHERE l.status = 'open' AND l.assignee IS NOT NULL AND l.merged_into IS NULL
-             AND l.last_inbound_at < now() - make_interval(mins => $2)"#,
+             AND l.last_inbound_at < now() - make_interval(mins => $2)
+             AND NOT (l.tenant_id = ANY($3))"#,
         REPLY_PENDING_MINUTES as i32,
-        UNSEEN_MINUTES as i32
+        UNSEEN_MINUTES as i32,
+        &busy
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -86,13 +127,14 @@ pub async fn scan(svc: &Services) -> Result<Scanned, AppError> {
 
     let cleared = sqlx::query!(
         r#"UPDATE lead_alerts a SET cleared_at = now()
-           WHERE a.cleared_at IS NULL
+           WHERE a.cleared_at IS NULL AND NOT (a.tenant_id = ANY($4))
              AND NOT EXISTS (SELECT 1 FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS w(lead, usr, kind)
                              WHERE w.lead = a.lead_id AND w.usr = a.user_id AND w.kind = a.kind)
            RETURNING a.lead_id, a.tenant_id"#,
         &leads,
         &users,
-        &kinds as &[&str]
+        &kinds as &[&str],
+        &busy
     )
     .fetch_all(&mut *tx)
     .await?;

@@ -13,6 +13,7 @@
 //! leads in bulk.
 
 pub mod analytics;
+pub mod backpressure;
 pub mod billing;
 pub mod drafts;
 pub mod import;

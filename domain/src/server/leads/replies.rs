@@ -25,7 +25,7 @@ use crate::leads::reply::{
     ChannelsPage, Compose, Composer, Outgoing, ReplyTarget, TemplateCategory, TemplateChoice,
     TemplateSpec, CANNED_BODY_MAX, CANNED_TITLE_MAX,
 };
-use crate::leads::window::{closed_reason, window};
+use crate::leads::window::{closed_reason, window, Window};
 use crate::leads::ChannelKind;
 use crate::permissions::{allowed, Access, Resource};
 use crate::server::channels::graph::SendError;
@@ -58,7 +58,9 @@ pub async fn outbound_limit(
 
 fn held_reason(kind: ChannelKind, name: &str) -> String {
     if kind == ChannelKind::Email {
-        return "Replies by email are not available yet; answer from your mail client.".into();
+        return format!(
+            "Waiting to be sent: “{name}” has no SMTP server yet. An admin adds it on the team's channels page, and what waits goes out then."
+        );
     }
     format!(
         "Waiting to be sent: “{name}” has no access token yet. An admin adds it on the team's channels page, and what waits goes out then."
@@ -74,6 +76,7 @@ async fn targets(
     tx: &mut PgConnection,
     lead: Uuid,
     now: OffsetDateTime,
+    busy: Option<&str>,
 ) -> Result<Vec<(ReplyTarget, String)>, AppError> {
     let rows = sqlx::query!(
         r#"SELECT c.id, c.kind, c.name, c.human_agent, c.access_token IS NOT NULL AS "has_token!",
@@ -95,20 +98,29 @@ async fn targets(
         .into_iter()
         .filter_map(|r| {
             let kind = ChannelKind::parse(&r.kind)?;
-            let w = window(kind, r.last_in, r.human_agent, now);
+            // Over the last level of backlog only templates go, wherever the window stands.
+            let (w, reason) = match busy {
+                Some(why) => (Window::TemplatesOnly, Some(why.to_owned())),
+                None => {
+                    let w = window(kind, r.last_in, r.human_agent, now);
+                    (
+                        w,
+                        (!w.free_form()).then(|| closed_reason(kind, r.human_agent)),
+                    )
+                }
+            };
             let target = ReplyTarget {
                 channel: r.id,
                 kind,
                 channel_name: r.name.clone(),
                 window: w,
-                closed_reason: (!w.free_form()).then(|| closed_reason(kind, r.human_agent)),
+                closed_reason: reason,
                 templates: if has_templates(kind) {
                     of_channel(&templates, r.id)
                 } else {
                     Vec::new()
                 },
-                held: (!r.has_token || kind == ChannelKind::Email)
-                    .then(|| held_reason(kind, &r.name)),
+                held: (!r.has_token).then(|| held_reason(kind, &r.name)),
             };
             Some((target, r.contact))
         })
@@ -160,9 +172,25 @@ async fn canned_list(tx: &mut PgConnection) -> Result<Vec<Canned>, AppError> {
     .await?)
 }
 
-/// What the conversation with `lead` can be answered with, inside the caller's transaction.
-pub(super) async fn composer(tx: &mut PgConnection, lead: Uuid) -> Result<Composer, AppError> {
-    let targets = targets(tx, lead, OffsetDateTime::now_utc())
+/// Why only templates may be sent for `tenant` now (its backlog is over the last level).
+pub(super) async fn templates_only(
+    svc: &Services,
+    tenant: crate::types::TenantId,
+) -> Result<Option<String>, AppError> {
+    let (backlog, level) = super::backpressure::level(svc, tenant).await?;
+    Ok(level
+        .templates_only()
+        .then(|| crate::leads::backpressure::templates_only_reason(&backlog)))
+}
+
+/// What the conversation with `lead` can be answered with, inside the caller's transaction
+/// (`busy`: why only templates may go now, from [`templates_only`]).
+pub(super) async fn composer(
+    tx: &mut PgConnection,
+    lead: Uuid,
+    busy: Option<&str>,
+) -> Result<Composer, AppError> {
+    let targets = targets(tx, lead, OffsetDateTime::now_utc(), busy)
         .await?
         .into_iter()
         .map(|(t, _)| t)
@@ -181,8 +209,9 @@ pub async fn composer_for(
     me: UserId,
     lead: Uuid,
 ) -> Result<Composer, AppError> {
+    let busy = templates_only(svc, grant.tenant).await?;
     let (mut tx, _) = working(svc, grant, me, lead).await?;
-    let c = composer(&mut tx, lead).await?;
+    let c = composer(&mut tx, lead, busy.as_deref()).await?;
     tx.commit().await?;
     Ok(c)
 }
@@ -198,8 +227,9 @@ pub async fn send(
     compose: &Compose,
 ) -> Result<Uuid, AppError> {
     let now = OffsetDateTime::now_utc();
+    let busy = templates_only(svc, grant.tenant).await?;
     let (mut tx, assignee) = working(svc, grant, me, lead).await?;
-    let Some((target, contact)) = targets(&mut tx, lead, now)
+    let Some((target, contact)) = targets(&mut tx, lead, now, busy.as_deref())
         .await?
         .into_iter()
         .find(|(t, _)| t.channel == channel)
@@ -209,12 +239,6 @@ pub async fn send(
             "They have not written on this channel; answer on one they used.",
         )]));
     };
-    if target.kind == ChannelKind::Email {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "channel",
-            held_reason(ChannelKind::Email, &target.channel_name),
-        )]));
-    }
     let (kind, body, template) = match compose {
         Compose::Text { body } => {
             if let Some(reason) = &target.closed_reason {
@@ -302,14 +326,14 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
              UPDATE channel_messages m SET next_attempt_at = now() + $2::interval, attempts = attempts + 1
              WHERE m.id IN (SELECT q.id FROM channel_messages q JOIN channels c ON c.id = q.channel_id
                             WHERE q.status = 'queued' AND q.next_attempt_at <= now()
-                              AND c.access_token IS NOT NULL AND c.kind <> 'email'
+                              AND c.access_token IS NOT NULL
                             ORDER BY q.next_attempt_at, q.id LIMIT $1
                             FOR UPDATE OF q SKIP LOCKED)
              RETURNING m.id, m.tenant_id, m.channel_id, m.lead_id, m.contact, m.kind, m.body,
                        m.template, m.attempts)
            SELECT q.id, q.tenant_id, q.channel_id, q.lead_id, q.contact AS "contact!",
                   q.kind AS "kind!", q.body, q.template, q.attempts,
-                  c.kind AS channel_kind, c.external_id, c.human_agent,
+                  c.kind AS channel_kind, c.external_id, c.human_agent, c.name AS channel_name,
                   c.access_token AS "access_token!",
                   (SELECT l.assignee FROM leads l WHERE l.id = q.lead_id) AS assignee,
                   (SELECT max(i.sent_at) FROM channel_messages i
@@ -363,6 +387,18 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
             now,
         ) {
             Err(reason) => Err(SendError::Refused(reason)),
+            Ok((smtp_url, Prepared::Text(body, _))) if kind == ChannelKind::Email => {
+                let reply = EmailReply {
+                    id: m.id,
+                    channel: m.channel_id,
+                    lead: m.lead_id,
+                    from_name: &m.channel_name,
+                    from: &m.external_id,
+                    to: &m.contact,
+                    body: &body,
+                };
+                email_reply(svc, &smtp_url, reply).await
+            }
             Ok((token, out)) => {
                 let values: Vec<String>;
                 let outgoing = match &out {
@@ -430,6 +466,77 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
         }
     }
     Ok(done)
+}
+
+/// A reply by email, as the worker claimed it.
+struct EmailReply<'a> {
+    id: Uuid,
+    channel: Uuid,
+    lead: Option<Uuid>,
+    from_name: &'a str,
+    from: &'a str,
+    to: &'a str,
+    body: &'a str,
+}
+
+/// Sends a reply by email through the channel's SMTP server, in the thread of the contact's
+/// latest email on the channel; answers its Message-ID and what was sent.
+async fn email_reply(
+    svc: &Services,
+    smtp_url: &str,
+    r: EmailReply<'_>,
+) -> Result<(String, serde_json::Value), SendError> {
+    use crate::leads::email::{message_id, references, reply_subject};
+    use crate::server::channels::email;
+    let parent = async {
+        let mut tx = db::platform_tx(&svc.db).await?;
+        let parent = sqlx::query!(
+            r#"SELECT provider_id, raw->>'subject' AS subject,
+                      COALESCE(raw->'references', '[]'::jsonb) AS "references!"
+               FROM channel_messages
+               WHERE channel_id = $1 AND lead_id = $2 AND direction = 'in' AND NOT status_only
+               ORDER BY sent_at DESC, id DESC LIMIT 1"#,
+            r.channel,
+            r.lead
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(parent)
+    }
+    .await
+    .map_err(|_| SendError::Unavailable("The conversation could not be read.".into()))?;
+    let (subject, in_reply_to, refs) = match parent {
+        Some(p) => {
+            let prior: Vec<String> = serde_json::from_value(p.references).unwrap_or_default();
+            let refs = references(&prior, &p.provider_id);
+            (
+                reply_subject(p.subject.as_deref()),
+                Some(p.provider_id),
+                refs,
+            )
+        }
+        None => (reply_subject(None), None, Vec::new()),
+    };
+    let out = email::Outgoing {
+        from_name: r.from_name.to_owned(),
+        from: r.from.to_owned(),
+        to: r.to.to_owned(),
+        subject,
+        body: r.body.to_owned(),
+        message_id: message_id(r.id, r.from),
+        in_reply_to,
+        references: refs,
+    };
+    email::send(smtp_url, &out).await?;
+    let sent = json!({
+        "subject": out.subject,
+        "to": out.to,
+        "message_id": out.message_id,
+        "in_reply_to": out.in_reply_to,
+        "references": out.references,
+    });
+    Ok((out.message_id, sent))
 }
 
 /// How long to wait after the `attempts`-th try failed: 30 s, 1, 2, 4, 8 minutes.
@@ -615,8 +722,30 @@ pub async fn channels_page(svc: &Services, grant: &TenantGrant) -> Result<Channe
     })
 }
 
-/// Stores `token` as the channel's access token for sending (sealed), or removes it when empty.
-/// Replies that waited for it are sent at once.
+/// Connects a channel to the caller's team (owners and admins): a WhatsApp number, a page, an
+/// Instagram account or an email address, by the id that routes its messages.
+pub async fn connect(
+    svc: &Services,
+    grant: &TenantGrant,
+    kind: &str,
+    external_id: &str,
+    name: &str,
+) -> Result<crate::server::channels::intake::Channel, AppError> {
+    if !may_connect(grant) {
+        return Err(AppError::Forbidden);
+    }
+    let Some(kind) = ChannelKind::parse(kind) else {
+        return Err(AppError::Validation(vec![FieldError::new(
+            "kind",
+            "Choose WhatsApp, Messenger, Instagram or Email.",
+        )]));
+    };
+    crate::server::channels::intake::connect(svc, grant.tenant, kind, external_id, name).await
+}
+
+/// Stores `token` as the channel's access token for sending (sealed), or removes it when empty;
+/// for an email channel, the URL of the SMTP server its replies go out through. Replies that
+/// waited for it are sent at once.
 pub async fn set_token(
     svc: &Services,
     grant: &TenantGrant,
@@ -627,6 +756,16 @@ pub async fn set_token(
         return Err(AppError::Forbidden);
     }
     let token = token.trim();
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let kind = sqlx::query_scalar!("SELECT kind FROM channels WHERE id = $1", channel)
+        .fetch_optional(&mut *tx)
+        .await?
+        .and_then(|k| ChannelKind::parse(&k))
+        .ok_or(AppError::NotFound)?;
+    if kind == ChannelKind::Email && !token.is_empty() {
+        crate::server::channels::email::check_smtp_url(token)
+            .map_err(|m| AppError::Validation(vec![FieldError::new("token", m)]))?;
+    }
     if token.len() > 2048 || token.chars().any(char::is_whitespace) {
         return Err(AppError::Validation(vec![FieldError::new(
             "token",
@@ -643,7 +782,6 @@ pub async fn set_token(
             token.as_bytes(),
         )?)
     };
-    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let found = sqlx::query!(
         "UPDATE channels SET access_token = $2 WHERE id = $1",
         channel,

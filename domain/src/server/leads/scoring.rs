@@ -162,16 +162,27 @@ async fn assess(svc: &Services, tenant: TenantId, lead: Uuid) -> Result<Assessed
     })
 }
 
-/// Scores up to `limit` leads marked for scoring, oldest mark first, and routes them.
+/// Scores up to `limit` leads marked for scoring, and routes them. The teams take turns: each
+/// team's oldest mark first, then each team's second, and so on, so one team's flood of new
+/// leads never holds up another's.
 pub async fn score_pending(svc: &Services, limit: i64) -> Result<Scored, AppError> {
     let claimed = {
         let mut tx = db::platform_tx(&svc.db).await?;
         let rows = sqlx::query!(
-            r#"UPDATE leads SET score_claimed_until = now() + interval '2 minutes'
-               WHERE id IN (SELECT id FROM leads
-                            WHERE score_requested_at IS NOT NULL AND merged_into IS NULL
-                              AND (score_claimed_until IS NULL OR score_claimed_until < now())
-                            ORDER BY score_requested_at LIMIT $1
+            r#"WITH turns AS (
+                 SELECT w.id
+                 FROM tenants t
+                 CROSS JOIN LATERAL (
+                   SELECT l.id, l.score_requested_at,
+                          row_number() OVER (ORDER BY l.score_requested_at) AS turn
+                   FROM leads l
+                   WHERE l.tenant_id = t.id AND l.score_requested_at IS NOT NULL
+                     AND l.merged_into IS NULL
+                     AND (l.score_claimed_until IS NULL OR l.score_claimed_until < now())
+                   ORDER BY l.score_requested_at LIMIT $1) w
+                 ORDER BY w.turn, w.score_requested_at LIMIT $1)
+               UPDATE leads SET score_claimed_until = now() + interval '2 minutes'
+               WHERE id IN (SELECT id FROM leads WHERE id IN (SELECT id FROM turns)
                             FOR NO KEY UPDATE SKIP LOCKED)
                RETURNING id, tenant_id, score_requested_at AS "requested!""#,
             limit
