@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::leads::ChannelKind;
 use domain::server::channels::{intake, meta_signature};
-use domain::server::leads::{leakage, replies, routing, scoring};
+use domain::server::leads::{leakage, reengage, replies, routing, scoring};
 use domain::server::Services;
 use serde::Deserialize;
 use serde_json::json;
@@ -231,7 +231,8 @@ where
 /// stored events in batches (woken by every stored batch, and every `every`) and wakes the
 /// scoring; the scoring scores the leads who wrote and routes them, and sweeps the routing every
 /// 15 times `every` (nurture over, waiting leads, missed SLAs); the sender delivers queued
-/// replies every `every`; the leakage scan runs every minute.
+/// replies every `every`; the AI re-engagement queues its messages every `every`; the leakage
+/// scan runs every minute.
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     let score = Arc::new(Notify::new());
     {
@@ -281,6 +282,22 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
                     }
                     // One pass a tick.
                     Ok(0)
+                }
+            },
+        );
+    }
+    {
+        // The AI re-engagement of COLD leads: every `every`, while there are due leads.
+        let svc = svc.clone();
+        keep_running(
+            "leads re-engaged",
+            Arc::new(Notify::new()),
+            every,
+            move || {
+                let svc = svc.clone();
+                async move {
+                    let done = reengage::run(&svc, 20).await?;
+                    Ok(done.sent + done.skipped)
                 }
             },
         );

@@ -16,6 +16,7 @@ pub mod import;
 pub mod inbox;
 pub mod leakage;
 pub mod meta;
+pub mod reengage;
 pub mod reply;
 pub mod routing;
 pub mod score;

@@ -28,7 +28,7 @@ fn may_edit(grant: &TenantGrant) -> bool {
     allowed(grant.role, Resource::Settings, Access::Write).is_some()
 }
 
-async fn stored(tx: &mut sqlx::PgConnection) -> Result<TenantFacts, AppError> {
+pub(super) async fn stored(tx: &mut sqlx::PgConnection) -> Result<TenantFacts, AppError> {
     let raw = sqlx::query_scalar!("SELECT reply_facts FROM tenant_settings")
         .fetch_optional(&mut *tx)
         .await?;

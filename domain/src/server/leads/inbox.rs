@@ -305,7 +305,8 @@ pub async fn conversation(
     let mut messages: Vec<InboxMessage> = sqlx::query!(
         r#"SELECT m.id, c.kind AS channel, c.name AS channel_name, m.direction AS "direction!",
                   m.kind AS "kind!", m.body, m.sent_at AS "sent_at!", m.status, m.error,
-                  u.display_name AS "author?",
+                  COALESCE(u.display_name,
+                           CASE WHEN m.raw->>'automation' = 'reengage' THEN 'AI re-engagement' END) AS "author?",
                   CASE WHEN c.kind = 'email' THEN m.raw->>'subject' END AS subject
            FROM channel_messages m JOIN channels c ON c.id = m.channel_id
                 LEFT JOIN users u ON u.id = m.author_id

@@ -19,6 +19,7 @@ pub mod drafts;
 pub mod import;
 pub mod inbox;
 pub mod leakage;
+pub mod reengage;
 pub mod replies;
 pub mod routing;
 pub mod scoring;

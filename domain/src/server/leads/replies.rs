@@ -72,7 +72,7 @@ fn token_aad(channel: Uuid) -> Vec<u8> {
 }
 
 /// The channels `lead` wrote on (the latest first), with what may be sent on each now.
-async fn targets(
+pub(super) async fn targets(
     tx: &mut PgConnection,
     lead: Uuid,
     now: OffsetDateTime,
@@ -267,6 +267,52 @@ pub async fn send(
     };
     // Counted once the reply is good to go: a refused one costs the team nothing.
     outbound_limit(svc, grant.tenant, "queue").await?;
+    let out = Queued {
+        tenant: grant.tenant,
+        lead,
+        channel,
+        contact: &contact,
+        kind,
+        body: &body,
+        template,
+        raw: json!({ "composed": compose }),
+        author: Some(me),
+        held: target.held.as_deref(),
+        at: now,
+    };
+    let id = queue(&mut tx, out).await?;
+    routing::answered(&mut tx, &[lead], &[now]).await?;
+    let detail = json!({ "by": me.0, "message": id, "kind": kind, "channel": channel });
+    event(&mut tx, grant.tenant, lead, "replied", detail).await?;
+    tx.commit().await?;
+    announce(svc, grant.tenant, lead, assignee).await;
+    Ok(id)
+}
+
+/// A message to queue for sending.
+pub(super) struct Queued<'a> {
+    pub tenant: crate::types::TenantId,
+    pub lead: Uuid,
+    pub channel: Uuid,
+    /// The contact's id on the channel.
+    pub contact: &'a str,
+    /// `text` or `template`.
+    pub kind: &'a str,
+    pub body: &'a str,
+    /// A template's name, language and values.
+    pub template: Option<serde_json::Value>,
+    /// What composed it.
+    pub raw: serde_json::Value,
+    /// Who wrote it (None: an automation).
+    pub author: Option<UserId>,
+    /// Why it waits, when the channel cannot send yet.
+    pub held: Option<&'a str>,
+    pub at: OffsetDateTime,
+}
+
+/// Stores `m` as a queued outbound message of the conversation (shown at once, sent by
+/// [`deliver`]) and moves the conversation's last activity; answers its id.
+pub(super) async fn queue(tx: &mut PgConnection, m: Queued<'_>) -> Result<Uuid, AppError> {
     let id = Uuid::now_v7();
     sqlx::query!(
         r#"INSERT INTO channel_messages
@@ -274,33 +320,28 @@ pub async fn send(
               sent_at, status, status_rank, raw, lead_id, author_id, next_attempt_at, error)
            VALUES ($1, $2, $3, $4, 'out', $5, $6, $7, $8, $9, 'queued', 0, $10, $11, $12, $9, $13)"#,
         id,
-        grant.tenant.0,
-        channel,
+        m.tenant.0,
+        m.channel,
         format!("local:{id}"),
-        contact,
-        kind,
-        body,
-        template,
-        now,
-        json!({ "composed": compose }),
-        lead,
-        me.0,
-        target.held
+        m.contact,
+        m.kind,
+        m.body,
+        m.template,
+        m.at,
+        m.raw,
+        m.lead,
+        m.author.map(|a| a.0),
+        m.held
     )
     .execute(&mut *tx)
     .await?;
     sqlx::query!(
         "UPDATE leads SET last_message_at = GREATEST(last_message_at, $2) WHERE id = $1",
-        lead,
-        now
+        m.lead,
+        m.at
     )
     .execute(&mut *tx)
     .await?;
-    routing::answered(&mut tx, &[lead], &[now]).await?;
-    let detail = json!({ "by": me.0, "message": id, "kind": kind, "channel": channel });
-    event(&mut tx, grant.tenant, lead, "replied", detail).await?;
-    tx.commit().await?;
-    announce(svc, grant.tenant, lead, assignee).await;
     Ok(id)
 }
 

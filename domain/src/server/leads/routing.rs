@@ -242,7 +242,8 @@ pub(super) async fn apply(
         Decision::Nurture { minutes } => {
             sqlx::query!(
                 r#"UPDATE leads SET routing = 'nurture', routing_note = NULL, assignee = NULL,
-                                    nurture_until = now() + make_interval(mins => $2)
+                                    nurture_until = now() + make_interval(mins => $2),
+                                    reengage_after = now()
                    WHERE id = $1"#,
                 lead,
                 minutes as i32
