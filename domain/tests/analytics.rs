@@ -6,11 +6,10 @@
 
 mod common;
 
-use common::{leads_grant, member, services, team};
+use common::{leads_grant, services};
 use domain::leads::ChannelKind;
 use domain::leads::Lifecycle;
 use domain::server::channels::intake;
-use domain::server::leads::routing::{self, SdrSettings};
 use domain::server::leads::{analytics, inbox, scoring};
 use domain::server::Services;
 use domain::AppError;
@@ -28,15 +27,11 @@ fn writes(from: &str, name: &str, id: &str, text: &str) -> serde_json::Value {
 #[sqlx::test(migrations = "../migrations")]
 async fn managers_see_the_leaderboard_the_funnel_and_export_every_lead(owner: PgPool) {
     let svc = services(&owner).await;
-    let t = team(&svc, "team-a").await;
-    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
-    let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
-    let settings = SdrSettings {
-        junior: false,
-        capacity: 5,
-    };
-    routing::set_sdr(&svc, t, sam.id, &settings).await.unwrap();
-    routing::set_online(&svc, t, sam.id, true).await.unwrap();
+    let common::SalesTeam {
+        tenant: t,
+        boss,
+        sam,
+    } = common::sales_team(&svc, &owner).await;
     intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
         .await
         .unwrap();

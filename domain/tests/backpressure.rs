@@ -7,12 +7,11 @@
 
 mod common;
 
-use common::{all_rows, deliver_whatsapp, leads_grant, member, now_ts, services, team, wa_text};
+use common::{all_rows, deliver_whatsapp, leads_grant, now_ts, services, team, wa_text};
 use domain::leads::backpressure::DEFAULT_DRAFT_NOTE;
 use domain::leads::reply::{Compose, TemplateSpec};
 use domain::leads::{ChannelKind, Window};
 use domain::server::channels::intake;
-use domain::server::leads::routing::{self, SdrSettings};
 use domain::server::leads::{analytics, backpressure, drafts, inbox, leakage, replies, scoring};
 use domain::AppError;
 use sqlx::PgPool;
@@ -52,15 +51,11 @@ fn busy(e: AppError) -> (String, u64) {
 #[sqlx::test(migrations = "../migrations")]
 async fn a_deep_backlog_steps_back_level_by_level_and_recovers(owner: PgPool) {
     let svc = services(&owner).await;
-    let t = team(&svc, "team-a").await;
-    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
-    let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
-    let settings = SdrSettings {
-        junior: false,
-        capacity: 5,
-    };
-    routing::set_sdr(&svc, t, sam.id, &settings).await.unwrap();
-    routing::set_online(&svc, t, sam.id, true).await.unwrap();
+    let common::SalesTeam {
+        tenant: t,
+        boss,
+        sam,
+    } = common::sales_team(&svc, &owner).await;
     let channel = intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
         .await
         .unwrap();
@@ -68,11 +63,7 @@ async fn a_deep_backlog_steps_back_level_by_level_and_recovers(owner: PgPool) {
         leads_grant(&svc, &sam).await,
         leads_grant(&svc, &boss).await,
     );
-    let owner_grant = domain::server::guard::TenantGrant {
-        tenant: t,
-        role: domain::roles::TenantRole::Owner,
-        scope: domain::permissions::Scope::All,
-    };
+    let owner_grant = common::owner_grant(t);
     let spec = TemplateSpec {
         name: "follow_up".into(),
         language: "en_US".into(),

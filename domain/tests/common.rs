@@ -222,3 +222,42 @@ pub async fn deliver_whatsapp(svc: &Services, body: &serde_json::Value) {
     .unwrap();
     intake::process_pending(svc, 10).await.unwrap();
 }
+
+/// A sales team to work with: `team-a`, its owner (`team-a@example.com`, two-factor on) and Sam,
+/// an SDR online with room for five leads.
+pub struct SalesTeam {
+    /// The team.
+    pub tenant: domain::types::TenantId,
+    /// Its owner.
+    pub boss: domain::user::SessionUser,
+    /// Its SDR.
+    pub sam: domain::user::SessionUser,
+}
+
+/// Sets up [`SalesTeam`].
+pub async fn sales_team(svc: &Services, owner: &PgPool) -> SalesTeam {
+    use domain::server::leads::routing::{self, SdrSettings};
+    let tenant = team(svc, "team-a").await;
+    let boss = with_two_factor(svc, "team-a@example.com").await;
+    let sam = member(svc, owner, tenant, "sam@example.com", "Sam", "SDR").await;
+    let settings = SdrSettings {
+        junior: false,
+        capacity: 5,
+    };
+    routing::set_sdr(svc, tenant, sam.id, &settings)
+        .await
+        .unwrap();
+    routing::set_online(svc, tenant, sam.id, true)
+        .await
+        .unwrap();
+    SalesTeam { tenant, boss, sam }
+}
+
+/// The grant of `tenant`'s owner role, for settings written without a session.
+pub fn owner_grant(tenant: domain::types::TenantId) -> domain::server::guard::TenantGrant {
+    domain::server::guard::TenantGrant {
+        tenant,
+        role: domain::roles::TenantRole::Owner,
+        scope: domain::permissions::Scope::All,
+    }
+}

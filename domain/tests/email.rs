@@ -11,12 +11,11 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
-use common::{all_rows, leads_grant, member, services, team};
+use common::{all_rows, leads_grant, services};
 use domain::leads::reply::Compose;
 use domain::leads::{ChannelKind, Window};
 use domain::server::channels::intake::{self, Received};
 use domain::server::leads::replies::{self, Delivered};
-use domain::server::leads::routing::{self, SdrSettings};
 use domain::server::leads::{inbox, scoring};
 use domain::server::Services;
 use domain::AppError;
@@ -101,15 +100,11 @@ fn text(body: &str) -> Compose {
 #[sqlx::test(migrations = "../migrations")]
 async fn emails_become_leads_and_replies_go_out_in_the_thread(owner: PgPool) {
     let svc = services(&owner).await;
-    let t = team(&svc, "team-a").await;
-    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
-    let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
-    let settings = SdrSettings {
-        junior: false,
-        capacity: 5,
-    };
-    routing::set_sdr(&svc, t, sam.id, &settings).await.unwrap();
-    routing::set_online(&svc, t, sam.id, true).await.unwrap();
+    let common::SalesTeam {
+        tenant: _t,
+        boss,
+        sam,
+    } = common::sales_team(&svc, &owner).await;
     let (gs, gb) = (
         leads_grant(&svc, &sam).await,
         leads_grant(&svc, &boss).await,

@@ -7,13 +7,11 @@
 
 mod common;
 
-use common::{all_rows, deliver_whatsapp, leads_grant, member, now_ts, services, team, wa_text};
+use common::{all_rows, deliver_whatsapp, leads_grant, now_ts, services, wa_text};
 use domain::leads::reply::TemplateSpec;
 use domain::leads::ChannelKind;
 use domain::server::channels::intake;
-use domain::server::guard::TenantGrant;
 use domain::server::leads::reengage::{self, Reengaged};
-use domain::server::leads::routing::{self, SdrSettings};
 use domain::server::leads::{drafts, inbox, replies, scoring};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -41,23 +39,15 @@ async fn history(owner: &PgPool, lead: Uuid) -> Vec<(String, serde_json::Value)>
 #[sqlx::test(migrations = "../migrations")]
 async fn cold_leads_get_one_message_by_the_window_rules(owner: PgPool) {
     let svc = services(&owner).await;
-    let t = team(&svc, "team-a").await;
-    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
-    let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
-    let settings = SdrSettings {
-        junior: false,
-        capacity: 5,
-    };
-    routing::set_sdr(&svc, t, sam.id, &settings).await.unwrap();
-    routing::set_online(&svc, t, sam.id, true).await.unwrap();
+    let common::SalesTeam {
+        tenant: t,
+        boss,
+        sam,
+    } = common::sales_team(&svc, &owner).await;
     let channel = intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
         .await
         .unwrap();
-    let owner_grant = TenantGrant {
-        tenant: t,
-        role: domain::roles::TenantRole::Owner,
-        scope: domain::permissions::Scope::All,
-    };
+    let owner_grant = common::owner_grant(t);
     drafts::set_facts(
         &svc,
         &owner_grant,

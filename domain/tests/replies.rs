@@ -21,7 +21,6 @@ use domain::leads::{ChannelKind, Window};
 use domain::server::channels::graph::GraphClient;
 use domain::server::channels::intake;
 use domain::server::leads::replies::{self, Delivered};
-use domain::server::leads::routing::{self, SdrSettings};
 use domain::server::leads::{inbox, scoring};
 use domain::server::Services;
 use domain::AppError;
@@ -158,15 +157,11 @@ async fn a_reply_inside_the_window_waits_for_a_token_then_goes_out_and_moves_for
     owner: PgPool,
 ) {
     let svc = services(&owner).await;
-    let t = team(&svc, "team-a").await;
-    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
-    let sam = member(&svc, &owner, t, "sam@example.com", "Sam", "SDR").await;
-    let settings = SdrSettings {
-        junior: false,
-        capacity: 5,
-    };
-    routing::set_sdr(&svc, t, sam.id, &settings).await.unwrap();
-    routing::set_online(&svc, t, sam.id, true).await.unwrap();
+    let common::SalesTeam {
+        tenant: t,
+        boss,
+        sam,
+    } = common::sales_team(&svc, &owner).await;
     let channel = intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
         .await
         .unwrap();

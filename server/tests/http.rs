@@ -1164,16 +1164,7 @@ async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: Pg
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let app = spawn_app(owner).await;
     let svc = &app.services;
-    let tenant = {
-        let mut tx = db::platform_tx(&svc.db).await.unwrap();
-        let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
-            .bind(seed::DEMO_TENANT_SLUG)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        domain::types::TenantId(id)
-    };
+    let tenant = demo_tenant(svc).await;
     intake::connect(
         svc,
         tenant,
@@ -1360,16 +1351,7 @@ async fn inbound_email_is_verified_stored_once_and_reaches_the_team_of_its_addre
     use domain::server::channels::{intake, meta_signature::sign};
     let app = spawn_app(owner).await;
     let svc = &app.services;
-    let tenant = {
-        let mut tx = db::platform_tx(&svc.db).await.unwrap();
-        let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
-            .bind(seed::DEMO_TENANT_SLUG)
-            .fetch_one(&mut *tx)
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        domain::types::TenantId(id)
-    };
+    let tenant = demo_tenant(svc).await;
     intake::connect(
         svc,
         tenant,
@@ -1473,6 +1455,18 @@ async fn inbound_email_is_verified_stored_once_and_reaches_the_team_of_its_addre
             "email:zoe@example.com".to_owned()
         ))
     );
+}
+
+/// The demo sales team.
+async fn demo_tenant(svc: &domain::server::Services) -> domain::types::TenantId {
+    let mut tx = db::platform_tx(&svc.db).await.unwrap();
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM tenants WHERE slug = $1")
+        .bind(seed::DEMO_TENANT_SLUG)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    domain::types::TenantId(id)
 }
 
 /// The next event of `kind` on a workspace socket (others are skipped), within 5 s.
