@@ -231,7 +231,7 @@ where
 /// stored events in batches (woken by every stored batch, and every `every`) and wakes the
 /// scoring; the scoring scores the leads who wrote and routes them, and sweeps the routing every
 /// 15 times `every` (nurture over, waiting leads, missed SLAs); the sender delivers queued
-/// replies every `every`; the AI re-engagement queues its messages every `every`; the leakage
+/// replies every `every`; the AI re-engagement queues a batch every `every`; the leakage
 /// scan runs every minute.
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     let score = Arc::new(Notify::new());
@@ -287,7 +287,8 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
         );
     }
     {
-        // The AI re-engagement of COLD leads: every `every`, while there are due leads.
+        // The AI re-engagement of COLD leads is background work: one batch every `every` (never
+        // a drain loop that would compete with the intake), and none while the intake is behind.
         let svc = svc.clone();
         keep_running(
             "leads re-engaged",
@@ -296,8 +297,14 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
             move || {
                 let svc = svc.clone();
                 async move {
+                    let behind = domain::server::leads::backpressure::intake(&svc).await?;
+                    if domain::leads::backpressure::level(behind).defers_background() {
+                        return Ok(0);
+                    }
                     let done = reengage::run(&svc, 20).await?;
-                    Ok(done.sent + done.skipped)
+                    tracing::debug!(?done, "leads re-engaged");
+                    // One batch a tick.
+                    Ok(0)
                 }
             },
         );
