@@ -41,6 +41,13 @@ impl Backlog {
     pub fn level(&self) -> Level {
         level(self.total())
     }
+
+    /// Why only templates may be sent, when this backlog is over the last level.
+    pub fn templates_only(&self) -> Option<String> {
+        self.level()
+            .templates_only()
+            .then(|| templates_only_reason(self))
+    }
 }
 
 /// How far the inbox has stepped back.
@@ -192,6 +199,8 @@ mod tests {
         };
         assert!(banner(&b).unwrap().contains("Only templates can be sent"));
         assert!(templates_only_reason(&b).ends_with("only an approved template can be sent."));
+        assert_eq!(b.templates_only(), Some(templates_only_reason(&b)));
+        assert_eq!(Backlog::default().templates_only(), None);
         assert!(analytics_deferred(&b).starts_with("The inbox is catching up: 6,000"));
     }
 }

@@ -13,13 +13,19 @@ const CAP: i64 = TEMPLATES_ONLY as i64 + 1;
 /// Webhook events not read yet (every team's).
 pub async fn intake(svc: &Services) -> Result<u64, AppError> {
     let mut tx = db::platform_tx(&svc.db).await?;
+    let n = pending_events(&mut tx, CAP as u64).await?;
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Webhook events not read yet, counted up to `cap`, inside the caller's platform transaction.
+pub(super) async fn pending_events(tx: &mut sqlx::PgConnection, cap: u64) -> Result<u64, AppError> {
     let n = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM (SELECT 1 FROM webhook_events WHERE status = 'pending' LIMIT $1) q"#,
-        CAP
+        i64::try_from(cap).unwrap_or(i64::MAX)
     )
     .fetch_one(&mut *tx)
     .await?;
-    tx.commit().await?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 

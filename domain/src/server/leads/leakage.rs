@@ -43,12 +43,7 @@ pub struct Scanned {
 async fn busy_teams(tx: &mut sqlx::PgConnection) -> Result<Option<Vec<Uuid>>, AppError> {
     use crate::leads::backpressure::DEFER_BACKGROUND;
     let limit = DEFER_BACKGROUND as i64;
-    let intake = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM (SELECT 1 FROM webhook_events WHERE status = 'pending' LIMIT $1) q"#,
-        limit + 1
-    )
-    .fetch_one(&mut *tx)
-    .await?;
+    let intake = super::backpressure::pending_events(tx, DEFER_BACKGROUND + 1).await? as i64;
     if intake > limit {
         return Ok(None);
     }

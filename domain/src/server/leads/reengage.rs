@@ -110,8 +110,9 @@ pub async fn run(svc: &Services, limit: i64) -> Result<Reengaged, AppError> {
 /// the history), `None` left for later.
 async fn one(svc: &Services, tenant: TenantId, lead: Uuid) -> Result<Option<bool>, AppError> {
     let now = OffsetDateTime::now_utc();
-    let busy = replies::templates_only(svc, tenant).await?;
-    let (_, level) = super::backpressure::level(svc, tenant).await?;
+    // One read of the backlog: the templates-only level and the built-in drafts' level.
+    let backlog = super::backpressure::backlog(svc, tenant).await?;
+    let (busy, level) = (backlog.templates_only(), backlog.level());
     let mut tx = db::tenant_tx(&svc.db, tenant).await?;
     let about = sqlx::query!(
         r#"SELECT name,

@@ -177,10 +177,9 @@ pub(super) async fn templates_only(
     svc: &Services,
     tenant: crate::types::TenantId,
 ) -> Result<Option<String>, AppError> {
-    let (backlog, level) = super::backpressure::level(svc, tenant).await?;
-    Ok(level
-        .templates_only()
-        .then(|| crate::leads::backpressure::templates_only_reason(&backlog)))
+    Ok(super::backpressure::backlog(svc, tenant)
+        .await?
+        .templates_only())
 }
 
 /// What the conversation with `lead` can be answered with, inside the caller's transaction
