@@ -171,6 +171,7 @@ fn Shell() -> impl IntoView {
                     <Route path=path!("/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
                     <Route path=path!("/case-studies/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
                     <Route path=path!("/insights/:slug") view=crate::site::SitePage ssr=SsrMode::Async />
+                    <Route path=path!("/book/:token") view=crate::inbox::booking::BookPage ssr=SsrMode::Async />
                     <Route path=path!("/preview/:token") view=crate::site::PreviewPage ssr=SsrMode::Async />
                 </Routes>
             </main>

@@ -285,3 +285,124 @@ async fn tokens_are_charged_once_warned_paused_and_resumed(owner: PgPool) {
         "the draft is charged: {rows:?}"
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
+    let svc = services(&owner).await;
+    let common::SalesTeam {
+        tenant: t,
+        boss,
+        sam,
+    } = common::sales_team(&svc, &owner).await;
+    let g = leads_grant(&svc, &boss).await;
+    let before = billing::status(&svc, &g).await.unwrap();
+    assert!(before.can_buy);
+    let monthly = before.allowance.monthly;
+
+    // An SDR may not buy; a wrong pack or card is named at its field and nothing is added.
+    let gs = leads_grant(&svc, &sam).await;
+    assert!(!billing::status(&svc, &gs)
+        .await
+        .map(|s| s.can_buy)
+        .unwrap_or(false));
+    let e = billing::buy(
+        &svc,
+        &gs,
+        &sam,
+        "5k",
+        "4242 4242 4242 4242",
+        &meta("10.0.0.4"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e, AppError::Forbidden);
+    let e = billing::buy(
+        &svc,
+        &g,
+        &boss,
+        "2k",
+        "4242 4242 4242 4242",
+        &meta("10.0.0.4"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.message_for("pack"), Some("Choose one of the packs."));
+    let e = billing::buy(
+        &svc,
+        &g,
+        &boss,
+        "5k",
+        "4000 0000 0000 0002",
+        &meta("10.0.0.4"),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message_for("card"),
+        Some("Your card was declined. Try another card.")
+    );
+    let e = billing::buy(
+        &svc,
+        &g,
+        &boss,
+        "5k",
+        "4000 0025 0000 3155",
+        &meta("10.0.0.4"),
+    )
+    .await
+    .unwrap_err();
+    assert!(e
+        .message_for("card")
+        .unwrap()
+        .contains("Nothing was charged"));
+    assert_eq!(
+        billing::status(&svc, &g).await.unwrap().allowance.monthly,
+        monthly
+    );
+
+    // Paid: 5,000 tokens this month, with a note saying how. The same press twice buys once.
+    let m = meta("10.0.0.4");
+    let (a, b) = tokio::join!(
+        billing::buy(&svc, &g, &boss, "5k", "4242 4242 4242 4242", &m),
+        billing::buy(&svc, &g, &boss, "5k", "4242 4242 4242 4242", &m)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(
+        a.allowance.monthly.max(b.allowance.monthly),
+        monthly + 50_000
+    );
+    let s = billing::status(&svc, &g).await.unwrap();
+    assert_eq!(s.allowance.monthly, monthly + 50_000);
+    assert_eq!(s.topups.len(), 1);
+    assert_eq!(s.topups[0].note, "Bought by card: 5,000 tokens for $90.00");
+    // A later purchase is a new payment.
+    let s = billing::buy(
+        &svc,
+        &g,
+        &boss,
+        "1k",
+        "4242 4242 4242 4242",
+        &meta("10.0.0.4"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.allowance.monthly, monthly + 60_000);
+    let rows = sqlx::query!(
+        r#"SELECT payment_ref AS "payment_ref!", amount_minor AS "amount_minor!" FROM token_topups
+           WHERE tenant_id = $1 ORDER BY created_at"#,
+        t.0
+    )
+    .fetch_all(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_ne!(rows[0].payment_ref, rows[1].payment_ref);
+    assert_eq!((rows[0].amount_minor, rows[1].amount_minor), (9_000, 2_000));
+    let audited: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM audit_log WHERE action = 'tokens.bought'"#
+    )
+    .fetch_one(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+}

@@ -195,6 +195,34 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
             .unwrap();
         import::start(&svc, &grant, v.id, &v.mapping).await.unwrap();
         assert_eq!(import::run_pending(&svc).await.unwrap().rows, 2);
+        // Booking hours, times offered, and a call booked.
+        use domain::server::leads::booking;
+        let settings = domain::server::guard::tenant(
+            &svc.db,
+            Some(who),
+            slug,
+            Resource::Settings,
+            Access::Read,
+        )
+        .await
+        .unwrap();
+        booking::set_hours(
+            &svc,
+            &settings,
+            &domain::leads::booking::HoursForm {
+                time_zone: "UTC".into(),
+                minutes: "30".into(),
+                hours: "Mon-Sun 00:00-24:00".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let offer = booking::offer(&svc, &grant, who.id, list[0].lead)
+            .await
+            .unwrap();
+        booking::book(&svc, &grant, who.id, list[0].lead, &offer.slots[0].start)
+            .await
+            .unwrap();
     }
     // Token billing: a plan, a top-up and a warning per team (charges came with the messages).
     {

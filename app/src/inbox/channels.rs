@@ -163,7 +163,8 @@ fn Page(p: ChannelsPage, slug: String) -> impl IntoView {
                 </form>
             })}
         </section>
-        <super::facts::FactsSection slug=facts_slug can_edit />
+        <super::facts::FactsSection slug=facts_slug.clone() can_edit />
+        <super::booking::BookingSection slug=facts_slug can_edit />
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod analytics;
 pub mod api;
+pub mod booking;
 pub mod channels;
 mod compose;
 pub mod facts;
@@ -520,6 +521,10 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
                 }}
                 <p class="mt-2 text-xs text-slate-500 dark:text-slate-400">"Replies sent from the WhatsApp Business app or the page's inbox show here too."</p>
             </section>
+            {c.booking.clone().map(|panel| {
+                let free_text = c.composer.as_ref().is_some_and(|cp| cp.targets.iter().any(|t| t.window.free_form()));
+                view! { <booking::CallPanel panel slug=slug.clone() lead=lead.clone() free_text /> }
+            })}
             {c.composer.clone().map(|composer| view! { <compose::Reply composer slug=slug.clone() lead=lead.clone() /> })}
 
             {c.sdrs.clone().map(|sdrs| {

@@ -2,7 +2,7 @@
 //! and today against it, the rate card and where the tokens went) and the platform admins' page
 //! (`/admin/tokens`: every sales team, plans and top-ups).
 
-use domain::leads::billing::{tokens, Operation, Plan, TokenStatus, Usage};
+use domain::leads::billing::{tokens, Operation, Plan, TokenStatus, Usage, PACKS};
 use domain::AppError;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,6 +26,16 @@ use domain::server::leads::billing;
 pub async fn team_tokens(slug: String) -> Result<TokenStatus, AppError> {
     let (svc, _, grant) = member_for(&slug, Resource::Billing, Access::Read).await?;
     billing::status(&svc, &grant).await.map_err(fail)
+}
+
+/// Buys a pack of tokens by card for the team (owners and admins).
+#[server(endpoint = "teams/tokens/buy")]
+pub async fn team_buy_tokens(slug: String, pack: String, card: String) -> Result<(), AppError> {
+    let (svc, user, grant) = member_for(&slug, Resource::Billing, Access::Read).await?;
+    billing::buy(&svc, &grant, &user, &pack, &card, &request_meta())
+        .await
+        .map(|_| ())
+        .map_err(fail)
 }
 
 #[cfg(feature = "ssr")]
@@ -173,7 +183,11 @@ fn label(op: Operation) -> &'static str {
 pub fn TokensPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.read().get("slug").unwrap_or_default();
-    let status = leptos::prelude::Resource::new(slug, team_tokens);
+    let buy = ServerAction::<TeamBuyTokens>::new();
+    let bought = successes(buy.into());
+    let status =
+        leptos::prelude::Resource::new(move || (slug(), bought.get()), |(s, _)| team_tokens(s));
+    let buy_error = action_error(buy.into());
     view! {
         <Title text="Tokens" />
         <p><a href=move || format!("/teams/{}", slug()) class=LINK>"← Team"</a></p>
@@ -185,6 +199,30 @@ pub fn TokensPage() -> impl IntoView {
                         <p class="mt-2 max-w-2xl text-sm text-slate-600 dark:text-slate-400">
                             "Paid operations (scoring, routing, escalation, AI drafts) use tokens; messages received are counted too. When the month's tokens or today's limit run out, paid operations pause until a top-up, the next day or the next month. Messages still arrive and nothing is lost."
                         </p>
+                        {s.can_buy.then(|| view! {
+                            <section class=format!("{CARD} mt-4") aria-labelledby="buy-heading" data-testid="buy-tokens">
+                                <h2 id="buy-heading" class=H2>"Buy tokens"</h2>
+                                <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Added to this month at once; paused operations resume. The card is charged now."</p>
+                                <ActionForm action=buy attr:class="mt-3 grid gap-3" attr:novalidate=true>
+                                    <input type="hidden" name="slug" value=slug() />
+                                    <fieldset>
+                                        <legend class="text-sm font-medium">"Pack"</legend>
+                                        {PACKS.iter().enumerate().map(|(i, p)| view! {
+                                            <label class="mt-1 flex items-center gap-2 text-sm">
+                                                <input type="radio" name="pack" value=p.id checked=i == 0 />
+                                                {p.label()}
+                                            </label>
+                                        }).collect_view()}
+                                    </fieldset>
+                                    <Field name="card" label="Card number" autocomplete="cc-number" hint="On this demo, a test card: 4242 4242 4242 4242 is paid, 4000 0000 0000 0002 is declined." error=buy_error />
+                                    <FormAlert error=buy_error />
+                                    {move || (bought.get() > 0).then(|| view! {
+                                        <p role="status" class="text-sm text-emerald-700 dark:text-emerald-400">"Paid. The tokens are added to this month."</p>
+                                    })}
+                                    <button type="submit" class=format!("{BUTTON} justify-self-start") disabled=move || buy.pending().get()>"Buy tokens"</button>
+                                </ActionForm>
+                            </section>
+                        })}
                         <section class=format!("{CARD} mt-4")><Summary s /></section>
                     }.into_any(),
                     Err(error) => view! { <ErrorView error /> }.into_any(),

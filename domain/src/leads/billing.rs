@@ -204,7 +204,7 @@ impl Refusal {
     /// The banner's words.
     pub fn message(self) -> &'static str {
         match self {
-            Self::OutOfCredits => "Your team has used all of this month's tokens, so AI drafts, scoring and routing are paused. Top up to resume them (ask your account manager, or write to billing@fluxorae.com); messages still arrive and nothing is lost.",
+            Self::OutOfCredits => "Your team has used all of this month's tokens, so AI drafts, scoring and routing are paused. Buy tokens on the team's tokens page (owners and admins) to resume them at once; messages still arrive and nothing is lost.",
             Self::DailyLimit => "Your team has reached today's token limit, so AI drafts, scoring and routing are paused until midnight UTC or a larger plan. Messages still arrive and nothing is lost.",
         }
     }
@@ -337,6 +337,9 @@ pub struct TokenStatus {
     pub by_operation: Vec<OperationUse>,
     /// This month's top-ups, newest first.
     pub topups: Vec<TopUp>,
+    /// The asker may buy tokens by card (owners and admins).
+    #[serde(default)]
+    pub can_buy: bool,
 }
 
 /// The most tokens one top-up adds.
@@ -370,9 +373,74 @@ pub fn parse_top_up(tokens: &str, note: &str) -> Result<(i64, String), Vec<crate
     }
 }
 
+/// A pack of tokens a team buys by card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pack {
+    /// What the form sends.
+    pub id: &'static str,
+    /// Whole tokens added to the month.
+    pub tokens: i64,
+    /// Its price in US cents.
+    pub cents: i64,
+}
+
+impl Pack {
+    /// "5,000 tokens for $90.00".
+    pub fn label(&self) -> String {
+        format!(
+            "{} tokens for ${}.{:02}",
+            tokens(self.tokens * 10),
+            self.cents / 100,
+            self.cents % 100
+        )
+    }
+}
+
+/// The packs on sale: the more tokens, the lower the price of each.
+pub const PACKS: [Pack; 3] = [
+    Pack {
+        id: "1k",
+        tokens: 1_000,
+        cents: 2_000,
+    },
+    Pack {
+        id: "5k",
+        tokens: 5_000,
+        cents: 9_000,
+    },
+    Pack {
+        id: "20k",
+        tokens: 20_000,
+        cents: 32_000,
+    },
+];
+
+/// The pack a form names.
+pub fn pack(id: &str) -> Option<Pack> {
+    PACKS.iter().copied().find(|p| p.id == id.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn packs_read_as_sold_and_get_cheaper_per_token() {
+        let labels: Vec<String> = PACKS.iter().map(Pack::label).collect();
+        assert_eq!(
+            labels,
+            [
+                "1,000 tokens for $20.00",
+                "5,000 tokens for $90.00",
+                "20,000 tokens for $320.00"
+            ]
+        );
+        assert!(PACKS
+            .windows(2)
+            .all(|w| w[1].cents * w[0].tokens < w[0].cents * w[1].tokens));
+        assert_eq!(pack(" 5k "), Some(PACKS[1]));
+        assert_eq!(pack("2k"), None);
+    }
 
     #[test]
     fn the_rate_card_reads_as_published() {

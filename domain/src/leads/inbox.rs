@@ -218,6 +218,9 @@ pub struct Conversation {
     pub can_work: bool,
     /// What the asker can answer with (only for those who may work the conversation).
     pub composer: Option<super::reply::Composer>,
+    /// Calls offered and booked (only for those who may work the conversation).
+    #[serde(default)]
+    pub booking: Option<super::booking::BookingPanel>,
 }
 
 /// The inbox page's frame: the team, and what the asker sees and may do.

@@ -6,6 +6,7 @@
 pub mod analytics;
 pub mod backpressure;
 pub mod billing;
+pub mod booking;
 #[cfg(feature = "server")]
 pub mod contact;
 pub mod email;

@@ -266,8 +266,19 @@ async fn seed_inbox(svc: &Services, tenant: TenantId) -> Result<(), AppError> {
             proof: "We built the patient booking app of Harbor Dental, now used in 9 clinics".into(),
             insights: "Most booking apps launch in weeks when the first version keeps to one kind of appointment".into(),
             booking_link: "https://cal.example.com/acme-studio".into(),
-            availability: "on weekdays, 9:00 to 17:00 CET".into(),
+            availability: "on weekdays, 9:00 to 17:00 India time".into(),
             competitors: "Northwind Digital\nBrightpath Apps".into(),
+        },
+    )
+    .await?;
+    // When calls can be booked from a conversation (the team's time zone is India's).
+    super::leads::booking::set_hours(
+        svc,
+        &owner,
+        &crate::leads::booking::HoursForm {
+            time_zone: "Asia/Kolkata".into(),
+            minutes: "30".into(),
+            hours: "Mon-Fri 09:00-17:00".into(),
         },
     )
     .await?;

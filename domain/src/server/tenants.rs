@@ -239,6 +239,14 @@ pub async fn update_settings(
             "Enter a time zone, like Asia/Kolkata.",
         ));
     }
+    if jiff::tz::TimeZone::get(tz).is_err() {
+        return Err(AppError::field(
+            "timezone",
+            format!(
+                "“{tz}” is not a time zone we know; write it like Asia/Kolkata or Europe/London."
+            ),
+        ));
+    }
     let mut tx = db::tenant_tx(&svc.db, tenant).await?;
     sqlx::query!(
         "UPDATE tenant_settings SET default_country = $2, timezone = $3 WHERE tenant_id = $1",

@@ -277,8 +277,123 @@ pub async fn status(svc: &Services, grant: &TenantGrant) -> Result<TokenStatus, 
         return Err(AppError::Forbidden);
     }
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
-    let s = status_in(&mut tx, grant.tenant).await?;
+    let mut s = status_in(&mut tx, grant.tenant).await?;
     tx.commit().await?;
+    s.can_buy = allowed(grant.role, Resource::Billing, Access::Write).is_some();
+    Ok(s)
+}
+
+/// Buys `pack` (a [`crate::leads::billing::PACKS`] id) with `card` for the team: the payment is
+/// taken at once and the tokens are added to this month, so paid operations paused for want of
+/// credits resume. Owners and admins. Pressing twice buys once: the payment's key counts the
+/// team's purchases so far, so the same press answers the same payment, and a payment adds its
+/// tokens once.
+pub async fn buy(
+    svc: &Services,
+    grant: &TenantGrant,
+    buyer: &SessionUser,
+    pack: &str,
+    card: &str,
+    meta: &RequestMeta,
+) -> Result<TokenStatus, AppError> {
+    use crate::money::{Currency, Money};
+    use crate::server::payments::provider::{Authorize, PaymentMethod, ProviderStatus};
+    use crate::server::projects::funding::{method_tag, provider_error};
+    if allowed(grant.role, Resource::Billing, Access::Write).is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let Some(pack) = crate::leads::billing::pack(pack) else {
+        return Err(AppError::field("pack", "Choose one of the packs."));
+    };
+    if card.trim().is_empty() {
+        return Err(AppError::field("card", "Enter a card number."));
+    }
+    let method = PaymentMethod(card.trim().to_owned());
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let bought = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM token_topups WHERE payment_ref IS NOT NULL"#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let key = format!(
+        "tokens:{}:{}:{}:{}",
+        grant.tenant.0,
+        pack.id,
+        method_tag(&method),
+        bought
+    );
+    let amount = Money::new(pack.cents, Currency::USD);
+    let description = format!("Fluxorae tokens: {}", pack.label());
+    let metadata = [("tenant_id", grant.tenant.0.to_string())];
+    let mut p = svc
+        .payments
+        .authorize(&Authorize {
+            amount,
+            method: &method,
+            description: &description,
+            metadata: &metadata,
+            idempotency_key: &key,
+        })
+        .await
+        .map_err(provider_error)?;
+    match p.status {
+        ProviderStatus::Declined => {
+            return Err(AppError::field(
+                "card",
+                p.decline_reason
+                    .unwrap_or_else(|| "Your card was declined. Try another card.".into()),
+            ))
+        }
+        ProviderStatus::RequiresAction | ProviderStatus::Cancelled => {
+            return Err(AppError::field(
+                "card",
+                "This card asks for a confirmation with the bank, which buying tokens does not take yet. Nothing was charged; try another card.",
+            ))
+        }
+        ProviderStatus::Authorized => {
+            p = svc
+                .payments
+                .capture(&p.id, amount, &format!("{key}:capture"))
+                .await
+                .map_err(provider_error)?;
+        }
+        ProviderStatus::Captured => {}
+    }
+    if p.status != ProviderStatus::Captured {
+        return Err(AppError::Conflict(
+            "The payment was not taken. Nothing was added; please try again.".into(),
+        ));
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let added = sqlx::query!(
+        r#"INSERT INTO token_topups (id, tenant_id, month, tenths, note, added_by, payment_ref, amount_minor)
+           VALUES ($1, $2, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $3, $4, $5, $6, $7)
+           ON CONFLICT (payment_ref) DO NOTHING"#,
+        Uuid::now_v7(),
+        grant.tenant.0,
+        pack.tokens * 10,
+        format!("Bought by card: {}", pack.label()),
+        buyer.id.0,
+        p.id,
+        pack.cents
+    )
+    .execute(&mut *tx)
+    .await?;
+    if added.rows_affected() > 0 {
+        audit::append(
+            &mut tx,
+            AuditEvent::by("tokens.bought", buyer)
+                .tenant(grant.tenant)
+                .target(format!("tenant:{}", grant.tenant.0))
+                .details(json!({ "pack": pack.id, "tenths": pack.tokens * 10, "amount_minor": pack.cents, "payment": p.id })),
+            meta,
+        )
+        .await?;
+    }
+    let mut s = status_in(&mut tx, grant.tenant).await?;
+    tx.commit().await?;
+    s.can_buy = true;
     Ok(s)
 }
 
@@ -332,6 +447,7 @@ async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatu
         allowance: a,
         by_operation,
         topups,
+        can_buy: false,
     })
 }
 

@@ -355,6 +355,11 @@ pub async fn conversation(
     } else {
         None
     };
+    let booking = if can_work {
+        Some(super::booking::panel(&mut tx, lead).await?)
+    } else {
+        None
+    };
     let sdrs = if may_assign(grant) {
         Some(sdr_choices(&mut tx, grant).await?)
     } else {
@@ -377,6 +382,7 @@ pub async fn conversation(
         sdrs,
         can_work,
         composer,
+        booking,
     })
 }
 

@@ -15,6 +15,7 @@
 pub mod analytics;
 pub mod backpressure;
 pub mod billing;
+pub mod booking;
 pub mod drafts;
 pub mod import;
 pub mod inbox;

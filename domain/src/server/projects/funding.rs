@@ -27,7 +27,7 @@ pub fn method_tag(m: &PaymentMethod) -> String {
     hex::encode(&Sha256::digest(digits.as_bytes())[..6])
 }
 
-fn provider_error(e: PaymentError) -> AppError {
+pub(crate) fn provider_error(e: PaymentError) -> AppError {
     match e {
         PaymentError::Declined(m) => AppError::field("card", m),
         PaymentError::Invalid(m) => {
