@@ -21,7 +21,7 @@ test('an SDR offers times, books one, and the lead moves it through the link', a
   const reply = page.getByLabel('Your reply');
   await expect(reply).toHaveValue(/^Would one of these times work for a 30-minute call\?\n1\. .+\n2\. .+\n3\. .+\n\(Times are Asia\/Kolkata\.\)/);
   const text = await reply.inputValue();
-  const link = text.match(/http:\/\/localhost:\d+\/book\/[A-Za-z0-9_-]+/)![0];
+  const link = text.match(/https?:\/\/\S+\/book\/[A-Za-z0-9_-]+/)![0];
   await open.getByTestId('composer').getByRole('button', { name: 'Send', exact: true }).click();
   await expect(open.getByTestId('message').filter({ hasText: 'Would one of these times work' })).toHaveCount(1);
 
