@@ -7,21 +7,13 @@
 
 mod common;
 
-use common::{all_rows, deliver_whatsapp, leads_grant, now_ts, services, wa_text};
+use common::{all_rows, deliver_whatsapp, lead_named, leads_grant, now_ts, services, wa_text};
 use domain::leads::booking::HoursForm;
 use domain::leads::ChannelKind;
 use domain::server::channels::intake;
 use domain::server::leads::{booking, inbox};
 use domain::AppError;
 use sqlx::PgPool;
-use uuid::Uuid;
-
-async fn lead_named(owner: &PgPool, name: &str) -> Uuid {
-    sqlx::query_scalar!("SELECT id FROM leads WHERE name = $1", name)
-        .fetch_one(&all_rows(owner).await)
-        .await
-        .unwrap()
-}
 
 fn hours(tz: &str, minutes: &str, text: &str) -> HoursForm {
     HoursForm {

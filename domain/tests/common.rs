@@ -261,3 +261,11 @@ pub fn owner_grant(tenant: domain::types::TenantId) -> domain::server::guard::Te
         scope: domain::permissions::Scope::All,
     }
 }
+
+/// The lead named `name` (in any team).
+pub async fn lead_named(owner: &PgPool, name: &str) -> uuid::Uuid {
+    sqlx::query_scalar!("SELECT id FROM leads WHERE name = $1", name)
+        .fetch_one(&all_rows(owner).await)
+        .await
+        .unwrap()
+}

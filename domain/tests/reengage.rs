@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{all_rows, deliver_whatsapp, leads_grant, now_ts, services, wa_text};
+use common::{all_rows, deliver_whatsapp, lead_named, leads_grant, now_ts, services, wa_text};
 use domain::leads::reply::TemplateSpec;
 use domain::leads::ChannelKind;
 use domain::server::channels::intake;
@@ -15,13 +15,6 @@ use domain::server::leads::reengage::{self, Reengaged};
 use domain::server::leads::{drafts, inbox, replies, scoring};
 use sqlx::PgPool;
 use uuid::Uuid;
-
-async fn lead_named(owner: &PgPool, name: &str) -> Uuid {
-    sqlx::query_scalar!("SELECT id FROM leads WHERE name = $1", name)
-        .fetch_one(&all_rows(owner).await)
-        .await
-        .unwrap()
-}
 
 async fn history(owner: &PgPool, lead: Uuid) -> Vec<(String, serde_json::Value)> {
     sqlx::query!(

@@ -291,6 +291,23 @@ pub async fn offer(
     })
 }
 
+/// Ends the lead's next call (or the one under way) as `moved` or `cancelled`; answers when
+/// each ended one was to start.
+async fn end_upcoming(
+    tx: &mut PgConnection,
+    lead: Uuid,
+    status: &str,
+) -> Result<Vec<OffsetDateTime>, AppError> {
+    Ok(sqlx::query_scalar!(
+        r#"UPDATE appointments SET status = $2, ended_at = now()
+           WHERE lead_id = $1 AND status = 'booked' AND ends_at > now() RETURNING starts_at"#,
+        lead,
+        status
+    )
+    .fetch_all(&mut *tx)
+    .await?)
+}
+
 /// Who books.
 enum Booker {
     /// A person of the team.
@@ -330,13 +347,7 @@ async fn insert(
             ),
         });
     }
-    let moved = sqlx::query_scalar!(
-        r#"UPDATE appointments SET status = 'moved', ended_at = now()
-           WHERE lead_id = $1 AND status = 'booked' AND ends_at > now() RETURNING starts_at"#,
-        lead
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let moved = end_upcoming(&mut *tx, lead, "moved").await?;
     let (booked_by, offer) = match by {
         Booker::Team(u) => (Some(u.0), None),
         Booker::Lead(o) => (None, Some(o)),
@@ -436,13 +447,7 @@ pub async fn cancel(
     lead: Uuid,
 ) -> Result<(), AppError> {
     let (mut tx, assignee) = working(svc, grant, me, lead).await?;
-    let cancelled = sqlx::query_scalar!(
-        r#"UPDATE appointments SET status = 'cancelled', ended_at = now()
-           WHERE lead_id = $1 AND status = 'booked' AND ends_at > now() RETURNING starts_at"#,
-        lead
-    )
-    .fetch_all(&mut *tx)
-    .await?;
+    let cancelled = end_upcoming(&mut tx, lead, "cancelled").await?;
     if cancelled.is_empty() {
         return Err(AppError::Conflict("They have no call booked.".into()));
     }
