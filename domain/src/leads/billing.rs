@@ -508,7 +508,7 @@ mod tests {
             plan(0, 999).allows(Operation::Scoring),
             Err(Refusal::DailyLimit)
         );
-        assert!(Refusal::OutOfCredits.message().contains("Top up"));
+        assert!(Refusal::OutOfCredits.message().contains("Buy tokens"));
     }
 
     #[test]
@@ -522,7 +522,7 @@ mod tests {
             .notice()
             .unwrap()
             .starts_with("Your team has used 80 %"));
-        assert!(plan(10_000, 0).notice().unwrap().contains("Top up"));
+        assert!(plan(10_000, 0).notice().unwrap().contains("Buy tokens"));
         assert!(plan(0, 1_000)
             .notice()
             .unwrap()
