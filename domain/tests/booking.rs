@@ -251,8 +251,9 @@ async fn times_are_offered_and_booked_once(owner: PgPool) {
     .fetch_all(&all_rows(&owner).await)
     .await
     .unwrap();
+    // (Priya was offered times first: her history starts with one more offer.)
     assert_eq!(
-        kinds,
+        kinds[kinds.len() - 4..],
         [
             "appointment_offered",
             "appointment_booked",
