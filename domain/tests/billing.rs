@@ -311,6 +311,7 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
         &sam,
         "5k",
         "4242 4242 4242 4242",
+        "attempt-1",
         &meta("10.0.0.4"),
     )
     .await
@@ -322,6 +323,7 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
         &boss,
         "2k",
         "4242 4242 4242 4242",
+        "attempt-1",
         &meta("10.0.0.4"),
     )
     .await
@@ -333,6 +335,7 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
         &boss,
         "5k",
         "4000 0000 0000 0002",
+        "attempt-1",
         &meta("10.0.0.4"),
     )
     .await
@@ -347,6 +350,7 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
         &boss,
         "5k",
         "4000 0025 0000 3155",
+        "attempt-1",
         &meta("10.0.0.4"),
     )
     .await
@@ -363,10 +367,38 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
     // Paid: 5,000 tokens this month, with a note saying how. The same press twice buys once.
     let m = meta("10.0.0.4");
     let (a, b) = tokio::join!(
-        billing::buy(&svc, &g, &boss, "5k", "4242 4242 4242 4242", &m),
-        billing::buy(&svc, &g, &boss, "5k", "4242 4242 4242 4242", &m)
+        billing::buy(
+            &svc,
+            &g,
+            &boss,
+            "5k",
+            "4242 4242 4242 4242",
+            "attempt-1",
+            &m
+        ),
+        billing::buy(
+            &svc,
+            &g,
+            &boss,
+            "5k",
+            "4242 4242 4242 4242",
+            "attempt-1",
+            &m
+        )
     );
     let (a, b) = (a.unwrap(), b.unwrap());
+    // And again once the first has gone through: still the same payment.
+    billing::buy(
+        &svc,
+        &g,
+        &boss,
+        "5k",
+        "4242 4242 4242 4242",
+        "attempt-1",
+        &m,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         a.allowance.monthly.max(b.allowance.monthly),
         monthly + 50_000
@@ -375,13 +407,21 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
     assert_eq!(s.allowance.monthly, monthly + 50_000);
     assert_eq!(s.topups.len(), 1);
     assert_eq!(s.topups[0].note, "Bought by card: 5,000 tokens for $90.00");
-    // A later purchase is a new payment.
+    // A later purchase (a new form) is a new payment; a form without its key is refused.
+    let e = billing::buy(&svc, &g, &boss, "5k", "4242 4242 4242 4242", "", &m)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Conflict(m) if m.contains("Reload the page")),
+        "{e:?}"
+    );
     let s = billing::buy(
         &svc,
         &g,
         &boss,
         "1k",
         "4242 4242 4242 4242",
+        "attempt-2",
         &meta("10.0.0.4"),
     )
     .await

@@ -30,9 +30,14 @@ pub async fn team_tokens(slug: String) -> Result<TokenStatus, AppError> {
 
 /// Buys a pack of tokens by card for the team (owners and admins).
 #[server(endpoint = "teams/tokens/buy")]
-pub async fn team_buy_tokens(slug: String, pack: String, card: String) -> Result<(), AppError> {
+pub async fn team_buy_tokens(
+    slug: String,
+    pack: String,
+    card: String,
+    attempt: String,
+) -> Result<(), AppError> {
     let (svc, user, grant) = member_for(&slug, Resource::Billing, Access::Read).await?;
-    billing::buy(&svc, &grant, &user, &pack, &card, &request_meta())
+    billing::buy(&svc, &grant, &user, &pack, &card, &attempt, &request_meta())
         .await
         .map(|_| ())
         .map_err(fail)
@@ -205,6 +210,7 @@ pub fn TokensPage() -> impl IntoView {
                                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Added to this month at once; paused operations resume. The card is charged now."</p>
                                 <ActionForm action=buy attr:class="mt-3 grid gap-3" attr:novalidate=true>
                                     <input type="hidden" name="slug" value=slug() />
+                                    <input type="hidden" name="attempt" value=s.purchase_key.clone() />
                                     <fieldset>
                                         <legend class="text-sm font-medium">"Pack"</legend>
                                         {PACKS.iter().enumerate().map(|(i, p)| view! {

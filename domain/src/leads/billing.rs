@@ -340,6 +340,9 @@ pub struct TokenStatus {
     /// The asker may buy tokens by card (owners and admins).
     #[serde(default)]
     pub can_buy: bool,
+    /// The key of the purchase form as shown: pressing it twice pays once.
+    #[serde(default)]
+    pub purchase_key: String,
 }
 
 /// The most tokens one top-up adds.

@@ -280,20 +280,25 @@ pub async fn status(svc: &Services, grant: &TenantGrant) -> Result<TokenStatus, 
     let mut s = status_in(&mut tx, grant.tenant).await?;
     tx.commit().await?;
     s.can_buy = allowed(grant.role, Resource::Billing, Access::Write).is_some();
+    if s.can_buy {
+        s.purchase_key = crate::server::random_token(16);
+    }
     Ok(s)
 }
 
 /// Buys `pack` (a [`crate::leads::billing::PACKS`] id) with `card` for the team: the payment is
 /// taken at once and the tokens are added to this month, so paid operations paused for want of
-/// credits resume. Owners and admins. Pressing twice buys once: the payment's key counts the
-/// team's purchases so far, so the same press answers the same payment, and a payment adds its
-/// tokens once.
+/// credits resume. Owners and admins. Pressing twice buys once: `attempt` is the form's
+/// [`TokenStatus::purchase_key`], part of the payment's idempotency key, so the same form answers
+/// the same payment, and a payment adds its tokens once.
+#[allow(clippy::too_many_arguments)]
 pub async fn buy(
     svc: &Services,
     grant: &TenantGrant,
     buyer: &SessionUser,
     pack: &str,
     card: &str,
+    attempt: &str,
     meta: &RequestMeta,
 ) -> Result<TokenStatus, AppError> {
     use crate::money::{Currency, Money};
@@ -308,20 +313,22 @@ pub async fn buy(
     if card.trim().is_empty() {
         return Err(AppError::field("card", "Enter a card number."));
     }
+    let attempt = attempt.trim();
+    if !(8..=64).contains(&attempt.len())
+        || !attempt
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        return Err(AppError::Conflict(
+            "This form is out of date. Reload the page and buy again; nothing was charged.".into(),
+        ));
+    }
     let method = PaymentMethod(card.trim().to_owned());
-    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
-    let bought = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM token_topups WHERE payment_ref IS NOT NULL"#
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    tx.commit().await?;
     let key = format!(
-        "tokens:{}:{}:{}:{}",
+        "tokens:{}:{attempt}:{}:{}",
         grant.tenant.0,
         pack.id,
-        method_tag(&method),
-        bought
+        method_tag(&method)
     );
     let amount = Money::new(pack.cents, Currency::USD);
     let description = format!("Fluxorae tokens: {}", pack.label());
@@ -394,6 +401,7 @@ pub async fn buy(
     let mut s = status_in(&mut tx, grant.tenant).await?;
     tx.commit().await?;
     s.can_buy = true;
+    s.purchase_key = crate::server::random_token(16);
     Ok(s)
 }
 
@@ -448,6 +456,7 @@ async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatu
         by_operation,
         topups,
         can_buy: false,
+        purchase_key: String::new(),
     })
 }
 
