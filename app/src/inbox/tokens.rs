@@ -204,13 +204,13 @@ pub fn TokensPage() -> impl IntoView {
                         <p class="mt-2 max-w-2xl text-sm text-slate-600 dark:text-slate-400">
                             "Paid operations (scoring, routing, escalation, AI drafts) use tokens; messages received are counted too. When the month's tokens or today's limit run out, paid operations pause until a top-up, the next day or the next month. Messages still arrive and nothing is lost."
                         </p>
-                        {s.can_buy.then(|| view! {
+                        {let key = s.purchase_key.clone(); s.can_buy.then(move || view! {
                             <section class=format!("{CARD} mt-4") aria-labelledby="buy-heading" data-testid="buy-tokens">
                                 <h2 id="buy-heading" class=H2>"Buy tokens"</h2>
                                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Added to this month at once; paused operations resume. The card is charged now."</p>
                                 <ActionForm action=buy attr:class="mt-3 grid gap-3" attr:novalidate=true>
                                     <input type="hidden" name="slug" value=slug() />
-                                    <input type="hidden" name="attempt" value=s.purchase_key.clone() />
+                                    <input type="hidden" name="attempt" value=key />
                                     <fieldset>
                                         <legend class="text-sm font-medium">"Pack"</legend>
                                         {PACKS.iter().enumerate().map(|(i, p)| view! {
