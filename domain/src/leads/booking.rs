@@ -340,7 +340,7 @@ mod rules {
     use jiff::tz::TimeZone;
     use jiff::{SignedDuration, Timestamp};
 
-    use super::{HoursForm, WeeklyHours, HORIZON_DAYS, NOTICE_MINUTES, QUICK};
+    use super::{HoursForm, WeeklyHours, NOTICE_MINUTES, QUICK};
     use crate::FieldError;
 
     /// A team's booking hours, ready for arithmetic.
@@ -531,11 +531,6 @@ mod rules {
         /// "Tuesday 8 December".
         pub fn day_label(&self, date: Date) -> String {
             date.strftime("%A %-d %B").to_string()
-        }
-
-        /// The horizon of an offer and of the lead's page.
-        pub fn horizon() -> i64 {
-            HORIZON_DAYS
         }
     }
 }
