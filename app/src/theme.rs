@@ -63,16 +63,3 @@ pub fn apply(dark: bool) {
         ));
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::cookie_says_dark;
-
-    #[test]
-    fn reads_the_theme_cookie() {
-        assert!(cookie_says_dark(["a=1; fx_theme=dark"].into_iter()));
-        assert!(!cookie_says_dark(["fx_theme=light"].into_iter()));
-        assert!(!cookie_says_dark(["xfx_theme=dark"].into_iter()));
-        assert!(!cookie_says_dark(std::iter::empty()));
-    }
-}

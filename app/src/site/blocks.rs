@@ -728,16 +728,3 @@ fn lead_form(view: &Arc<SiteView>, p: Props<'_>, level: u8) -> AnyView {
     }
     .into_any()
 }
-
-#[cfg(test)]
-mod tests {
-    use super::money;
-
-    #[test]
-    fn money_is_grouped() {
-        assert_eq!(money(2500, "USD"), "$2,500");
-        assert_eq!(money(1_234_567, "INR"), "₹1,234,567");
-        assert_eq!(money(95, "AED"), "AED 95");
-        assert_eq!(money(0, "EUR"), "€0");
-    }
-}

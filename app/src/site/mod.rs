@@ -42,7 +42,7 @@ pub struct SiteView {
 
 /// The query parameters of a site page's URL.
 #[cfg(feature = "ssr")]
-fn query_pairs(query: &str) -> Vec<(String, String)> {
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
     form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
@@ -224,35 +224,5 @@ fn SiteContent(view: SiteView) -> impl IntoView {
         {noindex.then(|| view! { <Meta name="robots" content="noindex" /> })}
         {ld.into_iter().map(|json| view! { <script type="application/ld+json" inner_html=json></script> }).collect_view()}
         {body}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg(feature = "ssr")]
-    #[test]
-    fn query_strings_are_decoded() {
-        assert_eq!(
-            query_pairs("?utm_source=news%20letter&sent=contact&x=a+b"),
-            vec![
-                ("utm_source".into(), "news letter".into()),
-                ("sent".into(), "contact".into()),
-                ("x".into(), "a b".into())
-            ]
-        );
-        assert!(query_pairs("").is_empty());
-    }
-
-    #[test]
-    fn site_paths() {
-        assert!(is_site_path("/"));
-        assert!(is_site_path("/pricing"));
-        assert!(is_site_path("/case-studies/acme"));
-        assert!(is_site_path("/preview/abc"));
-        assert!(!is_site_path("/signin"));
-        assert!(!is_site_path("/admin/ai"));
-        assert!(!is_site_path("/editor"));
     }
 }
