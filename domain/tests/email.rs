@@ -365,3 +365,257 @@ async fn emails_become_leads_and_replies_go_out_in_the_thread(owner: PgPool) {
     assert_eq!(row.status.as_deref(), Some("failed"));
     assert!(row.error.unwrap().contains("The mail server refused it"));
 }
+
+/// A site form as a visitor sends it, `seconds` after the page gave it its token.
+fn site_form(svc: &Services, pairs: &[(&str, &str)]) -> std::collections::BTreeMap<String, String> {
+    use domain::server::site::leads;
+    let token = leads::form_token(
+        svc,
+        time::OffsetDateTime::now_utc() - time::Duration::seconds(8),
+    );
+    let mut f: std::collections::BTreeMap<String, String> = [
+        ("token", token.as_str()),
+        ("source_page", "/pricing"),
+        ("consent", "on"),
+        ("website", ""),
+    ]
+    .iter()
+    .chain(pairs)
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    f.entry("form".into()).or_insert_with(|| "contact".into());
+    f
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn site_leads_reach_the_chosen_team_and_are_answered_by_email(owner: PgPool) {
+    use domain::server::site::{intake as site, leads as forms};
+    let svc = services(&owner).await;
+    let common::SalesTeam {
+        tenant: _t,
+        boss,
+        sam,
+    } = common::sales_team(&svc, &owner).await;
+    let (gs, gb) = (
+        leads_grant(&svc, &sam).await,
+        leads_grant(&svc, &boss).await,
+    );
+    let all = all_rows(&owner).await;
+    let channel = replies::connect(&svc, &gb, "email", "sales@team-a.test", "Sales email")
+        .await
+        .unwrap();
+    replies::connect(&svc, &gb, "whatsapp", "PN1", "WhatsApp")
+        .await
+        .unwrap();
+
+    // Before the admins choose a team, a lead stays on their list only.
+    let before = forms::submit(
+        &svc,
+        site_form(
+            &svc,
+            &[
+                ("name", "Early Bird"),
+                ("email", "early@example.com"),
+                ("message", "Hello, do you build mobile apps?"),
+            ],
+        ),
+        &common::meta("198.51.100.1"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(before, forms::Submission::Stored { .. }));
+    assert_eq!(
+        site::forward_pending(&svc, 10).await.unwrap(),
+        site::Forwarded::default()
+    );
+    let v = site::view(&svc).await.unwrap();
+    assert_eq!(v.current, None);
+    assert_eq!(v.choices.len(), 1);
+    assert_eq!(
+        (v.choices[0].team.as_str(), v.choices[0].address.as_str()),
+        ("team-a", "sales@team-a.test")
+    );
+
+    // Only an email channel that exists can be chosen.
+    let m = common::meta("10.0.0.1");
+    let e = site::set(&svc, &boss, Some(uuid::Uuid::now_v7()), &m)
+        .await
+        .unwrap_err();
+    assert!(e
+        .message_for("channel")
+        .unwrap()
+        .starts_with("Choose one of the teams' email channels"));
+    let v = site::set(&svc, &boss, Some(channel.id), &m).await.unwrap();
+    assert_eq!(v.current.as_ref().map(|c| c.channel), Some(channel.id));
+    assert!(v.since.is_some());
+
+    // Dev wrote on WhatsApp first; then he asks for a proposal on the site with the same number.
+    common::deliver_whatsapp(
+        &svc,
+        &common::wa_text(
+            "919876543210",
+            "Dev",
+            "wamid.dev1",
+            common::now_ts() - 60,
+            "Hi, are you there?",
+        ),
+    )
+    .await;
+    let Ok(forms::Submission::Stored { id, .. }) = forms::submit(
+        &svc,
+        site_form(
+            &svc,
+            &[
+                ("form", "proposal"),
+                ("name", "Dev Patel"),
+                ("email", "Dev@Kestrel.io"),
+                ("company", "Kestrel"),
+                ("phone", "+91 98765 43210"),
+                ("budget", "50k_plus"),
+                ("timeline", "1_3_months"),
+                (
+                    "message",
+                    "A dispatch dashboard for 400 drivers, with live tracking and SLA alerts.",
+                ),
+            ],
+        ),
+        &common::meta("198.51.100.2"),
+    )
+    .await
+    else {
+        panic!("a good proposal is stored")
+    };
+    // Forwarded once, however often the worker runs: the person the team knew, not a new lead.
+    assert_eq!(
+        site::forward_pending(&svc, 10).await.unwrap(),
+        site::Forwarded {
+            forwarded: 1,
+            new_leads: 0
+        }
+    );
+    assert_eq!(
+        site::forward_pending(&svc, 10).await.unwrap(),
+        site::Forwarded::default()
+    );
+    intake::process_pending(&svc, 10).await.unwrap();
+    let dev = common::lead_named(&owner, "Dev").await;
+    let lead = sqlx::query!(
+        r#"SELECT array_agg(i.identity ORDER BY i.identity) AS "ids!"
+           FROM lead_identities i WHERE i.lead_id = $1"#,
+        dev
+    )
+    .fetch_one(&all)
+    .await
+    .unwrap();
+    assert_eq!(
+        lead.ids,
+        vec![
+            "email:dev@kestrel.io".to_owned(),
+            "phone:+919876543210".to_owned()
+        ]
+    );
+    let row = sqlx::query!(
+        "SELECT picked_up_at, inbox_lead FROM site_leads WHERE id = $1",
+        id
+    )
+    .fetch_one(&owner)
+    .await
+    .unwrap();
+    assert!(row.picked_up_at.is_some());
+    assert_eq!(row.inbox_lead, Some(dev));
+    let listed = forms::recent_leads(&owner, 10).await.unwrap();
+    let teams: Vec<(&str, Option<&str>)> = listed
+        .iter()
+        .map(|l| (l.name.as_str(), l.team.as_deref()))
+        .collect();
+    assert_eq!(
+        teams,
+        vec![("Dev Patel", Some("team-a")), ("Early Bird", None)]
+    );
+
+    // In the inbox: the form as an email from Dev, on the email channel, in one history with
+    // his WhatsApp message; scored and routed like anyone who writes.
+    scoring::score_pending(&svc, 10).await.unwrap();
+    let c = inbox::conversation(&svc, &gs, sam.id, dev).await.unwrap();
+    assert_eq!(c.lead.assignee.as_ref().map(|a| a.0), Some(sam.id.0));
+    let site_msg = c
+        .messages
+        .iter()
+        .find(|m| m.channel == ChannelKind::Email)
+        .expect("the form arrived");
+    assert!(site_msg.inbound);
+    assert_eq!(
+        site_msg.subject.as_deref(),
+        Some("Website: a request for a proposal")
+    );
+    let body = site_msg.body.as_deref().unwrap();
+    assert!(
+        body.starts_with("A dispatch dashboard for 400 drivers"),
+        "{body}"
+    );
+    assert!(
+        body.contains("Budget: $50,000 or more\nStart: In 1–3 months"),
+        "{body}"
+    );
+    assert!(
+        body.ends_with("Sent with the proposal form on /pricing"),
+        "{body}"
+    );
+    assert_eq!(c.messages.len(), 2);
+
+    // Sam answers by email, in the thread the form started.
+    let (url, taken) = smtp_sink().await;
+    replies::set_token(&svc, &gb, channel.id, &url)
+        .await
+        .unwrap();
+    replies::send(
+        &svc,
+        &gs,
+        sam.id,
+        dev,
+        channel.id,
+        &text("Thanks Dev, a proposal outline follows this week."),
+    )
+    .await
+    .unwrap();
+    assert_eq!(replies::deliver(&svc, 10).await.unwrap().sent, 1);
+    let mail = taken.lock().unwrap().pop().expect("the reply went out");
+    assert!(mail.contains("To: dev@kestrel.io"), "{mail}");
+    assert!(
+        mail.contains("Subject: Re: Website: a request for a proposal"),
+        "{mail}"
+    );
+    assert!(
+        mail.contains(&format!("In-Reply-To: <site-{id}@team-a.test>")),
+        "{mail}"
+    );
+
+    // Switched off: the next lead stays on the list.
+    let v = site::set(&svc, &boss, None, &m).await.unwrap();
+    assert_eq!((v.current, v.since), (None, None));
+    forms::submit(
+        &svc,
+        site_form(
+            &svc,
+            &[
+                ("name", "Late Comer"),
+                ("email", "late@example.com"),
+                ("message", "Do you do design audits?"),
+            ],
+        ),
+        &common::meta("198.51.100.3"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        site::forward_pending(&svc, 10).await.unwrap(),
+        site::Forwarded::default()
+    );
+    let audited: i64 = sqlx::query_scalar!(
+        r#"SELECT count(*) AS "n!" FROM audit_log WHERE action = 'site.intake_set'"#
+    )
+    .fetch_one(&all)
+    .await
+    .unwrap();
+    assert_eq!(audited, 2);
+}

@@ -231,8 +231,8 @@ where
 /// stored events in batches (woken by every stored batch, and every `every`) and wakes the
 /// scoring; the scoring scores the leads who wrote and routes them, and sweeps the routing every
 /// 15 times `every` (nurture over, waiting leads, missed SLAs); the sender delivers queued
-/// replies every `every`; the AI re-engagement queues a batch every `every`; the leakage
-/// scan runs every minute.
+/// replies every `every`; the AI re-engagement queues a batch every `every`; the site's leads
+/// are forwarded to the chosen team every `every`; the leakage scan runs every minute.
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     let score = Arc::new(Notify::new());
     {
@@ -247,6 +247,22 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
                 Ok(done.events)
             }
         });
+    }
+    {
+        // Leads from the site's forms, into the inbox of the team the admins chose.
+        let svc = svc.clone();
+        keep_running(
+            "site leads forwarded",
+            Arc::new(Notify::new()),
+            every,
+            move || {
+                let svc = svc.clone();
+                async move {
+                    let done = domain::server::site::intake::forward_pending(&svc, 20).await?;
+                    Ok(done.forwarded)
+                }
+            },
+        );
     }
     {
         let svc = svc.clone();

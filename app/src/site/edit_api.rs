@@ -5,7 +5,7 @@
 use domain::site::media::{MediaItem, Uploaded};
 use domain::site::views::{
     ConversionReport, EditorPage, GlobalBlock, LeadRow, PageSummary, RevisionDiff, RevisionSummary,
-    Saved,
+    Saved, SiteIntake,
 };
 use domain::AppError;
 use leptos::prelude::*;
@@ -17,7 +17,7 @@ use domain::roles::PlatformRole;
 #[cfg(feature = "ssr")]
 use domain::server::guard;
 #[cfg(feature = "ssr")]
-use domain::server::site::{editor, leads, media};
+use domain::server::site::{editor, intake, leads, media};
 
 /// Who may edit the site.
 #[cfg(feature = "ssr")]
@@ -284,6 +284,33 @@ pub async fn recent_site_leads() -> Result<Vec<LeadRow>, AppError> {
     let user = current_user().await.map_err(fail)?;
     guard::platform(user.as_ref(), &[PlatformRole::Admin]).map_err(fail)?;
     leads::recent_leads(&services()?.db, 100)
+        .await
+        .map_err(fail)
+}
+
+/// Where the site's leads go: one team's email channel, or none (ADMIN).
+#[server(endpoint = "admin/site/intake")]
+pub async fn lead_intake() -> Result<SiteIntake, AppError> {
+    let user = current_user().await.map_err(fail)?;
+    guard::platform(user.as_ref(), &[PlatformRole::Admin]).map_err(fail)?;
+    intake::view(&services()?).await.map_err(fail)
+}
+
+/// Sends the site's leads from now on to `channel` (a channel's id; empty: to no team) (ADMIN).
+#[server(endpoint = "admin/site/intake-set")]
+pub async fn set_site_intake(channel: String) -> Result<SiteIntake, AppError> {
+    let user = current_user().await.map_err(fail)?;
+    let user = guard::platform(user.as_ref(), &[PlatformRole::Admin]).map_err(fail)?;
+    let channel = match channel.trim() {
+        "" => None,
+        id => Some(uuid::Uuid::parse_str(id).map_err(|_| {
+            AppError::Validation(vec![domain::FieldError::new(
+                "channel",
+                "Choose one of the teams' email channels.",
+            )])
+        })?),
+    };
+    intake::set(&services()?, user, channel, &request_meta())
         .await
         .map_err(fail)
 }

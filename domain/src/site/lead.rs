@@ -352,6 +352,63 @@ fn required_message(field: &LeadField) -> String {
     }
 }
 
+/// How a lead from the site reads in a team's inbox, where it arrives as an email from the
+/// visitor: a subject naming the form, and their message followed by what else they told us
+/// (company, phone, the form's choices by their labels) and the page they wrote from.
+pub fn inbox_text(lead: &Lead, page: &str) -> (String, String) {
+    let subject = match lead.form {
+        LeadForm::Contact => "Website: a message from the contact form",
+        LeadForm::BookCall => "Website: a request for a call",
+        LeadForm::Proposal => "Website: a request for a proposal",
+    };
+    let mut body = String::new();
+    if let Some(m) = lead
+        .message
+        .as_deref()
+        .map(str::trim)
+        .filter(|m| !m.is_empty())
+    {
+        body.push_str(m);
+        body.push_str("\n\n");
+    }
+    let mut facts: Vec<(&str, String)> = Vec::new();
+    if let Some(c) = &lead.company {
+        facts.push(("Company", c.clone()));
+    }
+    if let Some(p) = &lead.phone {
+        facts.push(("Phone", p.clone()));
+    }
+    for field in lead.form.fields() {
+        let LeadInput::Choice(choices) = field.input else {
+            continue;
+        };
+        let Some(value) = lead.details.get(field.name) else {
+            continue;
+        };
+        let label = match field.name {
+            "budget" => "Budget",
+            "timeline" => "Start",
+            "preferred_time" => "Best time for a call",
+            other => other,
+        };
+        let shown = choices
+            .iter()
+            .find(|(v, _)| v == value)
+            .map_or(value.as_str(), |(_, l)| l);
+        facts.push((label, shown.to_owned()));
+    }
+    for (label, value) in facts {
+        body.push_str(&format!("{label}: {value}\n"));
+    }
+    let form = match lead.form {
+        LeadForm::Contact => "contact",
+        LeadForm::BookCall => "book-a-call",
+        LeadForm::Proposal => "proposal",
+    };
+    body.push_str(&format!("\nSent with the {form} form on {page}\n"));
+    (subject.to_owned(), body)
+}
+
 /// What a visitor sent and what was wrong with it, kept for a few minutes so that the form can
 /// be shown again, filled in, with each message at its field (no JavaScript needed).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -445,6 +502,56 @@ mod tests {
             Some("1_3_months")
         );
         assert_eq!(lead.phone.as_deref(), Some("+91 98765 43210"));
+    }
+
+    #[test]
+    fn a_proposal_reads_as_an_email_with_its_choices_by_label() {
+        let lead = parse_lead(
+            LeadForm::Proposal,
+            &values(&[
+                ("name", "Dev Patel"),
+                ("email", "dev@kestrel.io"),
+                ("company", "Kestrel"),
+                ("phone", "+91 98765 43210"),
+                ("budget", "50k_plus"),
+                ("timeline", "1_3_months"),
+                (
+                    "message",
+                    "  A dispatch dashboard for 400 drivers, with live tracking.  ",
+                ),
+            ]),
+            true,
+        )
+        .unwrap();
+        let (subject, body) = inbox_text(&lead, "/pricing");
+        assert_eq!(subject, "Website: a request for a proposal");
+        assert_eq!(
+            body,
+            "A dispatch dashboard for 400 drivers, with live tracking.\n\n\
+             Company: Kestrel\nPhone: +91 98765 43210\n\
+             Budget: $50,000 or more\nStart: In 1–3 months\n\
+             \nSent with the proposal form on /pricing\n"
+        );
+    }
+
+    #[test]
+    fn a_call_request_without_a_message() {
+        let lead = parse_lead(
+            LeadForm::BookCall,
+            &values(&[
+                ("name", "Ana"),
+                ("email", "ana@example.com"),
+                ("preferred_time", "morning"),
+            ]),
+            true,
+        )
+        .unwrap();
+        let (subject, body) = inbox_text(&lead, "/");
+        assert_eq!(subject, "Website: a request for a call");
+        assert_eq!(
+            body,
+            "Best time for a call: Mornings\n\nSent with the book-a-call form on /\n"
+        );
     }
 
     #[test]

@@ -198,4 +198,28 @@ pub struct LeadRow {
     pub utm_source: Option<String>,
     /// When (RFC 3339).
     pub created_at: String,
+    /// The sales team whose inbox it went to, once it has.
+    pub team: Option<String>,
+}
+
+/// Where the site's leads go: one team's email channel, chosen by the platform admins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteIntake {
+    /// The channel now, if any (none: leads stay on the admins' list only).
+    pub current: Option<IntakeChoice>,
+    /// Since when leads go there (RFC 3339): those sent before stay on the list only.
+    pub since: Option<String>,
+    /// Every team's email channels, by team and address.
+    pub choices: Vec<IntakeChoice>,
+}
+
+/// A team's email channel that site leads can go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeChoice {
+    /// The channel.
+    pub channel: uuid::Uuid,
+    /// The team's name.
+    pub team: String,
+    /// The address the leads arrive at.
+    pub address: String,
 }

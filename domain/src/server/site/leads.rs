@@ -396,8 +396,10 @@ pub async fn conversion_report(db: &sqlx::PgPool, days: i32) -> Result<Conversio
 /// The newest leads.
 pub async fn recent_leads(db: &sqlx::PgPool, limit: i64) -> Result<Vec<LeadRow>, AppError> {
     let rows = sqlx::query!(
-        "SELECT id, form, name, email, company, source_page, cta, utm_source, created_at
-         FROM site_leads ORDER BY created_at DESC LIMIT $1",
+        r#"SELECT l.id, l.form, l.name, l.email, l.company, l.source_page, l.cta, l.utm_source,
+                  l.created_at, t.name AS "team?"
+           FROM site_leads l LEFT JOIN tenants t ON t.id = l.forwarded_to
+           ORDER BY l.created_at DESC LIMIT $1"#,
         limit.clamp(1, 500)
     )
     .fetch_all(db)
@@ -414,6 +416,7 @@ pub async fn recent_leads(db: &sqlx::PgPool, limit: i64) -> Result<Vec<LeadRow>,
             cta: r.cta,
             utm_source: r.utm_source,
             created_at: rfc3339(r.created_at),
+            team: r.team,
         })
         .collect())
 }

@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod editor;
+pub mod intake;
 pub mod leads;
 pub mod media;
 pub mod public;
