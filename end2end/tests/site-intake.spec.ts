@@ -63,7 +63,7 @@ test('a site form reaches the chosen team\'s inbox live', async ({ page, browser
     // The admin's list says where it went.
     await admin.reload();
     await hydrated(admin);
-    const listed = admin.getByTestId('leads').getByRole('row').filter({ hasText: email });
+    const listed = admin.locator('table[data-test=leads] tr').filter({ hasText: email });
     await expect(listed).toContainText('Acme Sales');
   } finally {
     await intake.getByLabel("A sales team's email channel").selectOption({ label: 'No team: keep them here only' });
