@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Server-side rendering without the visitors' page cache: the home page, a case study and the
+# Server-side rendering without the visitors' page cache (PAGE_CACHE_MS=2000 for with it): the home page, a case study and the
 # sign-in page, each with wrk (2 threads, 64 connections, 10 s after a 3 s warm-up), against one
 # or more server binaries in turn, ROUNDS times (alternating, since these machines are noisy).
 # Each run gets a fresh database with the demo data.
@@ -23,7 +23,7 @@ run() {
   local bin=$1
   psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
   psql -q "$base/postgres" -c "CREATE DATABASE $db" >/dev/null
-  PAGE_CACHE_MS=0 DATABASE_URL="$base/$db" PORT=$port REDIS_PREFIX=ssr$$ LEPTOS_SITE_ROOT=target/site \
+  PAGE_CACHE_MS=${PAGE_CACHE_MS:-0} DATABASE_URL="$base/$db" PORT=$port REDIS_PREFIX=ssr$$ LEPTOS_SITE_ROOT=target/site \
     BASE_URL=http://127.0.0.1:$port RUST_LOG=warn "$bin" > /tmp/fluxorae-ssr-bench.log 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
