@@ -474,9 +474,9 @@ mod tests {
         assert!(errs[6].message.contains("at least 30"));
     }
 
-    #[test]
-    fn a_proposal_keeps_its_choices() {
-        let lead = parse_lead(
+    /// A good request for a proposal.
+    fn proposal() -> Lead {
+        parse_lead(
             LeadForm::Proposal,
             &values(&[
                 ("name", "Dev Patel"),
@@ -492,7 +492,12 @@ mod tests {
             ]),
             true,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn a_proposal_keeps_its_choices() {
+        let lead = proposal();
         assert_eq!(
             lead.details.get("budget").map(String::as_str),
             Some("50k_plus")
@@ -506,28 +511,12 @@ mod tests {
 
     #[test]
     fn a_proposal_reads_as_an_email_with_its_choices_by_label() {
-        let lead = parse_lead(
-            LeadForm::Proposal,
-            &values(&[
-                ("name", "Dev Patel"),
-                ("email", "dev@kestrel.io"),
-                ("company", "Kestrel"),
-                ("phone", "+91 98765 43210"),
-                ("budget", "50k_plus"),
-                ("timeline", "1_3_months"),
-                (
-                    "message",
-                    "  A dispatch dashboard for 400 drivers, with live tracking.  ",
-                ),
-            ]),
-            true,
-        )
-        .unwrap();
+        let lead = proposal();
         let (subject, body) = inbox_text(&lead, "/pricing");
         assert_eq!(subject, "Website: a request for a proposal");
         assert_eq!(
             body,
-            "A dispatch dashboard for 400 drivers, with live tracking.\n\n\
+            "A dispatch dashboard for 400 drivers, with live tracking and SLA alerts.\n\n\
              Company: Kestrel\nPhone: +91 98765 43210\n\
              Budget: $50,000 or more\nStart: In 1–3 months\n\
              \nSent with the proposal form on /pricing\n"

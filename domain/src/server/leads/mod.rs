@@ -398,6 +398,23 @@ async fn event(
     Ok(())
 }
 
+/// `raw` normalised as the team reads numbers written without a country code (its default
+/// country, the United States when it has none), inside the caller's tenant transaction.
+pub(crate) async fn normalize_for_team(
+    tx: &mut PgConnection,
+    raw: &crate::leads::contact::RawContact,
+) -> Result<Normalized, AppError> {
+    use crate::leads::contact::{country, normalize};
+    let code = sqlx::query_scalar!("SELECT default_country FROM tenant_settings")
+        .fetch_optional(&mut *tx)
+        .await?
+        .unwrap_or_else(|| "US".into());
+    Ok(normalize(
+        raw,
+        country(&code).unwrap_or(phonenumber::country::Id::US),
+    ))
+}
+
 /// A lead as an integration sends it (`POST /api/v1/teams/{slug}/leads`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewLead {
@@ -435,7 +452,7 @@ pub async fn add(
     grant: &crate::server::guard::TenantGrant,
     input: &NewLead,
 ) -> Result<Added, AppError> {
-    use crate::leads::contact::{country, normalize, RawContact};
+    use crate::leads::contact::RawContact;
     use crate::permissions::{allowed, Access, Resource, Scope};
     use crate::FieldError;
     if allowed(grant.role, Resource::Leads, Access::Write) != Some(Scope::All) {
@@ -462,16 +479,12 @@ pub async fn add(
         return Err(AppError::Validation(errors));
     }
     let mut tx = crate::server::db::tenant_tx(&svc.db, grant.tenant).await?;
-    let code = sqlx::query_scalar!("SELECT default_country FROM tenant_settings")
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or_else(|| "US".into());
     let raw = RawContact {
         phones: input.phones.clone(),
         emails: input.emails.clone(),
         ..RawContact::default()
     };
-    let contact = normalize(&raw, country(&code).unwrap_or(phonenumber::country::Id::US));
+    let contact = normalize_for_team(&mut tx, &raw).await?;
     let invalid: Vec<String> = contact
         .invalid_phones
         .iter()

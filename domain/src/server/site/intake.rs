@@ -15,10 +15,11 @@ use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::leads::contact::{country, normalize, RawContact};
+use crate::leads::contact::RawContact;
 use crate::leads::ChannelKind;
 use crate::server::audit::{self, AuditEvent};
 use crate::server::channels::intake;
+use crate::server::leads;
 use crate::server::{db, rfc3339, RequestMeta, Services};
 use crate::site::lead::{inbox_text, Lead, LeadForm};
 use crate::site::views::{IntakeChoice, SiteIntake};
@@ -201,24 +202,14 @@ pub async fn forward_pending(svc: &Services, limit: i64) -> Result<Forwarded, Ap
         };
         // The team's lead first, by email and phone, so the email finds it.
         let mut ttx = db::tenant_tx(&svc.db, tenant).await?;
-        let code = sqlx::query_scalar!("SELECT default_country FROM tenant_settings")
-            .fetch_optional(&mut *ttx)
-            .await?
-            .unwrap_or_else(|| "US".into());
         let raw = RawContact {
             phones: lead.phone.iter().cloned().collect(),
             emails: vec![lead.email.as_str().to_owned()],
             ..RawContact::default()
         };
-        let contact = normalize(&raw, country(&code).unwrap_or(phonenumber::country::Id::US));
-        let resolved = crate::server::leads::resolve(
-            &mut ttx,
-            tenant,
-            &contact,
-            Some(lead.name.as_str()),
-            "form",
-        )
-        .await?;
+        let contact = leads::normalize_for_team(&mut ttx, &raw).await?;
+        let resolved =
+            leads::resolve(&mut ttx, tenant, &contact, Some(lead.name.as_str()), "form").await?;
         ttx.commit().await?;
         let bytes = email_of(
             r.id,
