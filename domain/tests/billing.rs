@@ -366,7 +366,7 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
 
     // Paid: 5,000 tokens this month, with a note saying how. The same press twice buys once.
     let m = meta("10.0.0.4");
-    let (a, b) = tokio::join!(
+    let press = || {
         billing::buy(
             &svc,
             &g,
@@ -374,31 +374,13 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
             "5k",
             "4242 4242 4242 4242",
             "attempt-1",
-            &m
-        ),
-        billing::buy(
-            &svc,
-            &g,
-            &boss,
-            "5k",
-            "4242 4242 4242 4242",
-            "attempt-1",
-            &m
+            &m,
         )
-    );
+    };
+    let (a, b) = tokio::join!(press(), press());
     let (a, b) = (a.unwrap(), b.unwrap());
     // And again once the first has gone through: still the same payment.
-    billing::buy(
-        &svc,
-        &g,
-        &boss,
-        "5k",
-        "4242 4242 4242 4242",
-        "attempt-1",
-        &m,
-    )
-    .await
-    .unwrap();
+    press().await.unwrap();
     assert_eq!(
         a.allowance.monthly.max(b.allowance.monthly),
         monthly + 50_000

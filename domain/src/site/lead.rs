@@ -356,10 +356,10 @@ fn required_message(field: &LeadField) -> String {
 /// visitor: a subject naming the form, and their message followed by what else they told us
 /// (company, phone, the form's choices by their labels) and the page they wrote from.
 pub fn inbox_text(lead: &Lead, page: &str) -> (String, String) {
-    let subject = match lead.form {
-        LeadForm::Contact => "Website: a message from the contact form",
-        LeadForm::BookCall => "Website: a request for a call",
-        LeadForm::Proposal => "Website: a request for a proposal",
+    let (subject, form) = match lead.form {
+        LeadForm::Contact => ("Website: a message from the contact form", "contact"),
+        LeadForm::BookCall => ("Website: a request for a call", "book-a-call"),
+        LeadForm::Proposal => ("Website: a request for a proposal", "proposal"),
     };
     let mut body = String::new();
     if let Some(m) = lead
@@ -371,18 +371,16 @@ pub fn inbox_text(lead: &Lead, page: &str) -> (String, String) {
         body.push_str(m);
         body.push_str("\n\n");
     }
-    let mut facts: Vec<(&str, String)> = Vec::new();
+    let mut line = |label: &str, value: &str| body.push_str(&format!("{label}: {value}\n"));
     if let Some(c) = &lead.company {
-        facts.push(("Company", c.clone()));
+        line("Company", c);
     }
     if let Some(p) = &lead.phone {
-        facts.push(("Phone", p.clone()));
+        line("Phone", p);
     }
     for field in lead.form.fields() {
-        let LeadInput::Choice(choices) = field.input else {
-            continue;
-        };
-        let Some(value) = lead.details.get(field.name) else {
+        let (LeadInput::Choice(choices), Some(value)) = (field.input, lead.details.get(field.name))
+        else {
             continue;
         };
         let label = match field.name {
@@ -395,16 +393,8 @@ pub fn inbox_text(lead: &Lead, page: &str) -> (String, String) {
             .iter()
             .find(|(v, _)| v == value)
             .map_or(value.as_str(), |(_, l)| l);
-        facts.push((label, shown.to_owned()));
+        line(label, shown);
     }
-    for (label, value) in facts {
-        body.push_str(&format!("{label}: {value}\n"));
-    }
-    let form = match lead.form {
-        LeadForm::Contact => "contact",
-        LeadForm::BookCall => "book-a-call",
-        LeadForm::Proposal => "proposal",
-    };
     body.push_str(&format!("\nSent with the {form} form on {page}\n"));
     (subject.to_owned(), body)
 }

@@ -277,13 +277,22 @@ pub async fn status(svc: &Services, grant: &TenantGrant) -> Result<TokenStatus, 
         return Err(AppError::Forbidden);
     }
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
-    let mut s = status_in(&mut tx, grant.tenant).await?;
+    let s = status_in(&mut tx, grant.tenant).await?;
     tx.commit().await?;
-    s.can_buy = allowed(grant.role, Resource::Billing, Access::Write).is_some();
-    if s.can_buy {
+    Ok(shown(
+        s,
+        allowed(grant.role, Resource::Billing, Access::Write).is_some(),
+    ))
+}
+
+/// The status as the tokens page shows it: one who may buy gets a fresh key for the purchase
+/// form, so each form shown is one purchase however often it is sent.
+fn shown(mut s: TokenStatus, can_buy: bool) -> TokenStatus {
+    s.can_buy = can_buy;
+    if can_buy {
         s.purchase_key = crate::server::random_token(16);
     }
-    Ok(s)
+    s
 }
 
 /// Buys `pack` (a [`crate::leads::billing::PACKS`] id) with `card` for the team: the payment is
@@ -398,11 +407,9 @@ pub async fn buy(
         )
         .await?;
     }
-    let mut s = status_in(&mut tx, grant.tenant).await?;
+    let s = status_in(&mut tx, grant.tenant).await?;
     tx.commit().await?;
-    s.can_buy = true;
-    s.purchase_key = crate::server::random_token(16);
-    Ok(s)
+    Ok(shown(s, true))
 }
 
 async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatus, AppError> {

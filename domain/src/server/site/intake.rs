@@ -23,8 +23,7 @@ use crate::server::leads;
 use crate::server::{db, rfc3339, RequestMeta, Services};
 use crate::site::lead::{inbox_text, Lead, LeadForm};
 use crate::site::views::{IntakeChoice, SiteIntake};
-use crate::types::Email;
-use crate::types::TenantId;
+use crate::types::{Email, TenantId};
 use crate::user::SessionUser;
 use crate::{AppError, FieldError};
 
