@@ -4,7 +4,7 @@
 #   bench/chat.sh                         defaults (WORKSPACES=1000 CLIENTS=5000 RATE=100 SECONDS=20)
 #   CLIENTS=2000 RATE=200 bench/chat.sh   another mix
 . "$(dirname "$0")/serve.sh"
-cargo build --release -q -p server --example chat_bench
+loadgen_build chat
 serve chatbench "${BENCH_PORT:-3460}" RUST_LOG=warn
-BASE_URL="http://127.0.0.1:${BENCH_PORT:-3460}" DATABASE_URL="$bench_db" target/release/examples/chat_bench
+BASE_URL="http://127.0.0.1:${BENCH_PORT:-3460}" DATABASE_URL="$bench_db" loadgen chat
 server_rss

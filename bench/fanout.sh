@@ -6,8 +6,8 @@
 #   bench/fanout.sh                          defaults (TEAMS=1000 CLIENTS=10000 RATE=1000 SECONDS=10)
 #   CLIENTS=2000 RATE=500 bench/fanout.sh    another mix
 . "$(dirname "$0")/serve.sh"
-cargo build --release -q -p server --example fanout_bench
+loadgen_build fanout
 export META_APP_SECRET=bench-meta-app-secret
 serve fanoutbench "${BENCH_PORT:-3462}" RUST_LOG=error
-BASE_URL="http://127.0.0.1:${BENCH_PORT:-3462}" DATABASE_URL="$bench_db" target/release/examples/fanout_bench
+BASE_URL="http://127.0.0.1:${BENCH_PORT:-3462}" DATABASE_URL="$bench_db" loadgen fanout
 server_rss

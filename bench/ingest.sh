@@ -6,8 +6,8 @@
 #   bench/ingest.sh                      defaults (RATE=3000 SECONDS=10 CONTACTS=1000)
 #   RATE=4000 SECONDS=20 bench/ingest.sh another load
 . "$(dirname "$0")/serve.sh"
-cargo build --release -q -p server --example ingest_bench
+loadgen_build ingest
 export META_APP_SECRET=bench-meta-app-secret
 serve ingestbench "${BENCH_PORT:-3461}" RUST_LOG=error
-BASE_URL="http://127.0.0.1:${BENCH_PORT:-3461}" DATABASE_URL="$bench_db" target/release/examples/ingest_bench
+BASE_URL="http://127.0.0.1:${BENCH_PORT:-3461}" DATABASE_URL="$bench_db" loadgen ingest
 server_rss

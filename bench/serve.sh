@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Sourced by the server benchmarks: a fresh database and the release server on it.
-#   serve NAME PORT [VAR=value ...]   starts target/release/fluxorae on PORT with a database of
-#                                     its own (dropped on exit), its Redis keys under NAME, and
-#                                     the extra variables given; sets $bench_db and $pid
+#   serve NAME PORT [VAR=value ...]   starts $SERVER_BIN (else target/release/fluxorae) on PORT
+#                                     with a database of its own (dropped on exit), its Redis
+#                                     keys under NAME, and the extra variables given; sets
+#                                     $bench_db and $pid
+#   loadgen_build BIN, loadgen BIN    builds, then runs, a load client of bench/loadgen
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 set -a; . ./.env; set +a
@@ -25,9 +27,10 @@ serve() {
   bench_db_name="fluxorae_${name}_$$"
   bench_db="$bench_base/$bench_db_name"
   psql -q "$bench_base/postgres" -c "CREATE DATABASE $bench_db_name" >/dev/null
-  [ -x target/release/fluxorae ] || scripts/leptos.sh build --release
+  local bin=${SERVER_BIN:-target/release/fluxorae}
+  [ -x "$bin" ] || scripts/leptos.sh build --release
   env "$@" DATABASE_URL="$bench_db" PORT="$port" REDIS_PREFIX="$name$$" LEPTOS_SITE_ROOT=target/site \
-    BASE_URL="http://127.0.0.1:$port" DB_MAX_CONNECTIONS=32 target/release/fluxorae > "$bench_log" 2>&1 &
+    BASE_URL="http://127.0.0.1:$port" DB_MAX_CONNECTIONS=32 "$bin" > "$bench_log" 2>&1 &
   pid=$!
   for _ in $(seq 1 150); do
     curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
@@ -36,6 +39,16 @@ serve() {
   done
   echo "the server did not answer /readyz" >&2
   exit 1
+}
+
+# The load clients (bench/loadgen): a crate of its own with a target directory of its own, so
+# building them never rebuilds the server's crates.
+loadgen_dir="${CARGO_TARGET_DIR:-$PWD/target}/loadgen"
+loadgen_build() {
+  cargo build --release -q --manifest-path bench/loadgen/Cargo.toml --target-dir "$loadgen_dir" --bin "$1"
+}
+loadgen() {
+  "$loadgen_dir/release/$1"
 }
 
 server_rss() {

@@ -13,8 +13,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-mod bench_support;
-
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,7 +22,7 @@ use hdrhistogram::Histogram;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use bench_support::{env, now_us, platform_db, session, whatsapp_text};
+use loadgen::{env, now_us, platform_db, session, whatsapp_text};
 
 fn body(n: u64, contacts: u64, ts: i64) -> Vec<u8> {
     whatsapp_text("DEMO-PN-1", &format!("4479111{:05}", n % contacts), n, ts)
@@ -91,7 +89,7 @@ async fn main() {
     for n in 0..total {
         tick.tick().await;
         let b = body(n, contacts, ts);
-        let sig = domain::server::channels::meta_signature::sign(&b, &secret);
+        let sig = loadgen::meta_signature(&b, &secret);
         let (http, url) = (http.clone(), format!("{base}/webhooks/whatsapp"));
         let (post_latency, failed, sent_at) =
             (post_latency.clone(), failed.clone(), sent_at.clone());

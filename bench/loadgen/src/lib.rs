@@ -1,7 +1,11 @@
-//! What the server's benchmarks share: reading their settings, signing in a demo account,
-//! webhook bodies and the database in platform scope. Each benchmark uses part of it.
+//! What the server's load clients (`src/bin/`, run by `bench/*.sh`) share: reading their
+//! settings, signing in a demo account, signed webhook bodies and the database in platform
+//! scope.
 
-#![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 /// The variable `name` read as a `T`, else `default`.
 pub fn env<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -75,4 +79,11 @@ pub fn now_us() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_micros() as i64
+}
+
+/// The `X-Hub-Signature-256` header Meta sends with `body`: HMAC-SHA256 with the app secret.
+pub fn meta_signature(body: &[u8], app_secret: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("any key length");
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }

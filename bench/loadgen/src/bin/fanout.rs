@@ -15,8 +15,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-mod bench_support;
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,7 +25,7 @@ use hdrhistogram::Histogram;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use bench_support::{env, now_us, platform_db, session, whatsapp_text};
+use loadgen::{env, now_us, platform_db, session, whatsapp_text};
 
 #[tokio::main]
 async fn main() {
@@ -163,7 +161,7 @@ async fn main() {
         let team = n % teams;
         let contact = format!("44791{team:04}{:03}", (n / teams) % 50);
         let b = whatsapp_text(&format!("FANOUT-PN-{team}"), &contact, n, ts);
-        let sig = domain::server::channels::meta_signature::sign(&b, &secret);
+        let sig = loadgen::meta_signature(&b, &secret);
         let (http, url) = (http.clone(), format!("{base}/webhooks/whatsapp"));
         let (post_latency, failed, sent_at) =
             (post_latency.clone(), failed.clone(), sent_at.clone());
