@@ -120,8 +120,11 @@ async fn a_stored_event_reaches_each_tenants_channel_once_and_is_heard_live(owne
             { "field": "account_update", "value": { "event": "VERIFIED_ACCOUNT" } } ] },
         { "id": "WABA2", "changes": [
             { "field": "messages", "value": { "metadata": { "phone_number_id": "PN2" },
+              "contacts": [ { "profile": { "name": "Ana at B" }, "wa_id": "14155552671" } ],
               "messages": [ { "from": "447911123456", "id": "wamid.9", "timestamp": "1764590600",
-                              "type": "text", "text": { "body": "second entry" } } ] } } ] }
+                              "type": "text", "text": { "body": "second entry" } },
+                            // The same person writes to the other team: a lead of its own there.
+                            text("wamid.10", 1_764_590_601, "Hello B") ] } } ] }
     ] })
     .to_string();
     let first = intake::receive(&svc, ChannelKind::Whatsapp, body.as_bytes())
@@ -147,7 +150,7 @@ async fn a_stored_event_reaches_each_tenants_channel_once_and_is_heard_live(owne
             done.leftovers,
             done.failed
         ),
-        (1, 5, 1, 1, 0)
+        (1, 6, 1, 1, 0)
     );
     assert_eq!(done.touched.len(), 2);
 
@@ -187,8 +190,8 @@ async fn a_stored_event_reaches_each_tenants_channel_once_and_is_heard_live(owne
     // A status for a message this inbox has not seen yet waits for it.
     assert!(rows[4].status_only && rows[4].status.as_deref() == Some("delivered"));
     let theirs = inbox(&svc, b).await;
-    assert_eq!(theirs.len(), 1);
-    assert_eq!(theirs[0].body.as_deref(), Some("second entry"));
+    let bodies: Vec<Option<&str>> = theirs.iter().map(|r| r.body.as_deref()).collect();
+    assert_eq!(bodies, [Some("Hello B"), Some("second entry")]);
     assert_ne!(wa.id, wb.id);
     // The sender is a lead, found by phone in E.164, with her profile name, and every message she
     // sent is in her conversation.
@@ -217,6 +220,24 @@ async fn a_stored_event_reaches_each_tenants_channel_once_and_is_heard_live(owne
     .unwrap();
     assert_eq!(hers, ["wamid.1", "wamid.2", "wamid.3", "wamid.4"]);
     tx.commit().await.unwrap();
+    // Team B's lead for the same number, made in the same statement as team A's, is its own:
+    // its name and message, none of team A's.
+    let mut tx = db::tenant_tx(&svc.db, b).await.unwrap();
+    let hers_at_b = sqlx::query!(
+        r#"SELECT l.id, l.name, array_agg(m.provider_id ORDER BY m.provider_id) AS "messages!"
+           FROM leads l JOIN lead_identities i ON i.lead_id = l.id
+           JOIN channel_messages m ON m.lead_id = l.id
+           WHERE i.identity = 'phone:+14155552671' GROUP BY l.id, l.name"#
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_ne!(hers_at_b.id, ana.id);
+    assert_eq!(
+        (hers_at_b.name.as_deref(), hers_at_b.messages.as_slice()),
+        (Some("Ana at B"), ["wamid.10".to_owned()].as_slice())
+    );
 
     // Each team's open inboxes hear which of its channels changed.
     let mut heard = Vec::new();
@@ -639,4 +660,29 @@ async fn bodies_received_together_share_a_commit_and_a_batch_finds_each_person_o
     .await
     .unwrap();
     assert_eq!(ana, ("Ana".into(), 6));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_lazy_commit_is_the_transactions_own_and_the_stores_commits_wait_for_the_disk(
+    owner: PgPool,
+) {
+    // One connection, so the transaction after the lazy one reuses it.
+    let opts = owner.connect_options().as_ref().clone();
+    let pool = db::app_pool(opts, 1).await.unwrap();
+    let mut tx = db::platform_tx(&pool).await.unwrap();
+    db::lazy_commit(&mut tx).await.unwrap();
+    assert_eq!(synchronous_commit(&mut tx).await, "off");
+    tx.commit().await.unwrap();
+    // The next transaction on that connection (a webhook body being stored, say) waits for the
+    // disk again.
+    let mut tx = db::platform_tx(&pool).await.unwrap();
+    assert_eq!(synchronous_commit(&mut tx).await, "on");
+    tx.commit().await.unwrap();
+}
+
+async fn synchronous_commit(tx: &mut sqlx::PgConnection) -> String {
+    sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(tx)
+        .await
+        .unwrap()
 }

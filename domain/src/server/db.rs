@@ -66,6 +66,17 @@ pub async fn user_tx(
     begin_with(pool, "app.user_id", &user.0.to_string()).await
 }
 
+/// Lets the caller's transaction commit without waiting for its write-ahead log to reach the
+/// disk (`synchronous_commit = off`, for this transaction only). Only for work redone from
+/// durable state when a crash loses it: processing stored webhook events (they stay `pending`
+/// until the processing commits) and scoring (the lead keeps its mark until the scoring
+/// commits). A crash loses at most the last fraction of a second of such commits, never part of
+/// one, and never one that a later durable commit depends on (the log is flushed in order).
+pub async fn lazy_commit(tx: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
+    tx.execute("SET LOCAL synchronous_commit = off").await?;
+    Ok(())
+}
+
 /// A transaction with platform scope: only for code paths whose caller was checked to be a
 /// platform ADMIN, or for the server's own jobs (seed, audit verification).
 pub async fn platform_tx(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {

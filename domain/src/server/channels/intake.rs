@@ -9,7 +9,6 @@
 
 use std::collections::HashMap;
 
-use redis::AsyncCommands;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -314,6 +313,8 @@ fn at(seconds: i64) -> OffsetDateTime {
 /// statuses and the events' new state are written in one each.
 pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, AppError> {
     let mut tx = db::platform_tx(&svc.db).await?;
+    // The events are durable; what is made of them is made again if a crash loses it.
+    db::lazy_commit(&mut tx).await?;
     let events = sqlx::query!(
         r#"SELECT id, kind, body FROM webhook_events
            WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"#,
@@ -466,9 +467,12 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
-    for (tenant, channel) in &done.touched {
-        publish(svc, *tenant, InboxEvent::Channel { channel: *channel }).await;
-    }
+    let events: Vec<(TenantId, InboxEvent)> = done
+        .touched
+        .iter()
+        .map(|(tenant, channel)| (*tenant, InboxEvent::Channel { channel: *channel }))
+        .collect();
+    publish_many(svc, &events).await;
     Ok(done)
 }
 
@@ -598,13 +602,16 @@ impl Batch {
 
     /// The lead of everyone who wrote, by (tenant, identity): their identities are locked
     /// (held until the batch commits, as every intake does) and looked up, and people heard
-    /// from for the first time become leads, named after their profile.
+    /// from for the first time become leads, named after their profile. A statement per step
+    /// for the whole batch, however many teams it names.
     async fn resolve_leads(
         &self,
         tx: &mut sqlx::PgConnection,
     ) -> Result<HashMap<(Uuid, String), Uuid>, AppError> {
-        // Per tenant: each identity, with the profile name and channel it first came with.
-        let mut wanted: HashMap<Uuid, HashMap<&str, (Option<&str>, &'static str)>> = HashMap::new();
+        // Each (tenant, identity) once, with the profile name and channel it first came with.
+        let mut at: HashMap<(Uuid, &str), usize> = HashMap::new();
+        let (mut tenants, mut keys) = (Vec::new(), Vec::new());
+        let mut first: Vec<(Option<&str>, &'static str)> = Vec::new();
         for m in &self.messages {
             let Some(key) = &m.identity else { continue };
             // An echo's profile name is the business's, not the contact's.
@@ -613,40 +620,34 @@ impl Batch {
                 .contact_name
                 .as_deref()
                 .filter(|_| !m.message.outbound);
-            let first = wanted
-                .entry(m.route.tenant)
-                .or_default()
-                .entry(key.as_str())
-                .or_insert((name, m.kind.as_str()));
-            if first.0.is_none() {
-                first.0 = name;
+            let i = *at.entry((m.route.tenant, key.as_str())).or_insert_with(|| {
+                tenants.push(m.route.tenant);
+                keys.push(key.clone());
+                first.push((None, m.kind.as_str()));
+                keys.len() - 1
+            });
+            if first[i].0.is_none() {
+                first[i].0 = name;
             }
         }
-        let locks: Vec<String> = wanted
+        let locks: Vec<String> = tenants
             .iter()
-            .flat_map(|(t, keys)| keys.keys().map(|k| leads::identity_lock(TenantId(*t), k)))
+            .zip(&keys)
+            .map(|(t, k)| leads::identity_lock(TenantId(*t), k))
             .collect();
         leads::lock_identities(tx, locks).await?;
-        let mut found = HashMap::new();
-        for (tenant, keys) in wanted {
-            let tenant = TenantId(tenant);
-            let names: Vec<String> = keys.keys().map(|k| (*k).to_owned()).collect();
-            let owners = leads::owners_of(tx, tenant, &names).await?;
-            let mut new = leads::NewLeads::default();
-            let mut new_keys = Vec::new();
-            for (key, (name, source)) in keys {
-                let lead = match owners.get(key) {
-                    Some(lead) => *lead,
-                    None => {
-                        new_keys.push(key.to_owned());
-                        new.push(name, source)
-                    }
-                };
-                found.insert((tenant.0, key.to_owned()), lead);
+        let mut found = leads::owners_across(tx, &tenants, &keys).await?;
+        let mut new = leads::NewLeads::default();
+        let (mut new_tenants, mut new_keys) = (Vec::new(), Vec::new());
+        for ((tenant, key), (name, source)) in tenants.into_iter().zip(keys).zip(first) {
+            if let std::collections::hash_map::Entry::Vacant(e) = found.entry((tenant, key)) {
+                new_tenants.push(tenant);
+                new_keys.push(e.key().1.clone());
+                e.insert(new.push(name, source));
             }
-            leads::create_leads(tx, tenant, &new, serde_json::json!({})).await?;
-            leads::add_identities(tx, tenant, &new_keys, &new.ids).await?;
         }
+        leads::create_leads_across(tx, &new_tenants, &new, serde_json::json!({})).await?;
+        leads::add_identities_across(tx, &new_tenants, &new_keys, &new.ids).await?;
         Ok(found)
     }
 }
@@ -1039,18 +1040,30 @@ pub fn inbox_channel(prefix: &str) -> String {
 /// Tells every instance about `event` in `tenant`'s inboxes, after the change is committed. A
 /// failed publish is logged: the inbox catches up when it next loads.
 pub async fn publish(svc: &Services, tenant: TenantId, event: InboxEvent) {
-    let notice = InboxNotice {
-        tenant: tenant.0,
-        event,
-    };
-    let Ok(payload) = serde_json::to_string(&notice) else {
+    publish_many(svc, &[(tenant, event)]).await;
+}
+
+/// Tells every instance about each of `events`, in order, in one round trip to Redis (a
+/// pipeline), after the changes are committed. A failure is logged: the inboxes catch up when
+/// they next load.
+pub async fn publish_many(svc: &Services, events: &[(TenantId, InboxEvent)]) {
+    if events.is_empty() {
         return;
-    };
+    }
+    let channel = inbox_channel(&svc.settings.redis_prefix);
+    let mut pipe = redis::pipe();
+    for (tenant, event) in events {
+        let notice = InboxNotice {
+            tenant: tenant.0,
+            event: *event,
+        };
+        if let Ok(payload) = serde_json::to_string(&notice) {
+            pipe.publish(&channel, payload).ignore();
+        }
+    }
     let mut r = svc.redis.clone();
-    let sent: Result<i64, _> = r
-        .publish(inbox_channel(&svc.settings.redis_prefix), payload)
-        .await;
+    let sent: Result<(), _> = pipe.query_async(&mut r).await;
     if let Err(e) = sent {
-        tracing::warn!(error = %e, ?notice, "could not publish an inbox event");
+        tracing::warn!(error = %e, events = events.len(), "could not publish inbox events");
     }
 }

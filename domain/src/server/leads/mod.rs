@@ -182,27 +182,42 @@ pub(crate) async fn lock_identities(
     Ok(())
 }
 
-/// The lead owning each of `keys` in `tenant` that has one. Each key is looked up through the
-/// identities' unique index, whatever the plan settles on and however many identities the team
-/// has.
+/// The lead owning each of `keys` in `tenant` that has one ([`owners_across`]).
 pub(crate) async fn owners_of(
     tx: &mut PgConnection,
     tenant: TenantId,
     keys: &[String],
 ) -> Result<HashMap<String, Uuid>, AppError> {
+    let tenants = vec![tenant.0; keys.len()];
+    Ok(owners_across(tx, &tenants, keys)
+        .await?
+        .into_iter()
+        .map(|((_, key), lead)| (key, lead))
+        .collect())
+}
+
+/// The lead owning each (tenant, key) given (`tenants` and `keys` side by side) that has one,
+/// for any number of tenants in one statement. Each pair is looked up through the identities'
+/// unique index, whatever the plan settles on and however many identities a team has.
+pub(crate) async fn owners_across(
+    tx: &mut PgConnection,
+    tenants: &[Uuid],
+    keys: &[String],
+) -> Result<HashMap<(Uuid, String), Uuid>, AppError> {
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
     Ok(sqlx::query!(
-        r#"SELECT i.identity, i.lead_id FROM unnest($2::text[]) AS k(identity)
-           JOIN lead_identities i ON i.tenant_id = $1 AND i.identity = k.identity"#,
-        tenant.0,
+        r#"SELECT i.tenant_id, i.identity, i.lead_id
+           FROM unnest($1::uuid[], $2::text[]) AS k(tenant_id, identity)
+           JOIN lead_identities i ON i.tenant_id = k.tenant_id AND i.identity = k.identity"#,
+        tenants,
         keys
     )
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|r| (r.identity, r.lead_id))
+    .map(|r| ((r.tenant_id, r.identity), r.lead_id))
     .collect())
 }
 
@@ -251,11 +266,22 @@ impl NewLeads {
     }
 }
 
-/// Creates `new`'s leads and their `created` events (`{"source": …}` and `detail`), one
-/// statement each. Their identities are the caller's to add ([`add_identities`]).
+/// Creates `new`'s leads in `tenant` ([`create_leads_across`]).
 pub(crate) async fn create_leads(
     tx: &mut PgConnection,
     tenant: TenantId,
+    new: &NewLeads,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    create_leads_across(tx, &vec![tenant.0; new.ids.len()], new, detail).await
+}
+
+/// Creates `new`'s leads, each in the tenant beside it in `tenants`, and their `created` events
+/// (`{"source": …}` and `detail`), one statement each however many tenants they belong to.
+/// Their identities are the caller's to add ([`add_identities_across`]).
+pub(crate) async fn create_leads_across(
+    tx: &mut PgConnection,
+    tenants: &[Uuid],
     new: &NewLeads,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
@@ -265,12 +291,12 @@ pub(crate) async fn create_leads(
     let sources: Vec<String> = new.sources.iter().map(|s| (*s).to_owned()).collect();
     sqlx::query!(
         r#"INSERT INTO leads (id, tenant_id, name, source, invalid_phones, invalid_emails)
-           SELECT n.id, $1, NULLIF(n.name, ''), n.source,
+           SELECT n.id, n.tenant_id, NULLIF(n.name, ''), n.source,
                   CASE WHEN n.phones = '' THEN '{}' ELSE string_to_array(n.phones, chr(31)) END,
                   CASE WHEN n.emails = '' THEN '{}' ELSE string_to_array(n.emails, chr(31)) END
-           FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
-                AS n(id, name, source, phones, emails)"#,
-        tenant.0,
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
+                AS n(tenant_id, id, name, source, phones, emails)"#,
+        tenants,
         &new.ids,
         &new.names,
         &sources,
@@ -281,9 +307,9 @@ pub(crate) async fn create_leads(
     .await?;
     sqlx::query!(
         r#"INSERT INTO lead_events (tenant_id, lead_id, kind, detail)
-           SELECT $1, n.id, 'created', jsonb_build_object('source', n.source) || $4
-           FROM unnest($2::uuid[], $3::text[]) AS n(id, source)"#,
-        tenant.0,
+           SELECT n.tenant_id, n.id, 'created', jsonb_build_object('source', n.source) || $4
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS n(tenant_id, id, source)"#,
+        tenants,
         &new.ids,
         &sources,
         detail
@@ -293,10 +319,21 @@ pub(crate) async fn create_leads(
     Ok(())
 }
 
-/// Gives each of `keys` to the lead beside it, where no lead owns it yet.
+/// Gives each of `keys` to the lead beside it in `tenant` ([`add_identities_across`]).
 pub(crate) async fn add_identities(
     tx: &mut PgConnection,
     tenant: TenantId,
+    keys: &[String],
+    leads: &[Uuid],
+) -> Result<(), AppError> {
+    add_identities_across(tx, &vec![tenant.0; keys.len()], keys, leads).await
+}
+
+/// Gives each of `keys` to the lead beside it, in the tenant beside it, where no lead owns it
+/// yet; one statement for any number of tenants.
+pub(crate) async fn add_identities_across(
+    tx: &mut PgConnection,
+    tenants: &[Uuid],
     keys: &[String],
     leads: &[Uuid],
 ) -> Result<(), AppError> {
@@ -305,9 +342,9 @@ pub(crate) async fn add_identities(
     }
     sqlx::query!(
         r#"INSERT INTO lead_identities (tenant_id, identity, lead_id)
-           SELECT $1, k, l FROM unnest($2::text[], $3::uuid[]) AS n(k, l)
+           SELECT t, k, l FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS n(t, k, l)
            ON CONFLICT (tenant_id, identity) DO NOTHING"#,
-        tenant.0,
+        tenants,
         keys,
         leads
     )

@@ -168,6 +168,8 @@ async fn assess(svc: &Services, tenant: TenantId, lead: Uuid) -> Result<Assessed
 pub async fn score_pending(svc: &Services, limit: i64) -> Result<Scored, AppError> {
     let claimed = {
         let mut tx = db::platform_tx(&svc.db).await?;
+        // A claim lost in a crash runs out anyway.
+        db::lazy_commit(&mut tx).await?;
         let rows = sqlx::query!(
             r#"WITH turns AS (
                  SELECT w.id
@@ -239,6 +241,8 @@ async fn score_one(
 ) -> Result<Option<(Routed, Option<Uuid>, Option<Usage>)>, AppError> {
     let found = assess(svc, tenant, lead).await?;
     let mut tx = db::tenant_tx(&svc.db, tenant).await?;
+    // The lead keeps its mark until this commits: a scoring lost in a crash is done again.
+    db::lazy_commit(&mut tx).await?;
     let mark = format!("{lead}:{}", requested.unix_timestamp_nanos());
     let subject = format!("lead:{lead}");
     let mut warning = match billing::charge(
