@@ -139,6 +139,14 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
         .unwrap();
     }
     assert_eq!(intake::process_pending(&svc, 10).await.unwrap().messages, 2);
+    // Media kept for each message (as the media worker keeps what it fetched).
+    sqlx::query(
+        "INSERT INTO channel_media (message_id, tenant_id, mime, size, bytes)
+         SELECT id, tenant_id, 'image/png', 3, '\\x010203' FROM channel_messages WHERE provider_id = 'wamid.t'",
+    )
+    .execute(&all_rows(&owner).await)
+    .await
+    .unwrap();
     // Each owner takes leads, and each lead is scored (a score in its history) and routed.
     use domain::server::leads::{routing, scoring};
     for (t, who) in [(a, &alice), (b, &bob)] {

@@ -231,8 +231,9 @@ where
 /// stored events in batches (woken by every stored batch, and every `every`) and wakes the
 /// scoring; the scoring scores the leads who wrote and routes them, and sweeps the routing every
 /// 15 times `every` (nurture over, waiting leads, missed SLAs); the sender delivers queued
-/// replies every `every`; the AI re-engagement queues a batch every `every`; the site's leads
-/// are forwarded to the chosen team every `every`; the leakage scan runs every minute.
+/// replies every `every`; the AI re-engagement queues a batch every `every`; contacts' media is
+/// fetched every `every`; the site's leads are forwarded to the chosen team every `every`; the
+/// leakage scan runs every minute.
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     let score = Arc::new(Notify::new());
     {
@@ -245,6 +246,17 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
                     score.notify_one();
                 }
                 Ok(done.events)
+            }
+        });
+    }
+    {
+        // Media contacts sent, fetched for the inbox once their channel has a token.
+        let svc = svc.clone();
+        keep_running("media fetched", Arc::new(Notify::new()), every, move || {
+            let svc = svc.clone();
+            async move {
+                let done = domain::server::channels::media::fetch_pending(&svc, 10).await?;
+                Ok(done.fetched + done.failed)
             }
         });
     }

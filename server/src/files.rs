@@ -122,6 +122,37 @@ pub async fn import_errors(
     }))
 }
 
+/// Media a contact sent, for those who may see their conversation: images, audio and video
+/// the browser plays safely with their own type (the inbox shows them in the page), anything
+/// else as a download of unknown type.
+pub async fn inbox_media(
+    State(svc): State<Services>,
+    Path((slug, id)): Path<(String, uuid::Uuid)>,
+    session: Session,
+) -> Result<Response, ApiError> {
+    use domain::leads::inbox::{media_shown, MediaShown};
+    use domain::permissions::{Access, Resource};
+    let user = asker(&session, &svc).await?;
+    let grant =
+        domain::server::guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Read)
+            .await?;
+    let (kind, mime, bytes) =
+        domain::server::leads::inbox::media(&svc, &grant, user.id, id).await?;
+    let (content_type, ext) = match media_shown(&mime) {
+        MediaShown::Download => ("application/octet-stream".to_owned(), "bin".to_owned()),
+        _ => {
+            let essence = mime.split(';').next().unwrap_or_default().trim();
+            let ext = essence.rsplit('/').next().unwrap_or("bin").to_owned();
+            (essence.to_ascii_lowercase(), ext)
+        }
+    };
+    Ok(send(Download {
+        name: format!("{kind}-{id}.{ext}"),
+        content_type,
+        bytes: bytes.into(),
+    }))
+}
+
 /// Every lead of the team as a CSV file, for those who see every lead.
 pub async fn leads_export(
     State(svc): State<Services>,

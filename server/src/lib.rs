@@ -262,6 +262,7 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/documents/{kind}/{id}/pdf", get(files::document_pdf).with_state(services.clone()))
         .route("/teams/{slug}/imports/{id}/errors.csv", get(files::import_errors).with_state(services.clone()))
         .route("/teams/{slug}/leads.csv", get(files::leads_export).with_state(services.clone()))
+        .route("/teams/{slug}/inbox/media/{id}", get(files::inbox_media).with_state(services.clone()))
         .route(
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)

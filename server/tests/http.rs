@@ -1835,3 +1835,101 @@ async fn integrations_add_leads_through_the_json_api(owner: PgPool) {
         )
     );
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_contacts_media_is_served_to_the_team_safely(owner: PgPool) {
+    use domain::server::channels::intake;
+    let app = spawn_app(owner).await;
+    let svc = &app.services;
+    let tenant = demo_tenant(svc).await;
+    intake::connect(
+        svc,
+        tenant,
+        domain::leads::ChannelKind::Whatsapp,
+        "PN-MEDIA",
+        "Sales",
+    )
+    .await
+    .unwrap();
+    let media = |id: &str, kind: &str| {
+        let mut m = serde_json::json!({ "from": "14155550100", "id": id, "timestamp": "1764590400", "type": kind });
+        m[kind] = serde_json::json!({ "id": format!("M-{id}") });
+        m
+    };
+    let body = serde_json::json!({ "object": "whatsapp_business_account", "entry": [ { "id": "W", "changes": [
+        { "field": "messages", "value": { "metadata": { "phone_number_id": "PN-MEDIA" },
+          "messages": [ media("wamid.img", "image"), media("wamid.doc", "document") ] } } ] } ] });
+    intake::receive(
+        svc,
+        domain::leads::ChannelKind::Whatsapp,
+        body.to_string().as_bytes(),
+    )
+    .await
+    .unwrap();
+    // This test's processing or the server's worker, whichever claims the event first.
+    for _ in 0..50 {
+        intake::process_pending(svc, 10).await.unwrap();
+        let mut tx = db::platform_tx(&svc.db).await.unwrap();
+        let stored: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM channel_messages WHERE provider_id IN ('wamid.img', 'wamid.doc')",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        if stored == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // As the media worker keeps what it fetched: an image, and a "document" that is a page.
+    let mut tx = db::platform_tx(&svc.db).await.unwrap();
+    let ids: Vec<(String, uuid::Uuid)> = sqlx::query_as(
+        "INSERT INTO channel_media (message_id, tenant_id, mime, size, bytes)
+         SELECT id, tenant_id, CASE kind WHEN 'image' THEN 'image/png' ELSE 'text/html' END, 4,
+                CASE kind WHEN 'image' THEN '\\x89504e47'::bytea ELSE convert_to('<script>', 'UTF8') END
+         FROM channel_messages WHERE channel_id = (SELECT id FROM channels WHERE external_id = 'PN-MEDIA')
+         RETURNING (SELECT kind FROM channel_messages m WHERE m.id = message_id), message_id",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let id_of = |kind: &str| ids.iter().find(|(k, _)| k == kind).unwrap().1;
+    let url = |id: uuid::Uuid| {
+        app.url(&format!(
+            "/teams/{}/inbox/media/{id}",
+            seed::DEMO_TENANT_SLUG
+        ))
+    };
+
+    let manager = app.signed_in("manager@acme.fluxorae.test").await;
+    let res = manager.get(url(id_of("image"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let h = res.headers().clone();
+    assert_eq!(h[header::CONTENT_TYPE], "image/png");
+    assert_eq!(h[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(h[header::CONTENT_SECURITY_POLICY], "sandbox");
+    assert_eq!(h[header::CACHE_CONTROL], "private, no-store");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"\x89PNG");
+    // A page that calls itself a document is a download of unknown type, never a page here.
+    let res = manager.get(url(id_of("document"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/octet-stream"
+    );
+    assert!(res.headers()[header::CONTENT_DISPOSITION]
+        .to_str()
+        .unwrap()
+        .starts_with("attachment;"));
+
+    // An SDR sees conversations assigned to them only; a visitor nothing; a made-up id is 404.
+    let sdr = app.signed_in("sdr@acme.fluxorae.test").await;
+    let res = sdr.get(url(id_of("image"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = Client::new().get(url(id_of("image"))).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = manager.get(url(uuid::Uuid::now_v7())).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}

@@ -509,7 +509,11 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
                                                 m.status.as_deref().map(|s| format!(" · {s}")).unwrap_or_default())}
                                         </p>
                                         {m.subject.clone().map(|s| view! { <p data-testid="message-subject" class="font-medium">{s}</p> })}
-                                        <p class="whitespace-pre-wrap">{m.body.clone().unwrap_or_else(|| format!("[{}]", m.kind))}</p>
+                                        {m.media.clone().map(|media| view! {
+                                            <MessageMedia media slug=slug.clone() id=m.id kind=m.kind.clone() channel=m.channel caption=m.body.clone() />
+                                        })}
+                                        {m.body.clone().or_else(|| m.media.is_none().then(|| format!("[{}]", m.kind)))
+                                            .map(|b| view! { <p class="whitespace-pre-wrap">{b}</p> })}
                                         {m.error.clone().map(|e| view! {
                                             <p data-testid="message-error" class="mt-1 text-xs text-amber-800 dark:text-amber-300">{e}</p>
                                         })}
@@ -713,5 +717,40 @@ fn live(slug: impl Fn() -> String + Send + Sync + Copy + 'static, reload: Reload
                 }
             });
         });
+    }
+}
+
+/// A message's media: in the page when fetched and the browser plays it safely, else a
+/// download link, or what stands in its way (waiting for a token, failed, too large).
+#[component]
+fn MessageMedia(
+    media: domain::leads::inbox::InboxMedia,
+    slug: String,
+    id: uuid::Uuid,
+    kind: String,
+    channel: domain::leads::ChannelKind,
+    caption: Option<String>,
+) -> impl IntoView {
+    use domain::leads::inbox::{media_shown, MediaShown};
+    let src = format!("/teams/{slug}/inbox/media/{id}");
+    if let Some(note) = media.note(&kind, channel) {
+        return view! { <p data-testid="message-media-note" class="text-xs italic text-slate-600 dark:text-slate-400">{note}</p> }.into_any();
+    }
+    let alt = caption.unwrap_or_else(|| format!("The contact's {kind}"));
+    match media_shown(media.mime.as_deref().unwrap_or_default()) {
+        MediaShown::Image => view! {
+            <img data-testid="message-image" src=src alt=alt class="mb-1 max-h-64 max-w-full rounded" loading="lazy" />
+        }.into_any(),
+        MediaShown::Audio => view! {
+            <audio data-testid="message-audio" src=src controls=true preload="none" class="mb-1 w-full"></audio>
+        }.into_any(),
+        MediaShown::Video => view! {
+            <video data-testid="message-video" src=src controls=true preload="none" class="mb-1 max-h-64 max-w-full rounded"></video>
+        }.into_any(),
+        MediaShown::Download => view! {
+            <a data-testid="message-download" href=src download="" class="mb-1 inline-block text-indigo-700 underline dark:text-indigo-300">
+                {format!("Download the {kind}")}
+            </a>
+        }.into_any(),
     }
 }

@@ -132,6 +132,85 @@ pub struct InboxMessage {
     pub error: Option<String>,
     /// Who on the team wrote it.
     pub author: Option<String>,
+    /// Its media (an image, audio, a video, a document, a sticker, a file), when it has some.
+    #[serde(default)]
+    pub media: Option<InboxMedia>,
+}
+
+/// Where a message's media stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InboxMedia {
+    /// `waiting`, `fetched`, `failed` or `too_large`.
+    pub state: String,
+    /// Why it failed, or why the last try did.
+    pub error: Option<String>,
+    /// Its media type, once fetched.
+    pub mime: Option<String>,
+    /// Whether its channel has an access token: without one, media waits for it.
+    pub can_fetch: bool,
+}
+
+/// How the inbox shows fetched media: in the page when the browser plays it as it is,
+/// else as a download.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaShown {
+    /// An `<img>`.
+    Image,
+    /// An `<audio>` player.
+    Audio,
+    /// A `<video>` player.
+    Video,
+    /// A link to download it.
+    Download,
+}
+
+/// How media of type `mime` is shown; only the types browsers play safely go in the page.
+pub fn media_shown(mime: &str) -> MediaShown {
+    let essence = mime
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp" => MediaShown::Image,
+        "audio/ogg" | "audio/mpeg" | "audio/mp4" | "audio/aac" | "audio/webm" => MediaShown::Audio,
+        "video/mp4" | "video/webm" => MediaShown::Video,
+        _ => MediaShown::Download,
+    }
+}
+
+impl InboxMedia {
+    /// What the inbox says instead of the media, when it cannot show it; `kind` is the
+    /// message's kind (image, document, …) and `channel` where it came from.
+    pub fn note(&self, kind: &str, channel: ChannelKind) -> Option<String> {
+        let what = match kind {
+            "image" => "image",
+            "audio" => "audio message",
+            "video" => "video",
+            "document" => "document",
+            "sticker" => "sticker",
+            _ => "file",
+        };
+        match self.state.as_str() {
+            "fetched" => None,
+            "too_large" => Some(format!(
+                "This {what} is larger than the inbox keeps (16 MB); open it in {}.",
+                channel.label()
+            )),
+            "failed" => Some(format!(
+                "This {what} could not be fetched: {}",
+                self.error.as_deref().unwrap_or("Meta did not give it.")
+            )),
+            _ if !self.can_fetch => Some(format!(
+                "This {what} is fetched once the channel has an access token (Channels)."
+            )),
+            _ => Some(match &self.error {
+                Some(why) => format!("Fetching this {what} again shortly ({why})"),
+                None => format!("Fetching this {what}…"),
+            }),
+        }
+    }
 }
 
 /// A private note: the team sees it, the lead never does.
@@ -268,6 +347,62 @@ pub fn parse_tags(input: &str) -> Result<Vec<String>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_types_browsers_play_safely_go_in_the_page() {
+        assert_eq!(media_shown("image/jpeg"), MediaShown::Image);
+        assert_eq!(media_shown("IMAGE/PNG; charset=binary"), MediaShown::Image);
+        assert_eq!(media_shown("audio/ogg; codecs=opus"), MediaShown::Audio);
+        assert_eq!(media_shown("video/mp4"), MediaShown::Video);
+        // A script or a page that calls itself media is a download, never part of the page.
+        for other in [
+            "image/svg+xml",
+            "text/html",
+            "application/pdf",
+            "audio/amr",
+            "",
+        ] {
+            assert_eq!(media_shown(other), MediaShown::Download, "{other}");
+        }
+    }
+
+    #[test]
+    fn the_inbox_says_where_media_stands() {
+        let media = |state: &str, error: Option<&str>, can_fetch| InboxMedia {
+            state: state.into(),
+            error: error.map(str::to_owned),
+            mime: None,
+            can_fetch,
+        };
+        let w = ChannelKind::Whatsapp;
+        assert_eq!(media("fetched", None, true).note("image", w), None);
+        assert_eq!(
+            media("waiting", None, false).note("image", w).unwrap(),
+            "This image is fetched once the channel has an access token (Channels)."
+        );
+        assert_eq!(
+            media("waiting", None, true).note("audio", w).unwrap(),
+            "Fetching this audio message…"
+        );
+        assert_eq!(
+            media("waiting", Some("Meta answered 503."), true)
+                .note("video", w)
+                .unwrap(),
+            "Fetching this video again shortly (Meta answered 503.)"
+        );
+        assert_eq!(
+            media("failed", Some("Media not found."), true)
+                .note("document", w)
+                .unwrap(),
+            "This document could not be fetched: Media not found."
+        );
+        assert_eq!(
+            media("too_large", None, true)
+                .note("file", ChannelKind::Messenger)
+                .unwrap(),
+            "This file is larger than the inbox keeps (16 MB); open it in Messenger."
+        );
+    }
 
     #[test]
     fn tags_are_trimmed_lowercased_and_kept_once() {

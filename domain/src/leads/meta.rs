@@ -253,6 +253,15 @@ fn whatsapp_entry(entry: &Value, out: &mut Vec<Item>) {
     }
 }
 
+/// Whether a message of `kind` brings media the inbox fetches and keeps: an image, audio, a
+/// video, a document or a sticker (WhatsApp), or a file (Messenger, Instagram).
+pub fn keeps_media(kind: &str) -> bool {
+    matches!(
+        kind,
+        "image" | "audio" | "video" | "document" | "sticker" | "file"
+    )
+}
+
 fn whatsapp_message(
     channel: &str,
     contact: String,

@@ -665,6 +665,8 @@ struct MessageRow<'a> {
     kind: &'a str,
     body: Option<&'a str>,
     media: Option<&'a str>,
+    /// `waiting` when the inbox fetches its media ([`super::media`]).
+    media_state: Option<&'static str>,
     refers_to: Option<&'a str>,
     #[serde(with = "time::serde::rfc3339")]
     sent_at: OffsetDateTime,
@@ -705,6 +707,7 @@ async fn store_messages(
                 kind: &m.kind,
                 body: m.text.as_deref(),
                 media: m.media.as_deref(),
+                media_state: (m.media.is_some() && meta::keeps_media(&m.kind)).then_some("waiting"),
                 refers_to: m.refers_to.as_deref(),
                 sent_at: at(m.at),
                 raw: &m.raw,
@@ -720,17 +723,19 @@ async fn store_messages(
     let stored = sqlx::query!(
         r#"INSERT INTO channel_messages
              (id, tenant_id, channel_id, provider_id, direction, contact, contact_name, kind, body,
-              media, refers_to, sent_at, raw, lead_id)
+              media, media_state, refers_to, sent_at, raw, lead_id)
            SELECT m.id, m.tenant_id, m.channel_id, m.provider_id, m.direction, m.contact,
-                  m.contact_name, m.kind, m.body, m.media, m.refers_to, m.sent_at, m.raw, m.lead_id
+                  m.contact_name, m.kind, m.body, m.media, m.media_state, m.refers_to, m.sent_at,
+                  m.raw, m.lead_id
            FROM jsonb_to_recordset($1::jsonb) AS m(
                   id uuid, tenant_id uuid, channel_id uuid, provider_id text, direction text,
                   contact text, contact_name text, kind text, body text, media text,
-                  refers_to text, sent_at timestamptz, raw jsonb, lead_id uuid)
+                  media_state text, refers_to text, sent_at timestamptz, raw jsonb, lead_id uuid)
            ON CONFLICT ON CONSTRAINT channel_messages_provider_key DO UPDATE
              SET status_only = false, direction = EXCLUDED.direction, contact = EXCLUDED.contact,
                  contact_name = EXCLUDED.contact_name, kind = EXCLUDED.kind, body = EXCLUDED.body,
-                 media = EXCLUDED.media, refers_to = EXCLUDED.refers_to,
+                 media = EXCLUDED.media, media_state = EXCLUDED.media_state,
+                 refers_to = EXCLUDED.refers_to,
                  sent_at = EXCLUDED.sent_at, raw = EXCLUDED.raw, lead_id = EXCLUDED.lead_id
              WHERE channel_messages.status_only
            RETURNING id, tenant_id, channel_id, direction AS "direction!""#,

@@ -3,4 +3,5 @@
 pub mod email;
 pub mod graph;
 pub mod intake;
+pub mod media;
 pub mod meta_signature;

@@ -14,7 +14,7 @@ use crate::ai::LeadBand;
 use crate::leads::escalation::Escalation;
 use crate::leads::inbox::{
     parse_tags, AssigneeFilter, Conversation, ConversationRow, ConversationStatus, InboxFilter,
-    InboxHome, InboxMessage, LeadNote, LeadProfile, SdrChoice, NOTE_MAX, SEARCH_MAX,
+    InboxHome, InboxMedia, InboxMessage, LeadNote, LeadProfile, SdrChoice, NOTE_MAX, SEARCH_MAX,
 };
 use crate::leads::routing::{sla_minutes, Decision, HOT_SLA_MINUTES, JUNIOR_SLA_MINUTES};
 use crate::leads::{ChannelKind, Lifecycle, ScoreFactor};
@@ -307,9 +307,12 @@ pub async fn conversation(
                   m.kind AS "kind!", m.body, m.sent_at AS "sent_at!", m.status, m.error,
                   COALESCE(u.display_name,
                            CASE WHEN m.raw->>'automation' = 'reengage' THEN 'AI re-engagement' END) AS "author?",
-                  CASE WHEN c.kind = 'email' THEN m.raw->>'subject' END AS subject
+                  CASE WHEN c.kind = 'email' THEN m.raw->>'subject' END AS subject,
+                  m.media_state, m.media_error, f.mime AS "media_mime?",
+                  c.access_token IS NOT NULL AS "can_fetch!"
            FROM channel_messages m JOIN channels c ON c.id = m.channel_id
                 LEFT JOIN users u ON u.id = m.author_id
+                LEFT JOIN channel_media f ON f.message_id = m.id
            WHERE m.lead_id = $1 AND NOT m.status_only
            ORDER BY m.sent_at DESC, m.id DESC LIMIT $2"#,
         lead,
@@ -331,6 +334,12 @@ pub async fn conversation(
             status: m.status,
             error: m.error,
             author: m.author,
+            media: m.media_state.map(|state| InboxMedia {
+                state,
+                error: m.media_error,
+                mime: m.media_mime,
+                can_fetch: m.can_fetch,
+            }),
         })
     })
     .collect();
@@ -408,6 +417,32 @@ pub(super) async fn working(
         return Err(AppError::Forbidden);
     }
     Ok((tx, assignee))
+}
+
+/// A message's fetched media, for someone who may see the message's conversation: its
+/// message kind, media type and bytes. Anyone else, and media not fetched, get 404.
+pub async fn media(
+    svc: &Services,
+    grant: &TenantGrant,
+    me: UserId,
+    message: Uuid,
+) -> Result<(String, String, Vec<u8>), AppError> {
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let m = sqlx::query!(
+        r#"SELECT m.kind AS "kind!", f.mime, f.bytes, l.assignee
+           FROM channel_messages m JOIN channel_media f ON f.message_id = m.id
+                JOIN leads l ON l.id = m.lead_id
+           WHERE m.id = $1"#,
+        message
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    if only_mine(grant) && m.assignee != Some(me.0) {
+        return Err(AppError::NotFound);
+    }
+    Ok((m.kind, m.mime, m.bytes))
 }
 
 /// Resolves or reopens a conversation.

@@ -601,6 +601,21 @@ impl Prepared {
     }
 }
 
+/// The access token of `channel`, unsealed; or why it cannot be read.
+pub(crate) fn open_token(svc: &Services, channel: Uuid, sealed: &[u8]) -> Result<String, String> {
+    crypto::open(
+        &svc.settings.data_key,
+        Purpose::ChannelToken,
+        &token_aad(channel),
+        sealed,
+    )
+    .ok()
+    .and_then(|t| String::from_utf8(t).ok())
+    .ok_or_else(|| {
+        "The channel's access token could not be read; an admin sets it again.".to_owned()
+    })
+}
+
 /// The channel's token and the reply as it goes out; or why it must not go.
 #[allow(clippy::too_many_arguments)]
 fn prepare(
@@ -615,17 +630,7 @@ fn prepare(
     last_in: Option<OffsetDateTime>,
     now: OffsetDateTime,
 ) -> Result<(String, Prepared), String> {
-    let token = crypto::open(
-        &svc.settings.data_key,
-        Purpose::ChannelToken,
-        &token_aad(channel),
-        sealed_token,
-    )
-    .ok()
-    .and_then(|t| String::from_utf8(t).ok())
-    .ok_or_else(|| {
-        "The channel's access token could not be read; an admin sets it again.".to_owned()
-    })?;
+    let token = open_token(svc, channel, sealed_token)?;
     let out = match (kind_of_message, template) {
         ("template", Some(t)) => Prepared::Template {
             name: t["name"].as_str().unwrap_or_default().to_owned(),
