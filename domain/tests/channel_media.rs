@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use common::{all_rows, leads_grant, member, services, team};
 use domain::leads::ChannelKind;
-use domain::server::channels::graph::GraphClient;
 use domain::server::channels::{intake, media};
 use domain::server::leads::{inbox, replies};
 use domain::server::Services;
@@ -102,22 +101,13 @@ async fn with_graph(svc: &Services) -> (Services, Arc<Graph>) {
     let app = axum::Router::new()
         .route("/{*path}", axum::routing::get(graph_get))
         .with_state(g.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    *g.base.lock().unwrap() = format!("http://{addr}");
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let svc = Services {
-        graph: Arc::new(GraphClient::new(format!("http://{addr}")).unwrap()),
-        ..svc.clone()
-    };
+    let (svc, base) = common::stand_in_graph(svc, app).await;
+    *g.base.lock().unwrap() = base;
     (svc, g)
 }
 
 async fn deliver_in(svc: &Services, kind: ChannelKind, body: Value) {
-    intake::receive(svc, kind, body.to_string().as_bytes())
-        .await
-        .unwrap();
-    intake::process_pending(svc, 10).await.unwrap();
+    common::deliver(svc, kind, &body).await;
 }
 
 /// Each message's kind and where its media stands (state, error, type), oldest first.

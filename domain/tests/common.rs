@@ -212,15 +212,29 @@ pub fn now_ts() -> i64 {
 
 /// Takes `body` in as Meta delivers it on the WhatsApp webhook, and processes it.
 pub async fn deliver_whatsapp(svc: &Services, body: &serde_json::Value) {
+    deliver(svc, domain::leads::ChannelKind::Whatsapp, body).await;
+}
+
+/// Takes `body` in as it arrives on the webhook of `kind`, and processes it.
+pub async fn deliver(svc: &Services, kind: domain::leads::ChannelKind, body: &serde_json::Value) {
     use domain::server::channels::intake;
-    intake::receive(
-        svc,
-        domain::leads::ChannelKind::Whatsapp,
-        body.to_string().as_bytes(),
-    )
-    .await
-    .unwrap();
+    intake::receive(svc, kind, body.to_string().as_bytes())
+        .await
+        .unwrap();
     intake::process_pending(svc, 10).await.unwrap();
+}
+
+/// `svc` talking to `app`, served on a local port, as Meta's Graph API; with that port's base
+/// URL.
+pub async fn stand_in_graph(svc: &Services, app: axum::Router) -> (Services, String) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let svc = Services {
+        graph: Arc::new(domain::server::channels::graph::GraphClient::new(&base).unwrap()),
+        ..svc.clone()
+    };
+    (svc, base)
 }
 
 /// A sales team to work with: `team-a`, its owner (`team-a@example.com`, two-factor on) and Sam,

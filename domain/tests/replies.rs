@@ -18,7 +18,6 @@ use axum::Json;
 use common::{all_rows, leads_grant, member, services, team};
 use domain::leads::reply::{Compose, TemplateSpec};
 use domain::leads::{ChannelKind, Window};
-use domain::server::channels::graph::GraphClient;
 use domain::server::channels::intake;
 use domain::server::leads::replies::{self, Delivered};
 use domain::server::leads::{inbox, scoring};
@@ -67,21 +66,11 @@ async fn with_graph(svc: &Services) -> (Services, Arc<Graph>) {
     let app = axum::Router::new()
         .route("/{sender}/messages", axum::routing::post(graph_send))
         .with_state(g.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let svc = Services {
-        graph: Arc::new(GraphClient::new(format!("http://{addr}")).unwrap()),
-        ..svc.clone()
-    };
-    (svc, g)
+    (common::stand_in_graph(svc, app).await.0, g)
 }
 
 async fn deliver_in(svc: &Services, kind: ChannelKind, body: Value) {
-    intake::receive(svc, kind, body.to_string().as_bytes())
-        .await
-        .unwrap();
-    intake::process_pending(svc, 10).await.unwrap();
+    common::deliver(svc, kind, &body).await;
 }
 
 fn whatsapp(value: Value) -> Value {

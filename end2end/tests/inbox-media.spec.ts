@@ -1,0 +1,95 @@
+import { test, expect } from '@playwright/test';
+import { createHmac } from 'node:crypto';
+import http from 'node:http';
+import { person } from './helpers';
+
+// A contact's photo in the inbox: the owner connects a WhatsApp number and stores its access
+// token; a contact sends a photo with a caption to it; the owner's open inbox shows the new
+// conversation without a reload, and the photo itself once it is fetched through the Graph API
+// (a stand-in on META_GRAPH_URL's port, which wants the number's token).
+
+const SECRET = process.env.META_APP_SECRET ?? 'e2e-meta-app-secret';
+const GRAPH_PORT = Number(process.env.META_GRAPH_PORT ?? 3458);
+const TOKEN = 'e2e-media-token';
+// A 2×1 PNG, red then blue.
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAABCAIAAAB7QOjdAAAADUlEQVR4nGP4zwAE/wEHAAH/4iOeWQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+function standInGraph(seen: string[]) {
+  return http.createServer((req, res) => {
+    seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+    if (req.headers.authorization !== `Bearer ${TOKEN}`) {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'Invalid OAuth access token.' } }));
+    } else if (req.url === '/MEDIA-E2E-1') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ url: `http://127.0.0.1:${GRAPH_PORT}/dl/MEDIA-E2E-1`, mime_type: 'image/png', file_size: PNG.length }));
+    } else if (req.url === '/dl/MEDIA-E2E-1') {
+      res.writeHead(200, { 'content-type': 'image/png' });
+      res.end(PNG);
+    } else {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'Media not found.' } }));
+    }
+  });
+}
+
+test("a contact's photo shows up in the open inbox", async ({ browser, request }) => {
+  test.setTimeout(90_000);
+  const number = `E2E-MEDIA-${Date.now()}`;
+  const seen: string[] = [];
+  const graph = standInGraph(seen);
+  await new Promise<void>((resolve) => graph.listen(GRAPH_PORT, '127.0.0.1', resolve));
+  const { context, page: boss } = await person(browser, 'owner@acme.fluxorae.test', '/teams/acme-sales/channels');
+  try {
+    await boss.getByText('Connect a channel').click();
+    await boss.locator('#connect-kind').selectOption('whatsapp');
+    await boss.locator('#connect-id').fill(number);
+    await boss.locator('#connect-name').fill('Showroom WhatsApp');
+    await boss.getByRole('button', { name: 'Connect', exact: true }).click();
+    const line = boss.getByTestId('channel').filter({ hasText: 'Showroom WhatsApp' });
+    await expect(line).toBeVisible();
+    await line.getByLabel('Access token').fill(TOKEN);
+    await line.getByRole('button', { name: 'Save token' }).click();
+    await expect(line.getByTestId('token-state')).toContainText('an access token is stored');
+
+    await boss.goto('/teams/acme-sales/inbox');
+    await expect(boss.locator('html')).toHaveAttribute('data-inbox-live', 'open');
+
+    const name = `Jonas Weber ${Date.now() % 100000}`;
+    const body = JSON.stringify({
+      object: 'whatsapp_business_account',
+      entry: [{ id: 'WABA', changes: [{ field: 'messages', value: {
+        messaging_product: 'whatsapp',
+        metadata: { phone_number_id: number },
+        contacts: [{ profile: { name }, wa_id: '4917612340987' }],
+        messages: [{ from: '4917612340987', id: `wamid.media-${Date.now()}`, timestamp: String(Math.floor(Date.now() / 1000)),
+                     type: 'image', image: { id: 'MEDIA-E2E-1', mime_type: 'image/png', caption: 'Our current storefront' } }],
+      } }] }],
+    });
+    const sig = 'sha256=' + createHmac('sha256', SECRET).update(body).digest('hex');
+    const res = await request.post('/webhooks/whatsapp', {
+      data: body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': sig },
+    });
+    expect(res.status()).toBe(200);
+
+    const row = boss.getByTestId('conversation').filter({ hasText: name });
+    await expect(row).toBeVisible({ timeout: 20_000 });
+    await row.getByRole('link').click();
+    const message = boss.getByTestId('open-conversation').getByTestId('message').filter({ hasText: 'Our current storefront' });
+    await expect(message).toBeVisible();
+    // The photo replaces the note about fetching it, without a reload, and it really loads.
+    const photo = message.getByTestId('message-image');
+    await expect(photo).toBeVisible({ timeout: 20_000 });
+    await expect(photo).toHaveAttribute('alt', 'Our current storefront');
+    await expect(message.getByTestId('message-media-note')).toHaveCount(0);
+    await expect.poll(() => photo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(2);
+    expect(seen).toContain(`GET /MEDIA-E2E-1 Bearer ${TOKEN}`);
+    expect(seen).toContain(`GET /dl/MEDIA-E2E-1 Bearer ${TOKEN}`);
+  } finally {
+    await context.close();
+    graph.close();
+  }
+});
