@@ -62,12 +62,20 @@ pub fn new_text(text: &str) -> String {
         kept.pop();
     }
     let out = kept.join("\n").trim().to_owned();
-    let out = if out.is_empty() {
-        text.trim().to_owned()
-    } else {
-        out
-    };
+    if out.is_empty() {
+        return whole_text(&text);
+    }
     out.chars().take(BODY_MAX).collect()
+}
+
+/// A received email's text as it is (a first message has no quoted history to cut): its line
+/// ends made `\n`, trimmed, at most as long as a body may be.
+pub fn whole_text(text: &str) -> String {
+    text.replace("\r\n", "\n")
+        .trim()
+        .chars()
+        .take(BODY_MAX)
+        .collect()
 }
 
 /// The subject of a reply to a message with `subject`: "Re: " once, never "Re: Re: ".

@@ -16,7 +16,7 @@ use serde_json::json;
 
 use super::graph::SendError;
 use crate::leads::contact;
-use crate::leads::email::new_text;
+use crate::leads::email::{new_text, whole_text};
 use crate::leads::meta::{Item, Message};
 
 /// The most recipients of one received message that are tried as the channel it came to.
@@ -88,9 +88,12 @@ pub fn parse(raw: &[u8]) -> Result<Vec<Item>, String> {
         .map(mail_parser::DateTime::to_timestamp)
         .filter(|t| *t > 0)
         .unwrap_or_else(|| time::OffsetDateTime::now_utc().unix_timestamp());
+    // Only a reply has a quoted history to cut: a first message (a visitor's form, a forward, a
+    // new enquiry) is kept whole, even a line of it that reads like "On Monday, Sam wrote:".
+    let reply = in_reply_to.is_some() || !references.is_empty();
     let text = message
         .body_text(0)
-        .map(|t| new_text(&t))
+        .map(|t| if reply { new_text(&t) } else { whole_text(&t) })
         .unwrap_or_default();
     let attachments: Vec<serde_json::Value> = message
         .attachments()
@@ -273,6 +276,21 @@ On Wed, 2 Dec 2026 at 09:00, Acme Sales <sales@acme.test> wrote:\r\n\
             Item::Message(m) => m,
             other => panic!("not a message: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_first_message_is_kept_whole_even_where_it_reads_like_a_quote() {
+        let first = "To: sales@acme.test\r\nFrom: Noor <noor@haddad.example>\r\n\
+Subject: Website: a message from the contact form\r\nMessage-ID: <site-7@acme.test>\r\n\
+Date: Thu, 03 Dec 2026 10:00:00 +0000\r\n\r\n\
+Our driver said:\r\n\r\nOn Monday, Sam wrote:\r\n> the truck is late again\r\n\r\n-- \r\nNoor, +44 20 7946 0958\r\n";
+        let items = parse(first.as_bytes()).unwrap();
+        assert_eq!(
+            message(&items).text.as_deref(),
+            Some(
+                "Our driver said:\n\nOn Monday, Sam wrote:\n> the truck is late again\n\n-- \nNoor, +44 20 7946 0958"
+            )
+        );
     }
 
     #[test]
