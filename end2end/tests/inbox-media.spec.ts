@@ -90,6 +90,9 @@ test("a contact's photo shows up in the open inbox", async ({ browser, request }
     expect(seen).toContain(`GET /dl/MEDIA-E2E-1 Bearer ${TOKEN}`);
   } finally {
     await context.close();
+    // Close the connections the server keeps alive too, so the next test's stand-in on this
+    // port answers its requests.
     graph.close();
+    graph.closeAllConnections();
   }
 });

@@ -105,6 +105,9 @@ test('an SDR replies, only templates go outside the window, and replies go out o
     await expect(boss.getByTestId('tokens-banner')).toHaveCount(0);
     await context.close();
   } finally {
+    // Close the connections the server keeps alive too, so the next test's stand-in on this
+    // port answers its requests.
     graph.close();
+    graph.closeAllConnections();
   }
 });

@@ -1,4 +1,7 @@
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 /** The demo two-factor secret (README, seed::DEMO_TOTP_SECRET). */
 export const DEMO_TOTP_SECRET = 'FLUXORAE2FADEMOSECRETKEYFORDEMOS';
@@ -26,7 +29,21 @@ export function totpAt(secret: string, step: number): string {
   return n.toString().padStart(6, '0');
 }
 
-const lastUsed = new Map<string, number>();
+// The last step used per secret, kept in a file for this run's database: Playwright starts a
+// new worker process after a failed test, and the server still remembers the codes the old one
+// used.
+const usedFile = path.join(
+  os.tmpdir(),
+  `fluxorae-totp-${createHash('sha256').update(process.env.DATABASE_URL ?? process.env.BASE_URL ?? '').digest('hex').slice(0, 16)}.json`,
+);
+
+function lastUsed(): Record<string, number> {
+  try {
+    return JSON.parse(fs.readFileSync(usedFile, 'utf8'));
+  } catch {
+    return {};
+  }
+}
 
 /**
  * A code the server has not seen yet. Each code works once (per account), so a second sign-in
@@ -36,10 +53,12 @@ const lastUsed = new Map<string, number>();
 export async function freshCode(secret: string): Promise<string> {
   for (;;) {
     const now = Math.floor(Date.now() / 30_000);
-    const last = lastUsed.get(secret) ?? -1;
+    const used = lastUsed();
+    const last = used[secret] ?? -1;
     for (const step of [now, now + 1]) {
       if (step > last) {
-        lastUsed.set(secret, step);
+        used[secret] = step;
+        fs.writeFileSync(usedFile, JSON.stringify(used));
         return totpAt(secret, step);
       }
     }
