@@ -56,6 +56,20 @@ async fn asker(session: &Session, svc: &Services) -> Result<SessionUser, ApiErro
         .ok_or(AppError::Unauthorized)?)
 }
 
+/// The signed-in person and their grant on the team `slug`'s leads, for `access`.
+async fn leads_member(
+    session: &Session,
+    svc: &Services,
+    slug: &str,
+    access: domain::permissions::Access,
+) -> Result<(SessionUser, domain::server::guard::TenantGrant), ApiError> {
+    use domain::permissions::Resource;
+    let user = asker(session, svc).await?;
+    let grant =
+        domain::server::guard::tenant(&svc.db, Some(&user), slug, Resource::Leads, access).await?;
+    Ok((user, grant))
+}
+
 /// Sends a shared file to someone who may see its project.
 pub async fn download(
     State(svc): State<Services>,
@@ -109,11 +123,8 @@ pub async fn import_errors(
     Path((slug, id)): Path<(String, uuid::Uuid)>,
     session: Session,
 ) -> Result<Response, ApiError> {
-    use domain::permissions::{Access, Resource};
-    let user = asker(&session, &svc).await?;
-    let grant =
-        domain::server::guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Write)
-            .await?;
+    let (_, grant) =
+        leads_member(&session, &svc, &slug, domain::permissions::Access::Write).await?;
     let (name, csv) = domain::server::leads::import::error_report(&svc, &grant, id).await?;
     Ok(send(Download {
         name,
@@ -130,20 +141,17 @@ pub async fn inbox_media(
     Path((slug, id)): Path<(String, uuid::Uuid)>,
     session: Session,
 ) -> Result<Response, ApiError> {
-    use domain::leads::inbox::{media_shown, MediaShown};
-    use domain::permissions::{Access, Resource};
-    let user = asker(&session, &svc).await?;
-    let grant =
-        domain::server::guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Read)
-            .await?;
+    use domain::leads::inbox::{media_essence, media_shown, MediaShown};
+    use domain::permissions::Access;
+    let (user, grant) = leads_member(&session, &svc, &slug, Access::Read).await?;
     let (kind, mime, bytes) =
         domain::server::leads::inbox::media(&svc, &grant, user.id, id).await?;
     let (content_type, ext) = match media_shown(&mime) {
         MediaShown::Download => ("application/octet-stream".to_owned(), "bin".to_owned()),
         _ => {
-            let essence = mime.split(';').next().unwrap_or_default().trim();
+            let essence = media_essence(&mime);
             let ext = essence.rsplit('/').next().unwrap_or("bin").to_owned();
-            (essence.to_ascii_lowercase(), ext)
+            (essence, ext)
         }
     };
     Ok(send(Download {
@@ -159,11 +167,7 @@ pub async fn leads_export(
     Path(slug): Path<String>,
     session: Session,
 ) -> Result<Response, ApiError> {
-    use domain::permissions::{Access, Resource};
-    let user = asker(&session, &svc).await?;
-    let grant =
-        domain::server::guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Read)
-            .await?;
+    let (_, grant) = leads_member(&session, &svc, &slug, domain::permissions::Access::Read).await?;
     let (name, csv) = domain::server::leads::analytics::export(&svc, &grant).await?;
     Ok(send(Download {
         name,

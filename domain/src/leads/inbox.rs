@@ -164,15 +164,18 @@ pub enum MediaShown {
     Download,
 }
 
-/// How media of type `mime` is shown; only the types browsers play safely go in the page.
-pub fn media_shown(mime: &str) -> MediaShown {
-    let essence = mime
-        .split(';')
+/// A media type without its parameters, lower-cased: `image/png` of `IMAGE/PNG; x=y`.
+pub fn media_essence(mime: &str) -> String {
+    mime.split(';')
         .next()
         .unwrap_or_default()
         .trim()
-        .to_ascii_lowercase();
-    match essence.as_str() {
+        .to_ascii_lowercase()
+}
+
+/// How media of type `mime` is shown; only the types browsers play safely go in the page.
+pub fn media_shown(mime: &str) -> MediaShown {
+    match media_essence(mime).as_str() {
         "image/jpeg" | "image/png" | "image/gif" | "image/webp" => MediaShown::Image,
         "audio/ogg" | "audio/mpeg" | "audio/mp4" | "audio/aac" | "audio/webm" => MediaShown::Audio,
         "video/mp4" | "video/webm" => MediaShown::Video,

@@ -76,15 +76,21 @@ fn unavailable(e: reqwest::Error) -> FetchError {
     FetchError::Unavailable(format!("Meta could not be reached: {e}."))
 }
 
-/// A failed answer as a [`FetchError`]: Meta's own words when it gave any.
+/// What a failed answer says (Meta's own words when it gave any), and whether another try
+/// later may work (Meta failed or asked us to slow down) rather than being refused.
+fn failure(status: reqwest::StatusCode, answer: &Value) -> (String, bool) {
+    let said = graph_error(answer).unwrap_or_else(|| format!("Meta answered {status}."));
+    let again = status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS;
+    (said, again)
+}
+
+/// A failed answer as a [`FetchError`].
 async fn refused(res: reqwest::Response) -> FetchError {
     let status = res.status();
     let answer: Value = res.json().await.unwrap_or_default();
-    let said = graph_error(&answer).unwrap_or_else(|| format!("Meta answered {status}."));
-    if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-        FetchError::Unavailable(said)
-    } else {
-        FetchError::Refused(said)
+    match failure(status, &answer) {
+        (said, true) => FetchError::Unavailable(said),
+        (said, false) => FetchError::Refused(said),
     }
 }
 
@@ -128,12 +134,12 @@ impl GraphApi for GraphClient {
                 SendError::Unavailable("Meta accepted the message but named no id for it.".into())
             });
         }
-        let said = graph_error(&answer).unwrap_or_else(|| format!("Meta answered {status}."));
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(SendError::Unavailable(said))
+        let (said, again) = failure(status, &answer);
+        Err(if again {
+            SendError::Unavailable(said)
         } else {
-            Err(SendError::Refused(said))
-        }
+            SendError::Refused(said)
+        })
     }
 
     async fn media(&self, reference: &str, token: &str, limit: u64) -> Result<Media, FetchError> {
