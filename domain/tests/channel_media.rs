@@ -278,10 +278,10 @@ async fn media_is_fetched_with_the_channels_token_kept_for_the_team_and_retried(
     .fetch_one(&owner)
     .await
     .unwrap();
-    let (kind, mime, bytes) = inbox::media(&svc, &gb, boss.id, image).await.unwrap();
+    let f = inbox::media(&svc, &gb, boss.id, image).await.unwrap();
     assert_eq!(
-        (kind.as_str(), mime.as_str(), bytes.as_slice()),
-        ("image", "image/jpeg", JPEG)
+        (f.kind.as_str(), f.mime.as_str(), f.bytes.as_slice(), f.name),
+        ("image", "image/jpeg", JPEG, None)
     );
     assert!(matches!(
         inbox::media(&svc, &gs, sam.id, image).await,
@@ -318,7 +318,10 @@ async fn media_is_fetched_with_the_channels_token_kept_for_the_team_and_retried(
     .fetch_one(&owner)
     .await
     .unwrap();
-    let (_, mime, bytes) = inbox::media(&svc, &gb, boss.id, document).await.unwrap();
-    assert_eq!((mime.as_str(), bytes.as_slice()), ("application/pdf", PDF));
+    let f = inbox::media(&svc, &gb, boss.id, document).await.unwrap();
+    assert_eq!(
+        (f.mime.as_str(), f.bytes.as_slice()),
+        ("application/pdf", PDF)
+    );
     assert_eq!(graph.tries.lock().unwrap()["MEDIA1"], 1);
 }

@@ -285,6 +285,46 @@ async fn emails_become_leads_and_replies_go_out_in_the_thread(owner: PgPool) {
         (ours.as_str(), Some("sent"), None)
     );
 
+    // A file goes as an attachment, with the words beside it, in the same thread.
+    let file = replies::FileReply {
+        name: "proposal.pdf".into(),
+        bytes: b"%PDF-1.7 the proposal".to_vec(),
+        caption: "The proposal, as promised.".into(),
+    };
+    let sent_file = replies::send_file(&svc, &gs, sam.id, ana, channel.id, &file)
+        .await
+        .unwrap();
+    assert_eq!(replies::deliver(&svc, 10).await.unwrap().sent, 1);
+    let mail = taken
+        .lock()
+        .unwrap()
+        .pop()
+        .expect("the file reached the SMTP server");
+    let crlf = mail.replace('\n', "\r\n");
+    let parsed = mail_parser::MessageParser::default()
+        .parse(crlf.as_bytes())
+        .unwrap();
+    assert_eq!(parsed.subject(), Some("Re: Booking app"));
+    assert_eq!(parsed.in_reply_to().as_text(), Some("ana-1@example.com"));
+    assert!(parsed
+        .body_text(0)
+        .unwrap()
+        .contains("The proposal, as promised."));
+    let attached: Vec<_> = parsed.attachments().collect();
+    assert_eq!(attached.len(), 1, "{mail}");
+    assert_eq!(
+        mail_parser::MimeHeaders::attachment_name(attached[0]),
+        Some("proposal.pdf")
+    );
+    assert_eq!(attached[0].contents(), b"%PDF-1.7 the proposal");
+    let c = inbox::conversation(&svc, &gs, sam.id, ana).await.unwrap();
+    let m = c.messages.iter().find(|m| m.id == sent_file).unwrap();
+    assert_eq!(
+        (m.kind.as_str(), m.status.as_deref()),
+        ("document", Some("sent"))
+    );
+    assert_eq!(m.body.as_deref(), Some("The proposal, as promised."));
+
     // Ana answers the reply: the same conversation, her new words only, linked to ours.
     let later = (time::OffsetDateTime::now_utc() + time::Duration::seconds(2))
         .format(&time::format_description::well_known::Rfc2822)
@@ -311,6 +351,11 @@ async fn emails_become_leads_and_replies_go_out_in_the_thread(owner: PgPool) {
                 Some(FIRST.rsplit("\r\n\r\n").next().unwrap().trim())
             ),
             (false, Some("Re: Booking app"), Some(reply)),
+            (
+                false,
+                Some("Re: Booking app"),
+                Some("The proposal, as promised.")
+            ),
             (
                 true,
                 Some("Re: Booking app"),

@@ -12,7 +12,7 @@ mod common;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use common::{all_rows, leads_grant, member, services, team};
@@ -32,19 +32,57 @@ use uuid::Uuid;
 struct Graph {
     seen: Mutex<Vec<(String, String, Value)>>,
     script: Mutex<VecDeque<(u16, Value)>>,
+    /// The multipart forms it took: the path, the text fields, and the file (its field, name,
+    /// type and bytes).
+    forms: Mutex<Vec<Form>>,
 }
 
+#[derive(Debug, Clone)]
+struct Form {
+    path: String,
+    auth: String,
+    fields: Vec<(String, String)>,
+    file: Option<(String, String, String, Vec<u8>)>,
+}
+
+fn auth_of(headers: &HeaderMap) -> String {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// Meta's `/{sender}/messages`: a JSON message (WhatsApp, or a Messenger text), or a multipart
+/// form that uploads and sends a file (Messenger, Instagram).
 async fn graph_send(
     State(g): State<Arc<Graph>>,
     Path(sender): Path<String>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    request: Request,
 ) -> (StatusCode, Json<Value>) {
-    let auth = headers
-        .get("authorization")
+    let auth = auth_of(&headers);
+    let multipart = headers
+        .get("content-type")
         .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let form = read_form(format!("{sender}/messages"), auth, request).await;
+        let n = {
+            let mut forms = g.forms.lock().unwrap();
+            forms.push(form);
+            forms.len()
+        };
+        let next = g.script.lock().unwrap().pop_front();
+        let (status, answer) = next.unwrap_or_else(|| {
+            (
+                200,
+                json!({ "recipient_id": "PSID", "message_id": format!("mid.FILE{n}") }),
+            )
+        });
+        return (StatusCode::from_u16(status).unwrap(), Json(answer));
+    }
+    let Json(body) = Json::<Value>::from_request(request, &()).await.unwrap();
     let n = {
         let mut seen = g.seen.lock().unwrap();
         seen.push((sender, auth, body));
@@ -60,11 +98,52 @@ async fn graph_send(
     (StatusCode::from_u16(status).unwrap(), Json(answer))
 }
 
+/// WhatsApp's `/{phone number id}/media`: takes a file, answers its media id.
+async fn graph_media(
+    State(g): State<Arc<Graph>>,
+    Path(sender): Path<String>,
+    headers: HeaderMap,
+    request: Request,
+) -> (StatusCode, Json<Value>) {
+    let form = read_form(format!("{sender}/media"), auth_of(&headers), request).await;
+    let n = {
+        let mut forms = g.forms.lock().unwrap();
+        forms.push(form);
+        forms.len()
+    };
+    let next = g.script.lock().unwrap().pop_front();
+    let (status, answer) = next.unwrap_or_else(|| (200, json!({ "id": format!("MEDIA{n}") })));
+    (StatusCode::from_u16(status).unwrap(), Json(answer))
+}
+
+async fn read_form(path: String, auth: String, request: Request) -> Form {
+    let mut multipart = Multipart::from_request(request, &()).await.unwrap();
+    let mut form = Form {
+        path,
+        auth,
+        fields: Vec::new(),
+        file: None,
+    };
+    while let Some(field) = multipart.next_field().await.unwrap() {
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let kind = field.content_type().unwrap_or_default().to_owned();
+                let bytes = field.bytes().await.unwrap().to_vec();
+                form.file = Some((name, file_name, kind, bytes));
+            }
+            None => form.fields.push((name, field.text().await.unwrap())),
+        }
+    }
+    form
+}
+
 /// `svc` sending to a stand-in Graph API.
 async fn with_graph(svc: &Services) -> (Services, Arc<Graph>) {
     let g = Arc::new(Graph::default());
     let app = axum::Router::new()
         .route("/{sender}/messages", axum::routing::post(graph_send))
+        .route("/{sender}/media", axum::routing::post(graph_media))
         .with_state(g.clone());
     (common::stand_in_graph(svc, app).await.0, g)
 }
@@ -820,4 +899,302 @@ async fn outbound_messages_are_limited_per_team_and_paced_by_the_workers(owner: 
     let d = replies::deliver(&svc, 10).await.unwrap();
     assert_eq!((d.sent, d.deferred), (2, 0));
     assert_eq!(graph.seen.lock().unwrap().len(), 7);
+}
+
+/// A PNG the size of `n` bytes (its first bytes say PNG).
+fn png(n: usize) -> Vec<u8> {
+    let mut bytes = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    bytes.resize(n, 7);
+    bytes
+}
+
+fn file(name: &str, bytes: Vec<u8>, caption: &str) -> replies::FileReply {
+    replies::FileReply {
+        name: name.into(),
+        bytes,
+        caption: caption.into(),
+    }
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn files_go_out_the_way_each_channel_takes_them(owner: PgPool) {
+    let svc = services(&owner).await;
+    let common::SalesTeam {
+        tenant: t, boss, ..
+    } = common::sales_team(&svc, &owner).await;
+    let wa = intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    let page = intake::connect(&svc, t, ChannelKind::Messenger, "PAGE1", "Facebook page")
+        .await
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_text(
+            "14155552671",
+            "Ana",
+            "w1",
+            now - 60,
+            "Can you send the plan?",
+        ),
+    )
+    .await;
+    deliver_in(
+        &svc,
+        ChannelKind::Whatsapp,
+        wa_text("14155550000", "Cy", "w2", now - 25 * 3600, "Hello?"),
+    )
+    .await;
+    deliver_in(&svc, ChannelKind::Messenger, json!({ "object": "page", "entry": [ { "id": "PAGE1", "time": now * 1000,
+        "messaging": [ { "sender": { "id": "PSID9" }, "recipient": { "id": "PAGE1" }, "timestamp": (now - 60) * 1000,
+                         "message": { "mid": "m1", "text": "Send me the details please" } } ] } ] })).await;
+    let (ana, cy, bo) = (
+        lead_of(&owner, "14155552671").await,
+        lead_of(&owner, "14155550000").await,
+        lead_of(&owner, "PSID9").await,
+    );
+    let gb = leads_grant(&svc, &boss).await;
+    let all = all_rows(&owner).await;
+    let outbound = || async {
+        sqlx::query_scalar!(
+            "SELECT count(*) AS \"n!\" FROM channel_messages WHERE direction = 'out'"
+        )
+        .fetch_one(&all)
+        .await
+        .unwrap()
+    };
+
+    // What WhatsApp does not take is refused at the file, with what it takes; a caption over
+    // WhatsApp's 1,024 characters at the caption; an empty file, a file too large and a closed
+    // window too. Nothing is stored.
+    let gif = b"GIF89a\x01\x00\x01\x00".to_vec();
+    let e = replies::send_file(&svc, &gb, boss.id, ana, wa.id, &file("wave.gif", gif, ""))
+        .await
+        .unwrap_err();
+    let said = e.message_for("file").unwrap();
+    assert!(
+        said.starts_with("WhatsApp does not take this kind of file (image/gif)."),
+        "{said}"
+    );
+    assert!(said.contains("JPEG or PNG images up to 5 MB"), "{said}");
+    let e = replies::send_file(
+        &svc,
+        &gb,
+        boss.id,
+        ana,
+        wa.id,
+        &file("plan.png", png(100), &"x".repeat(1025)),
+    )
+    .await
+    .unwrap_err();
+    assert!(e
+        .message_for("caption")
+        .unwrap()
+        .contains("at most 1024 characters"));
+    let e = replies::send_file(
+        &svc,
+        &gb,
+        boss.id,
+        ana,
+        wa.id,
+        &file("plan.png", Vec::new(), ""),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.message_for("file"),
+        Some("This file is empty; choose the file again.")
+    );
+    let e = replies::send_file(
+        &svc,
+        &gb,
+        boss.id,
+        ana,
+        wa.id,
+        &file("big.png", png(5 * 1024 * 1024 + 1), ""),
+    )
+    .await
+    .unwrap_err();
+    assert!(e
+        .message_for("file")
+        .unwrap()
+        .starts_with("WhatsApp takes images of at most 5.0 MB"));
+    let e = replies::send_file(
+        &svc,
+        &gb,
+        boss.id,
+        cy,
+        wa.id,
+        &file("plan.png", png(100), ""),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&e, AppError::Conflict(m) if m.starts_with("More than 24 hours")),
+        "{e:?}"
+    );
+    assert_eq!(outbound().await, 0);
+
+    // A PNG with a caption: shown at once as the team's image, queued, its bytes kept.
+    let plan = png(2_000);
+    let image = replies::send_file(
+        &svc,
+        &gb,
+        boss.id,
+        ana,
+        wa.id,
+        &file("C:\\plans\\plan v2.png", plan.clone(), " The plan "),
+    )
+    .await
+    .unwrap();
+    let c = inbox::conversation(&svc, &gb, boss.id, ana).await.unwrap();
+    let m = c.messages.last().unwrap();
+    assert_eq!((m.id, m.inbound, m.kind.as_str()), (image, false, "image"));
+    assert_eq!(m.body.as_deref(), Some("The plan"));
+    assert_eq!(m.status.as_deref(), Some("queued"));
+    let media = m.media.clone().unwrap();
+    assert_eq!(
+        (media.state.as_str(), media.mime.as_deref()),
+        ("fetched", Some("image/png"))
+    );
+    let kept = inbox::media(&svc, &gb, boss.id, image).await.unwrap();
+    assert_eq!(
+        (kept.name.as_deref(), kept.bytes.len()),
+        (Some("plan v2.png"), 2_000)
+    );
+
+    // On Messenger a PDF goes in one form, and the caption follows it as a text.
+    let pdf = b"%PDF-1.7 details".to_vec();
+    let doc = replies::send_file(
+        &svc,
+        &gb,
+        boss.id,
+        bo,
+        page.id,
+        &file("details.pdf", pdf.clone(), "Details inside"),
+    )
+    .await
+    .unwrap();
+    let c = inbox::conversation(&svc, &gb, boss.id, bo).await.unwrap();
+    let mine: Vec<(String, Option<String>)> = c
+        .messages
+        .iter()
+        .filter(|m| !m.inbound)
+        .map(|m| (m.kind.clone(), m.body.clone()))
+        .collect();
+    assert_eq!(
+        mine,
+        [
+            ("document".to_owned(), None),
+            ("text".to_owned(), Some("Details inside".to_owned()))
+        ]
+    );
+
+    // With tokens, the worker sends them: WhatsApp's file is uploaded, then sent by its id with
+    // the caption; Messenger's goes up and out in one form, then the caption.
+    let (svc, graph) = with_graph(&svc).await;
+    replies::set_token(&svc, &gb, wa.id, "EAAB-secret")
+        .await
+        .unwrap();
+    replies::set_token(&svc, &gb, page.id, "EAAB-page")
+        .await
+        .unwrap();
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!((d.sent, d.failed, d.retried), (3, 0, 0), "{d:?}");
+    let forms = graph.forms.lock().unwrap().clone();
+    assert_eq!(forms.len(), 2, "{forms:?}");
+    let up = forms.iter().find(|f| f.path == "PN1/media").unwrap();
+    assert_eq!(up.auth, "Bearer EAAB-secret");
+    assert_eq!(
+        up.fields,
+        [
+            ("messaging_product".to_owned(), "whatsapp".to_owned()),
+            ("type".to_owned(), "image/png".to_owned())
+        ]
+    );
+    assert_eq!(
+        up.file,
+        Some((
+            "file".to_owned(),
+            "plan v2.png".to_owned(),
+            "image/png".to_owned(),
+            plan
+        ))
+    );
+    let media_id = format!(
+        "MEDIA{}",
+        forms.iter().position(|f| f.path == "PN1/media").unwrap() + 1
+    );
+    let sent = graph.seen.lock().unwrap().clone();
+    let wa_message = sent.iter().find(|(p, _, _)| p == "PN1").unwrap();
+    assert_eq!(wa_message.2["type"], "image");
+    assert_eq!(
+        wa_message.2["image"],
+        json!({ "id": media_id, "caption": "The plan" })
+    );
+    assert_eq!(wa_message.2["to"], "14155552671");
+
+    let form = forms.iter().find(|f| f.path == "PAGE1/messages").unwrap();
+    assert_eq!(form.auth, "Bearer EAAB-page");
+    let field = |name: &str| {
+        form.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| serde_json::from_str::<Value>(v).unwrap_or(json!(v)))
+            .unwrap()
+    };
+    assert_eq!(field("recipient"), json!({ "id": "PSID9" }));
+    assert_eq!(field("message")["attachment"]["type"], "file");
+    assert_eq!(field("messaging_type"), json!("RESPONSE"));
+    let (file_field, name, kind, bytes) = form.file.clone().unwrap();
+    assert_eq!(
+        (file_field.as_str(), name.as_str(), kind.as_str()),
+        ("filedata", "details.pdf", "application/pdf")
+    );
+    assert_eq!(bytes, pdf);
+    let caption = sent.iter().find(|(p, _, _)| p == "PAGE1").unwrap();
+    assert_eq!(caption.2["message"]["text"], "Details inside");
+
+    let o = out(&owner, image).await;
+    assert_eq!((o.status.as_deref(), o.error), (Some("sent"), None));
+    assert!(o.provider_id.starts_with("wamid.OUT"));
+    let o = out(&owner, doc).await;
+    assert_eq!(
+        (o.status.as_deref(), o.provider_id.as_str()),
+        (Some("sent"), "mid.FILE2")
+    );
+
+    // Meta refusing a file fails it with Meta's words; the file stays to see.
+    let again = replies::send_file(
+        &svc,
+        &gb,
+        boss.id,
+        ana,
+        wa.id,
+        &file("second.png", png(300), ""),
+    )
+    .await
+    .unwrap();
+    graph.script.lock().unwrap().push_back((
+        400,
+        json!({ "error": { "message": "(#131053) Media upload error", "code": 131053 } }),
+    ));
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!(d.failed, 1, "{d:?}");
+    let o = out(&owner, again).await;
+    assert_eq!(o.status.as_deref(), Some("failed"));
+    assert_eq!(
+        o.error.as_deref(),
+        Some("(#131053) Media upload error (Meta error 131053)")
+    );
+    assert_eq!(
+        inbox::media(&svc, &gb, boss.id, again)
+            .await
+            .unwrap()
+            .bytes
+            .len(),
+        300
+    );
 }

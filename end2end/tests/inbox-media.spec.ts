@@ -6,7 +6,10 @@ import { person } from './helpers';
 // A contact's photo in the inbox: the owner connects a WhatsApp number and stores its access
 // token; a contact sends a photo with a caption to it; the owner's open inbox shows the new
 // conversation without a reload, and the photo itself once it is fetched through the Graph API
-// (a stand-in on META_GRAPH_URL's port, which wants the number's token).
+// (a stand-in on META_GRAPH_URL's port, which wants the number's token). The owner answers with
+// a photo of their own: a GIF is refused at the file (WhatsApp takes JPEG and PNG); the PNG shows
+// at once in the conversation, is uploaded to the number's media and sent by its id with the
+// caption, and is marked sent.
 
 const SECRET = process.env.META_APP_SECRET ?? 'e2e-meta-app-secret';
 const GRAPH_PORT = Number(process.env.META_GRAPH_PORT ?? 3458);
@@ -17,9 +20,16 @@ const PNG = Buffer.from(
   'base64',
 );
 
-function standInGraph(seen: string[]) {
-  return http.createServer((req, res) => {
+type Posted = { url: string; type: string; body: Buffer };
+
+function standInGraph(seen: string[], posted: Posted[]) {
+  return http.createServer(async (req, res) => {
     seen.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method === 'POST') {
+      posted.push({ url: req.url ?? '', type: req.headers['content-type'] ?? '', body: Buffer.concat(chunks) });
+    }
     if (req.headers.authorization !== `Bearer ${TOKEN}`) {
       res.writeHead(401, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'Invalid OAuth access token.' } }));
@@ -29,6 +39,12 @@ function standInGraph(seen: string[]) {
     } else if (req.url === '/dl/MEDIA-E2E-1') {
       res.writeHead(200, { 'content-type': 'image/png' });
       res.end(PNG);
+    } else if (req.method === 'POST' && req.url?.endsWith('/media')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ id: 'MEDIA-OUT-1' }));
+    } else if (req.method === 'POST' && req.url?.endsWith('/messages')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ messages: [{ id: `wamid.out-${posted.length}` }] }));
     } else {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { message: 'Media not found.' } }));
@@ -40,7 +56,8 @@ test("a contact's photo shows up in the open inbox", async ({ browser, request }
   test.setTimeout(90_000);
   const number = `E2E-MEDIA-${Date.now()}`;
   const seen: string[] = [];
-  const graph = standInGraph(seen);
+  const posted: Posted[] = [];
+  const graph = standInGraph(seen, posted);
   await new Promise<void>((resolve) => graph.listen(GRAPH_PORT, '127.0.0.1', resolve));
   const { context, page: boss } = await person(browser, 'owner@acme.fluxorae.test', '/teams/acme-sales/channels');
   try {
@@ -88,6 +105,35 @@ test("a contact's photo shows up in the open inbox", async ({ browser, request }
     await expect.poll(() => photo.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(2);
     expect(seen).toContain(`GET /MEDIA-E2E-1 Bearer ${TOKEN}`);
     expect(seen).toContain(`GET /dl/MEDIA-E2E-1 Bearer ${TOKEN}`);
+
+    // The owner answers with a photo. WhatsApp takes no GIF: the file field says so.
+    const composer = boss.getByTestId('composer');
+    const form = composer.getByTestId('file-form');
+    await expect(form.getByText('WhatsApp takes JPEG or PNG images up to 5 MB')).toBeVisible();
+    const GIF = Buffer.from('R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7', 'base64');
+    await form.getByLabel('Or send a file').setInputFiles({ name: 'wave.gif', mimeType: 'image/gif', buffer: GIF });
+    await form.getByRole('button', { name: 'Send file' }).click();
+    await expect(form.locator('#reply-file-error')).toContainText('WhatsApp does not take this kind of file (image/gif)');
+
+    await form.getByLabel('Or send a file').setInputFiles({ name: 'new-storefront.png', mimeType: 'image/png', buffer: PNG });
+    await form.getByLabel('Caption (optional)').fill('Our new storefront design');
+    await form.getByRole('button', { name: 'Send file' }).click();
+    const mine = boss.getByTestId('open-conversation').getByTestId('message').filter({ hasText: 'Our new storefront design' });
+    await expect(mine).toBeVisible();
+    const sentPhoto = mine.getByTestId('message-image');
+    await expect(sentPhoto).toHaveAttribute('alt', 'Our new storefront design');
+    await expect.poll(() => sentPhoto.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth)).toBe(2);
+    // The worker uploads it to the number's media, sends it by the id Meta gave, and it is sent.
+    await expect(mine).toContainText('· sent', { timeout: 20_000 });
+    const upload = posted.find((p) => p.url === `/${number}/media`);
+    expect(upload?.type).toContain('multipart/form-data');
+    expect(upload?.body.includes(PNG)).toBe(true);
+    expect(upload?.body.toString('latin1')).toContain('filename="new-storefront.png"');
+    const sent = posted.find((p) => p.url === `/${number}/messages`);
+    const sentMessage = JSON.parse(sent?.body.toString() ?? '{}');
+    expect(sentMessage.type).toBe('image');
+    expect(sentMessage.image).toEqual({ id: 'MEDIA-OUT-1', caption: 'Our new storefront design' });
+    expect(sentMessage.to).toBe('4917612340987');
   } finally {
     await context.close();
     // Close the connections the server keeps alive too, so the next test's stand-in on this

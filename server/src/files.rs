@@ -144,20 +144,20 @@ pub async fn inbox_media(
     use domain::leads::inbox::{media_essence, media_shown, MediaShown};
     use domain::permissions::Access;
     let (user, grant) = leads_member(&session, &svc, &slug, Access::Read).await?;
-    let (kind, mime, bytes) =
-        domain::server::leads::inbox::media(&svc, &grant, user.id, id).await?;
-    let (content_type, ext) = match media_shown(&mime) {
+    let f = domain::server::leads::inbox::media(&svc, &grant, user.id, id).await?;
+    let (content_type, ext) = match media_shown(&f.mime) {
         MediaShown::Download => ("application/octet-stream".to_owned(), "bin".to_owned()),
         _ => {
-            let essence = media_essence(&mime);
+            let essence = media_essence(&f.mime);
             let ext = essence.rsplit('/').next().unwrap_or("bin").to_owned();
             (essence, ext)
         }
     };
     Ok(send(Download {
-        name: format!("{kind}-{id}.{ext}"),
+        // A file the team sent keeps the name it went out with.
+        name: f.name.unwrap_or_else(|| format!("{}-{id}.{ext}", f.kind)),
         content_type,
-        bytes: bytes.into(),
+        bytes: f.bytes.into(),
     }))
 }
 

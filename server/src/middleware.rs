@@ -95,8 +95,36 @@ pub async fn metrics(req: Request, next: Next) -> Response {
     res
 }
 
-/// The largest lead import request: the largest CSV file and room for the form around it.
-pub const IMPORT_LIMIT: usize = domain::leads::import::MAX_BYTES + 64 * 1024;
+/// Room for the form around an uploaded file (its other fields, the part headers).
+const FORM_ROOM: usize = 64 * 1024;
+
+/// The server functions that take a file, with the largest file each takes.
+const FILE_UPLOADS: [(&str, usize); 6] = [
+    (
+        app::site::edit_api::MEDIA_UPLOAD_PATH,
+        domain::site::media::MAX_BYTES,
+    ),
+    (
+        app::inbox::import::IMPORT_UPLOAD_PATH,
+        domain::leads::import::MAX_BYTES,
+    ),
+    (
+        app::inbox::api::FILE_REPLY_PATH,
+        domain::leads::attachment::ATTACHMENT_MAX,
+    ),
+    (
+        app::projects::api::FILE_UPLOAD_PATH,
+        domain::workspace::MAX_FILE_BYTES,
+    ),
+    (
+        app::talent::api::PORTFOLIO_ADD_PATH,
+        domain::workspace::MAX_FILE_BYTES,
+    ),
+    (
+        app::talent::api::DOCUMENT_ADD_PATH,
+        domain::workspace::MAX_FILE_BYTES,
+    ),
+];
 
 fn declared_length(req: &Request) -> Option<usize> {
     req.headers()
@@ -104,46 +132,56 @@ fn declared_length(req: &Request) -> Option<usize> {
         .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
 }
 
-/// The largest media upload request: the largest image and room for the form around it.
-pub const UPLOAD_LIMIT: usize = domain::site::media::MAX_BYTES + 64 * 1024;
+fn megabytes(n: usize) -> usize {
+    n.div_ceil(1024 * 1024)
+}
 
-/// Limits request bodies: [`crate::BODY_LIMIT`] everywhere but the media upload, which may carry
-/// an image of up to [`domain::site::media::MAX_BYTES`], the lead import, and a received email
-/// (attachments included, up to [`crate::channels::EMAIL_MAX_BYTES`]). A body declared too large gets 413 at
-/// once (for the upload, with the editor's message at the file field); one that turns out too
-/// large while it is read fails its reader the same way.
-pub async fn body_limit(req: Request, next: Next) -> Response {
-    let upload = req.uri().path() == app::site::edit_api::MEDIA_UPLOAD_PATH;
-    let import = req.uri().path() == app::inbox::import::IMPORT_UPLOAD_PATH;
-    let email = req.uri().path() == "/webhooks/email";
-    let limit = if upload {
-        UPLOAD_LIMIT
-    } else if import {
-        IMPORT_LIMIT
-    } else if email {
-        crate::channels::EMAIL_MAX_BYTES
-    } else {
-        crate::BODY_LIMIT
-    };
-    if let Some(n) = declared_length(&req).filter(|&n| import && n > limit) {
-        let err = domain::AppError::field(
-            "file",
-            format!(
-                "This file has {} MB; a file has at most 50 MB: split it in two.",
-                n / 1_000_000
-            ),
-        );
-        return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(err)).into_response();
-    }
-    let declared = declared_length(&req);
-    if let Some(n) = declared.filter(|&n| n > limit) {
-        if upload {
-            let message = domain::site::media::size_error(n)
-                .unwrap_or_else(|| "This file is too large.".into());
-            let err = domain::AppError::field("file", message);
-            return (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(err)).into_response();
+/// What the file field says when an upload to `path` declares `n` bytes, over the `most` its
+/// file may have.
+fn too_large(path: &str, n: usize, most: usize) -> String {
+    if path == app::site::edit_api::MEDIA_UPLOAD_PATH {
+        if let Some(m) = domain::site::media::size_error(n) {
+            return m;
         }
-        return (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response();
+    }
+    if path == app::inbox::import::IMPORT_UPLOAD_PATH {
+        return format!(
+            "This file has {} MB; a file has at most {} MB: split it in two.",
+            megabytes(n),
+            megabytes(most)
+        );
+    }
+    format!(
+        "This file has {} MB; one may have at most {} MB. Send a smaller file, or a link to it.",
+        megabytes(n),
+        megabytes(most)
+    )
+}
+
+/// Limits request bodies: [`crate::BODY_LIMIT`] everywhere but the server functions that take a
+/// file (each up to its largest file, see [`FILE_UPLOADS`]) and a received email (attachments
+/// included, up to [`crate::channels::EMAIL_MAX_BYTES`]). A body declared too large gets 413 at
+/// once (for a file upload, with the reason at the file field); one that turns out too large
+/// while it is read fails its reader the same way.
+pub async fn body_limit(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let file = FILE_UPLOADS
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, most)| *most);
+    let limit = match file {
+        Some(most) => most + FORM_ROOM,
+        None if path == "/webhooks/email" => crate::channels::EMAIL_MAX_BYTES,
+        None => crate::BODY_LIMIT,
+    };
+    if let Some(n) = declared_length(&req).filter(|&n| n > limit) {
+        return match file {
+            Some(most) => {
+                let err = domain::AppError::field("file", too_large(path, n, most));
+                (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(err)).into_response()
+            }
+            None => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response(),
+        };
     }
     next.run(req.map(|b| axum::body::Body::new(http_body_util::Limited::new(b, limit))))
         .await

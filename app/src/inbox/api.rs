@@ -160,6 +160,41 @@ pub async fn inbox_reply(
         .map_err(fail)
 }
 
+/// Where files are sent from the composer (the server allows this path a larger body).
+pub const FILE_REPLY_PATH: &str = "/api/inbox/reply/file";
+
+/// Sends a file to the lead: a form with `slug`, `lead`, `channel`, `caption` and `file`.
+/// Answers the message's id; like a text, it shows at once as queued and goes out from the
+/// worker.
+#[server(endpoint = "inbox/reply/file", input = leptos::server_fn::codec::MultipartFormData)]
+pub async fn inbox_file(data: leptos::server_fn::codec::MultipartData) -> Result<String, AppError> {
+    use domain::server::projects::workspace::unreadable_upload;
+    let mut up = crate::ssr::read_upload(data, domain::leads::attachment::ATTACHMENT_MAX)
+        .await
+        .map_err(|e| fail(unreadable_upload(e)))?;
+    let mut field = |name: &str| up.fields.remove(name).unwrap_or_default();
+    let (slug, lead, channel, caption) = (
+        field("slug"),
+        field("lead"),
+        field("channel"),
+        field("caption"),
+    );
+    let (svc, user, grant) = member(&slug).await?;
+    let (name, bytes) = up.file.unwrap_or_default();
+    if name.is_empty() && bytes.is_empty() {
+        return Err(fail(AppError::field("file", "Choose the file to send.")));
+    }
+    let file = replies::FileReply {
+        name,
+        bytes,
+        caption,
+    };
+    replies::send_file(&svc, &grant, user.id, id(&lead)?, id(&channel)?, &file)
+        .await
+        .map(|m| m.to_string())
+        .map_err(fail)
+}
+
 /// A member of the team `slug` who may read its settings (whoever reads settings also reads their
 /// infrastructure part: whether tokens are stored, never the tokens).
 #[cfg(feature = "ssr")]

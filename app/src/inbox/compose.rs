@@ -3,11 +3,13 @@
 //! only the channel's approved templates, and it says why. A reply shows at once in the
 //! conversation as queued, with the reason when it waits (a channel without an access token).
 
+use domain::leads::attachment::{accept_list, accepted_hint, ATTACHMENT_MAX};
 use domain::leads::reply::{Compose, Composer, ReplyTarget};
-use domain::leads::Window;
+use domain::leads::{ChannelKind, Window};
+use domain::AppError;
 use leptos::prelude::*;
 
-use super::api::inbox_reply;
+use super::api::{inbox_file, inbox_reply};
 use super::facts::inbox_draft;
 use super::{Drafts, Reload};
 use crate::components::{
@@ -80,6 +82,10 @@ pub(super) fn Reply(composer: Composer, slug: String, lead: String) -> impl Into
         }
     });
     let drafted = move || draft.value().get().and_then(|r| r.ok());
+    let (file_slug, file_lead) = (
+        StoredValue::new(slug.clone()),
+        StoredValue::new(lead.clone()),
+    );
     let send = Action::new(move |(channel, compose): &(String, Compose)| {
         let (s, l, c) = (slug.clone(), lead.clone(), channel.clone());
         let compose = serde_json::to_string(compose).unwrap_or_default();
@@ -176,6 +182,7 @@ pub(super) fn Reply(composer: Composer, slug: String, lead: String) -> impl Into
                             <FieldMessage id="reply-error" message=reply_error />
                             <button type="submit" class=format!("{BUTTON} mt-2") disabled=move || send.pending().get()>"Send"</button>
                         </form>
+                        <FileReply slug=file_slug.get_value() lead=file_lead.get_value() channel=t.channel kind=t.kind />
                     })}
                     {templates.with_value(|ts| !ts.is_empty()).then(|| {
                         let template_channel = channel.clone();
@@ -237,4 +244,77 @@ pub(super) fn Reply(composer: Composer, slug: String, lead: String) -> impl Into
         </section>
     }
     .into_any()
+}
+
+/// Sends a file on the chosen channel, with words to go with it: what the channel takes is said
+/// beside the picker; the server reads the file's type from its bytes and refuses what the
+/// channel does not take, at the field. A caption the channel cannot carry with the file follows
+/// it as a text.
+#[component]
+fn FileReply(slug: String, lead: String, channel: uuid::Uuid, kind: ChannelKind) -> impl IntoView {
+    let reload = expect_context::<Reload>();
+    let error = RwSignal::new(None::<AppError>);
+    let busy = RwSignal::new(false);
+    let form_ref = NodeRef::<leptos::html::Form>::new();
+    let file_ref = NodeRef::<leptos::html::Input>::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Some(form), Some(input)) = (form_ref.get(), file_ref.get()) else {
+            return;
+        };
+        match input.files().and_then(|l| l.get(0)) {
+            None => {
+                error.set(Some(AppError::field("file", "Choose the file to send.")));
+                return;
+            }
+            Some(f) if f.size() as usize > ATTACHMENT_MAX => {
+                error.set(Some(AppError::field(
+                    "file",
+                    format!(
+                        "This file is over {} MB, the most the inbox sends; send a link to it instead.",
+                        ATTACHMENT_MAX / (1024 * 1024)
+                    ),
+                )));
+                return;
+            }
+            Some(_) => {}
+        }
+        let done = Callback::new(move |_| reload.0.update(|n| *n += 1));
+        crate::components::send_upload(form, busy, error, done, |d| inbox_file(d.into()));
+    };
+    let error = Signal::from(error);
+    let file_error = field_error(error, "file");
+    let caption_error = field_error(error, "caption");
+    let caption_hint = match kind {
+        ChannelKind::Whatsapp => {
+            "Goes with an image, a video or a document; after audio, as a message of its own."
+        }
+        ChannelKind::Email => "The email's text, with the file attached.",
+        ChannelKind::Messenger | ChannelKind::Instagram => "Sent as a message just after the file.",
+    };
+    let accept = accept_list(kind);
+    view! {
+        <form node_ref=form_ref class="mt-3" data-testid="file-form" on:submit=submit novalidate>
+            <input type="hidden" name="slug" value=slug />
+            <input type="hidden" name="lead" value=lead />
+            <input type="hidden" name="channel" value=channel.to_string() />
+            <label for="reply-file" class="block text-sm font-medium">"Or send a file"</label>
+            <p id="reply-file-hint" class="text-xs text-slate-600 dark:text-slate-400">{format!("{} takes {}.", kind.label(), accepted_hint(kind))}</p>
+            <input node_ref=file_ref id="reply-file" name="file" type="file" class="mt-1 block w-full text-sm"
+                accept=(!accept.is_empty()).then_some(accept)
+                aria-invalid=move || file_error.get().map(|_| "true")
+                aria-describedby="reply-file-hint reply-file-error" />
+            <FieldMessage id="reply-file-error" message=file_error />
+            <label for="reply-caption" class="mt-2 block text-sm font-medium">"Caption (optional)"</label>
+            <input id="reply-caption" name="caption" class=INPUT maxlength="4096"
+                aria-invalid=move || caption_error.get().map(|_| "true")
+                aria-describedby="reply-caption-hint reply-caption-error" />
+            <p id="reply-caption-hint" class="text-xs text-slate-600 dark:text-slate-400">{caption_hint}</p>
+            <FieldMessage id="reply-caption-error" message=caption_error />
+            <FormAlert error=general_error(error) />
+            <button type="submit" class=format!("{SMALL_BTN} mt-2") disabled=move || busy.get()>
+                {move || if busy.get() { "Sending…" } else { "Send file" }}
+            </button>
+        </form>
+    }
 }

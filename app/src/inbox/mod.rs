@@ -510,7 +510,7 @@ fn Open(c: Conversation, slug: String) -> impl IntoView {
                                         </p>
                                         {m.subject.clone().map(|s| view! { <p data-testid="message-subject" class="font-medium">{s}</p> })}
                                         {m.media.clone().map(|media| view! {
-                                            <MessageMedia media slug=slug.clone() id=m.id kind=m.kind.clone() channel=m.channel caption=m.body.clone() />
+                                            <MessageMedia media slug=slug.clone() id=m.id kind=m.kind.clone() channel=m.channel caption=m.body.clone() inbound=m.inbound />
                                         })}
                                         {m.body.clone().or_else(|| m.media.is_none().then(|| format!("[{}]", m.kind)))
                                             .map(|b| view! { <p class="whitespace-pre-wrap">{b}</p> })}
@@ -730,13 +730,24 @@ fn MessageMedia(
     kind: String,
     channel: domain::leads::ChannelKind,
     caption: Option<String>,
+    inbound: bool,
 ) -> impl IntoView {
     use domain::leads::inbox::{media_shown, MediaShown};
     let src = format!("/teams/{slug}/inbox/media/{id}");
+    let download = media
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("Download the {kind}"));
     if let Some(note) = media.note(&kind, channel) {
         return view! { <p data-testid="message-media-note" class="text-xs italic text-slate-600 dark:text-slate-400">{note}</p> }.into_any();
     }
-    let alt = caption.unwrap_or_else(|| format!("The contact's {kind}"));
+    let alt = caption.unwrap_or_else(|| {
+        if inbound {
+            format!("The contact's {kind}")
+        } else {
+            format!("The {kind} sent")
+        }
+    });
     match media_shown(media.mime.as_deref().unwrap_or_default()) {
         MediaShown::Image => view! {
             <img data-testid="message-image" src=src alt=alt class="mb-1 max-h-64 max-w-full rounded" loading="lazy" />
@@ -749,7 +760,7 @@ fn MessageMedia(
         }.into_any(),
         MediaShown::Download => view! {
             <a data-testid="message-download" href=src download="" class="mb-1 inline-block text-indigo-700 underline dark:text-indigo-300">
-                {format!("Download the {kind}")}
+                {download}
             </a>
         }.into_any(),
     }

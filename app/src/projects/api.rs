@@ -404,6 +404,9 @@ pub async fn change_task(
         .map_err(fail)
 }
 
+/// Where files are shared (the server allows this path a larger body).
+pub const FILE_UPLOAD_PATH: &str = "/api/projects/files/upload";
+
 /// Shares a file: a form with `project`, `file` and, for a delivery, `milestone`.
 #[server(endpoint = "projects/files/upload", input = leptos::server_fn::codec::MultipartFormData)]
 pub async fn upload_file(

@@ -54,6 +54,11 @@ async fn read_form(
     Ok((up.fields, file))
 }
 
+/// Where portfolio pieces are added (the server allows this path a larger body).
+pub const PORTFOLIO_ADD_PATH: &str = "/api/talent/portfolio/add";
+/// Where identity documents are uploaded (the server allows this path a larger body).
+pub const DOCUMENT_ADD_PATH: &str = "/api/talent/documents/add";
+
 /// Adds a portfolio piece: a form with `title`, `description`, `url` and `file`.
 #[server(endpoint = "talent/portfolio/add", input = leptos::server_fn::codec::MultipartFormData)]
 pub async fn add_portfolio_piece(

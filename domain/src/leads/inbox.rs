@@ -148,6 +148,8 @@ pub struct InboxMedia {
     pub mime: Option<String>,
     /// Whether its channel has an access token: without one, media waits for it.
     pub can_fetch: bool,
+    /// Its name, for a file the team sent.
+    pub name: Option<String>,
 }
 
 /// How the inbox shows fetched media: in the page when the browser plays it as it is,
@@ -376,6 +378,7 @@ mod tests {
             error: error.map(str::to_owned),
             mime: None,
             can_fetch,
+            name: None,
         };
         let w = ChannelKind::Whatsapp;
         assert_eq!(media("fetched", None, true).note("image", w), None);

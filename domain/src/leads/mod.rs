@@ -4,6 +4,7 @@
 //! read the AI layer's text tools.
 
 pub mod analytics;
+pub mod attachment;
 pub mod backpressure;
 pub mod billing;
 pub mod booking;

@@ -10,6 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::attachment::AttachmentKind;
 use super::window::{ChannelKind, Window};
 use crate::error::FieldError;
 use crate::project::str_enum;
@@ -327,6 +328,17 @@ pub enum Outgoing<'a> {
         /// {{1}}, {{2}}, … in order.
         values: &'a [String],
     },
+    /// A file WhatsApp already holds (uploaded first, see [`media_upload`]).
+    Media {
+        /// What it goes out as.
+        kind: AttachmentKind,
+        /// WhatsApp's id for the uploaded file.
+        id: &'a str,
+        /// Words sent with it (images, videos and documents only).
+        caption: Option<&'a str>,
+        /// Its name (shown for documents).
+        name: &'a str,
+    },
 }
 
 /// The Graph API call that sends `out` from the channel `sender` (the WhatsApp phone number id,
@@ -374,21 +386,118 @@ pub fn graph_request(
                 "template": template,
             })
         }
+        (
+            ChannelKind::Whatsapp,
+            Outgoing::Media {
+                kind,
+                id,
+                caption,
+                name,
+            },
+        ) => {
+            let mut media = json!({ "id": id });
+            if let Some(c) = caption.filter(|_| kind != AttachmentKind::Audio) {
+                media["caption"] = json!(c);
+            }
+            if kind == AttachmentKind::Document {
+                media["filename"] = json!(name);
+            }
+            let mut body = json!({
+                "messaging_product": "whatsapp",
+                "recipient_type": "individual",
+                "to": contact,
+                "type": kind.as_str(),
+            });
+            body[kind.as_str()] = media;
+            body
+        }
         (ChannelKind::Messenger | ChannelKind::Instagram, Outgoing::Text(text)) => {
             let mut body = json!({
                 "recipient": { "id": contact },
-                "messaging_type": "RESPONSE",
                 "message": { "text": text },
             });
-            if human_agent {
-                body["messaging_type"] = json!("MESSAGE_TAG");
-                body["tag"] = json!("HUMAN_AGENT");
+            for (name, value) in messaging_type(human_agent) {
+                body[name] = json!(value);
             }
             body
         }
         _ => return None,
     };
     Some((path, body))
+}
+
+/// Messenger's and Instagram's `messaging_type` (and `tag`): a reply, or past the first 24 hours
+/// a human agent's.
+fn messaging_type(human_agent: bool) -> Vec<(&'static str, &'static str)> {
+    if human_agent {
+        vec![("messaging_type", "MESSAGE_TAG"), ("tag", "HUMAN_AGENT")]
+    } else {
+        vec![("messaging_type", "RESPONSE")]
+    }
+}
+
+/// A file's trip to Meta: a multipart POST of `fields` and the file (in `file_field`) to `path`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaUpload {
+    /// Under the API's base URL.
+    pub path: String,
+    /// The form's text fields.
+    pub fields: Vec<(&'static str, String)>,
+    /// The form field that carries the file.
+    pub file_field: &'static str,
+}
+
+/// How a file of `kind` and type `mime` goes from the channel `sender` to `contact`. On WhatsApp
+/// it is uploaded to `{sender}/media`, which answers a media id that [`graph_request`] then sends
+/// as [`Outgoing::Media`]; on Messenger and Instagram one form to `{sender}/messages` uploads and
+/// sends it (with the human-agent tag when `human_agent`). `None` for email.
+pub fn media_upload(
+    channel: ChannelKind,
+    sender: &str,
+    contact: &str,
+    kind: AttachmentKind,
+    mime: &str,
+    human_agent: bool,
+) -> Option<MediaUpload> {
+    match channel {
+        ChannelKind::Whatsapp => Some(MediaUpload {
+            path: format!("{sender}/media"),
+            fields: vec![
+                ("messaging_product", "whatsapp".to_owned()),
+                ("type", mime.to_owned()),
+            ],
+            file_field: "file",
+        }),
+        ChannelKind::Messenger | ChannelKind::Instagram => {
+            let attachment = json!({
+                "attachment": { "type": kind.messenger_type(), "payload": { "is_reusable": false } }
+            });
+            let mut fields = vec![
+                ("recipient", json!({ "id": contact }).to_string()),
+                ("message", attachment.to_string()),
+            ];
+            fields.extend(
+                messaging_type(human_agent)
+                    .into_iter()
+                    .map(|(k, v)| (k, v.to_owned())),
+            );
+            Some(MediaUpload {
+                path: format!("{sender}/messages"),
+                fields,
+                file_field: "filedata",
+            })
+        }
+        ChannelKind::Email => None,
+    }
+}
+
+/// WhatsApp's id for an uploaded file, from its answer.
+pub fn uploaded_id(answer: &Value) -> Option<String> {
+    answer
+        .get("id")
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Meta's id for the message it accepted, from the Graph API's answer.
@@ -534,6 +643,124 @@ mod tests {
             t["template"]["components"][0]["parameters"][0]["text"],
             "Ana"
         );
+    }
+
+    #[test]
+    fn whatsapp_media_is_uploaded_then_sent_by_its_id() {
+        let up = media_upload(
+            ChannelKind::Whatsapp,
+            "1065",
+            "4915",
+            AttachmentKind::Image,
+            "image/png",
+            false,
+        )
+        .unwrap();
+        assert_eq!(up.path, "1065/media");
+        assert_eq!(up.file_field, "file");
+        assert_eq!(
+            up.fields,
+            vec![
+                ("messaging_product", "whatsapp".to_owned()),
+                ("type", "image/png".to_owned())
+            ]
+        );
+        assert_eq!(
+            uploaded_id(&json!({ "id": "MEDIA1" })).as_deref(),
+            Some("MEDIA1")
+        );
+        assert_eq!(uploaded_id(&json!({ "id": "" })), None);
+
+        let image = Outgoing::Media {
+            kind: AttachmentKind::Image,
+            id: "MEDIA1",
+            caption: Some("The plan"),
+            name: "plan.png",
+        };
+        let (path, body) =
+            graph_request(ChannelKind::Whatsapp, "1065", "4915", image, false).unwrap();
+        assert_eq!(path, "1065/messages");
+        assert_eq!(body["type"], "image");
+        assert_eq!(
+            body["image"],
+            json!({ "id": "MEDIA1", "caption": "The plan" })
+        );
+        assert_eq!(body["to"], "4915");
+
+        let document = Outgoing::Media {
+            kind: AttachmentKind::Document,
+            id: "MEDIA2",
+            caption: None,
+            name: "brief.pdf",
+        };
+        let (_, body) =
+            graph_request(ChannelKind::Whatsapp, "1065", "4915", document, false).unwrap();
+        assert_eq!(
+            body["document"],
+            json!({ "id": "MEDIA2", "filename": "brief.pdf" })
+        );
+
+        // WhatsApp audio carries no caption.
+        let audio = Outgoing::Media {
+            kind: AttachmentKind::Audio,
+            id: "MEDIA3",
+            caption: Some("listen"),
+            name: "a.ogg",
+        };
+        let (_, body) = graph_request(ChannelKind::Whatsapp, "1065", "4915", audio, false).unwrap();
+        assert_eq!(body["audio"], json!({ "id": "MEDIA3" }));
+        assert!(media_upload(
+            ChannelKind::Email,
+            "a@b.c",
+            "d@e.f",
+            AttachmentKind::Image,
+            "image/png",
+            false
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn messenger_and_instagram_upload_and_send_in_one_form() {
+        for kind in [ChannelKind::Messenger, ChannelKind::Instagram] {
+            let up = media_upload(
+                kind,
+                "77",
+                "psid",
+                AttachmentKind::Document,
+                "application/pdf",
+                true,
+            )
+            .unwrap();
+            assert_eq!(up.path, "77/messages");
+            assert_eq!(up.file_field, "filedata");
+            let field = |name: &str| {
+                up.fields
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.clone())
+            };
+            let recipient: Value = serde_json::from_str(&field("recipient").unwrap()).unwrap();
+            assert_eq!(recipient, json!({ "id": "psid" }));
+            let message: Value = serde_json::from_str(&field("message").unwrap()).unwrap();
+            assert_eq!(message["attachment"]["type"], "file");
+            assert_eq!(message["attachment"]["payload"]["is_reusable"], false);
+            assert_eq!(field("messaging_type").as_deref(), Some("MESSAGE_TAG"));
+            assert_eq!(field("tag").as_deref(), Some("HUMAN_AGENT"));
+            let plain = media_upload(
+                kind,
+                "77",
+                "psid",
+                AttachmentKind::Image,
+                "image/png",
+                false,
+            )
+            .unwrap();
+            assert!(plain
+                .fields
+                .contains(&("messaging_type", "RESPONSE".to_owned())));
+            assert!(!plain.fields.iter().any(|(k, _)| *k == "tag"));
+        }
     }
 
     #[test]

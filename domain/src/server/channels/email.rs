@@ -7,8 +7,9 @@
 //! intake keeps the first of these that a team has connected; a message that names none is kept
 //! raw for the platform's admins.
 
+use lettre::message::header::ContentType;
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MessageBuilder};
+use lettre::message::{Mailbox, MessageBuilder, MultiPart, SinglePart};
 use lettre::transport::smtp::AsyncSmtpTransport;
 use lettre::{AsyncTransport, Tokio1Executor};
 use mail_parser::{MessageParser, MimeHeaders};
@@ -174,6 +175,19 @@ pub struct Outgoing {
     pub in_reply_to: Option<String>,
     /// The thread's ids, oldest first.
     pub references: Vec<String>,
+    /// A file it carries.
+    pub attachment: Option<File>,
+}
+
+/// A file attached to a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct File {
+    /// Its name.
+    pub name: String,
+    /// Its media type.
+    pub mime: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
 }
 
 fn bracketed(ids: &[String]) -> String {
@@ -206,9 +220,23 @@ pub fn build(out: &Outgoing) -> Result<lettre::Message, String> {
     if !out.references.is_empty() {
         builder = builder.references(bracketed(&out.references));
     }
-    let mut message = builder
-        .body(out.body.clone())
-        .map_err(|e| format!("The email could not be written: {e}."))?;
+    let written = match &out.attachment {
+        None => builder.body(out.body.clone()),
+        Some(f) => {
+            let kind = ContentType::parse(&f.mime)
+                .map_err(|_| format!("“{}” is not a media type.", f.mime))?;
+            let file = lettre::message::Attachment::new(f.name.clone()).body(f.bytes.clone(), kind);
+            let parts = if out.body.is_empty() {
+                MultiPart::mixed().singlepart(file)
+            } else {
+                MultiPart::mixed()
+                    .singlepart(SinglePart::plain(out.body.clone()))
+                    .singlepart(file)
+            };
+            builder.multipart(parts)
+        }
+    };
+    let mut message = written.map_err(|e| format!("The email could not be written: {e}."))?;
     // Marks it as sent by a person's tool, not an autoresponder (RFC 3834).
     message.headers_mut().insert_raw(HeaderValue::new(
         HeaderName::new_from_ascii_str("Auto-Submitted"),
@@ -371,6 +399,7 @@ Our driver said:\r\n\r\nOn Monday, Sam wrote:\r\n> the truck is late again\r\n\r
             message_id: "abc@acme.test".into(),
             in_reply_to: Some("reply-1@example.com".into()),
             references: vec!["first@acme.test".into(), "reply-1@example.com".into()],
+            attachment: None,
         };
         let text = String::from_utf8(build(&out).unwrap().formatted()).unwrap();
         assert!(
@@ -393,6 +422,46 @@ Our driver said:\r\n\r\nOn Monday, Sam wrote:\r\n> the truck is late again\r\n\r
             ..out
         };
         assert!(build(&bad).unwrap_err().contains("cannot receive mail"));
+    }
+
+    #[test]
+    fn a_file_goes_as_an_attachment_beside_the_text() {
+        let out = Outgoing {
+            from_name: "Acme Sales".into(),
+            from: "sales@acme.test".into(),
+            to: "ana.diaz@example.com".into(),
+            subject: "Re: Booking app".into(),
+            body: "The plan, as promised.".into(),
+            message_id: "abc@acme.test".into(),
+            in_reply_to: None,
+            references: Vec::new(),
+            attachment: Some(File {
+                name: "plan v2.pdf".into(),
+                mime: "application/pdf".into(),
+                bytes: b"%PDF-1.7 the plan".to_vec(),
+            }),
+        };
+        let raw = build(&out).unwrap().formatted();
+        let parsed = MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(
+            parsed.body_text(0).as_deref().map(str::trim),
+            Some("The plan, as promised.")
+        );
+        let files: Vec<_> = parsed.attachments().collect();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].attachment_name(), Some("plan v2.pdf"));
+        assert_eq!(files[0].contents(), b"%PDF-1.7 the plan");
+        let kind = files[0].content_type().unwrap();
+        assert_eq!((kind.ctype(), kind.subtype()), ("application", Some("pdf")));
+        let bad = Outgoing {
+            attachment: Some(File {
+                name: "x".into(),
+                mime: "not a type".into(),
+                bytes: vec![1],
+            }),
+            ..out
+        };
+        assert!(build(&bad).unwrap_err().contains("is not a media type"));
     }
 
     #[test]

@@ -59,6 +59,29 @@ pub trait GraphApi: Send + Sync {
     /// up with `token` (`GET /{id}` answers a URL, downloaded with the token too); a URL, as
     /// Messenger and Instagram give, is downloaded as it is, without the token.
     async fn media(&self, reference: &str, token: &str, limit: u64) -> Result<Media, FetchError>;
+
+    /// POSTs a multipart form to `path` with `token`: the text `fields`, then `file`. Answers
+    /// what Meta answered (a WhatsApp upload's media id, a Messenger message's id).
+    async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        fields: &[(&'static str, String)],
+        file: FilePart<'_>,
+    ) -> Result<Value, SendError>;
+}
+
+/// A file as it goes up in a multipart form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilePart<'a> {
+    /// The form field that carries it (`file` for WhatsApp, `filedata` for Messenger).
+    pub field: &'static str,
+    /// Its name.
+    pub name: &'a str,
+    /// Its media type.
+    pub mime: &'a str,
+    /// Its bytes.
+    pub bytes: &'a [u8],
 }
 
 /// Whether `id` can be a Graph API node id (and so part of a path).
@@ -94,6 +117,23 @@ async fn refused(res: reqwest::Response) -> FetchError {
     }
 }
 
+/// Meta's answer to a POST: its JSON when it succeeded, else why not.
+async fn answer(res: reqwest::Response) -> Result<Value, SendError> {
+    let status = res.status();
+    let answer: Value = res.json().await.unwrap_or_default();
+    if status.is_success() {
+        return Ok(answer);
+    }
+    Err(match failure(status, &answer) {
+        (said, true) => SendError::Unavailable(said),
+        (said, false) => SendError::Refused(said),
+    })
+}
+
+fn unreachable_meta(e: reqwest::Error) -> SendError {
+    SendError::Unavailable(format!("Meta could not be reached: {e}."))
+}
+
 /// The HTTP client for the Graph API.
 pub struct GraphClient {
     http: reqwest::Client,
@@ -118,28 +158,45 @@ impl GraphClient {
 #[async_trait]
 impl GraphApi for GraphClient {
     async fn send(&self, path: &str, token: &str, body: &Value) -> Result<String, SendError> {
-        let url = format!("{}/{path}", self.base_url);
         let res = self
             .http
-            .post(&url)
+            .post(format!("{}/{path}", self.base_url))
             .bearer_auth(token)
             .json(body)
             .send()
             .await
-            .map_err(|e| SendError::Unavailable(format!("Meta could not be reached: {e}.")))?;
-        let status = res.status();
-        let answer: Value = res.json().await.unwrap_or_default();
-        if status.is_success() {
-            return sent_id(&answer).ok_or_else(|| {
-                SendError::Unavailable("Meta accepted the message but named no id for it.".into())
-            });
-        }
-        let (said, again) = failure(status, &answer);
-        Err(if again {
-            SendError::Unavailable(said)
-        } else {
-            SendError::Refused(said)
+            .map_err(unreachable_meta)?;
+        sent_id(&answer(res).await?).ok_or_else(|| {
+            SendError::Unavailable("Meta accepted the message but named no id for it.".into())
         })
+    }
+
+    async fn upload(
+        &self,
+        path: &str,
+        token: &str,
+        fields: &[(&'static str, String)],
+        file: FilePart<'_>,
+    ) -> Result<Value, SendError> {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(*name, value.clone());
+        }
+        let part = reqwest::multipart::Part::bytes(file.bytes.to_vec())
+            .file_name(file.name.to_owned())
+            .mime_str(file.mime)
+            .map_err(|_| SendError::Refused(format!("“{}” is not a media type.", file.mime)))?;
+        let res = self
+            .http
+            .post(format!("{}/{path}", self.base_url))
+            .bearer_auth(token)
+            .multipart(form.part(file.field, part))
+            // A file takes longer than a message to go up.
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .map_err(unreachable_meta)?;
+        answer(res).await
     }
 
     async fn media(&self, reference: &str, token: &str, limit: u64) -> Result<Media, FetchError> {

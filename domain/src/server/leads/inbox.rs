@@ -309,6 +309,7 @@ pub async fn conversation(
                            CASE WHEN m.raw->>'automation' = 'reengage' THEN 'AI re-engagement' END) AS "author?",
                   CASE WHEN c.kind = 'email' THEN m.raw->>'subject' END AS subject,
                   m.media_state, m.media_error, f.mime AS "media_mime?",
+                  f.name AS "media_name?",
                   c.access_token IS NOT NULL AS "can_fetch!"
            FROM channel_messages m JOIN channels c ON c.id = m.channel_id
                 LEFT JOIN users u ON u.id = m.author_id
@@ -339,6 +340,7 @@ pub async fn conversation(
                 error: m.media_error,
                 mime: m.media_mime,
                 can_fetch: m.can_fetch,
+                name: m.media_name,
             }),
         })
     })
@@ -426,10 +428,10 @@ pub async fn media(
     grant: &TenantGrant,
     me: UserId,
     message: Uuid,
-) -> Result<(String, String, Vec<u8>), AppError> {
+) -> Result<MessageFile, AppError> {
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
     let m = sqlx::query!(
-        r#"SELECT m.kind AS "kind!", f.mime, f.bytes, l.assignee
+        r#"SELECT m.kind AS "kind!", f.mime, f.bytes, l.assignee, f.name
            FROM channel_messages m JOIN channel_media f ON f.message_id = m.id
                 JOIN leads l ON l.id = m.lead_id
            WHERE m.id = $1"#,
@@ -442,7 +444,25 @@ pub async fn media(
     if only_mine(grant) && m.assignee != Some(me.0) {
         return Err(AppError::NotFound);
     }
-    Ok((m.kind, m.mime, m.bytes))
+    Ok(MessageFile {
+        kind: m.kind,
+        name: m.name,
+        mime: m.mime,
+        bytes: m.bytes,
+    })
+}
+
+/// The file a message carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageFile {
+    /// The message's kind (image, document, …).
+    pub kind: String,
+    /// Its name, for a file the team sent.
+    pub name: Option<String>,
+    /// Its media type.
+    pub mime: String,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// Resolves or reopens a conversation.

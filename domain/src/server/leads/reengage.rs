@@ -225,6 +225,7 @@ async fn one(svc: &Services, tenant: TenantId, lead: Uuid) -> Result<Option<bool
             author: None,
             held: t.held.as_deref(),
             at: now,
+            file: None,
         },
     )
     .await?;

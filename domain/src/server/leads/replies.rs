@@ -20,15 +20,18 @@ use uuid::Uuid;
 use super::event;
 use super::inbox::working;
 use super::routing::{self, announce};
+use crate::leads::attachment::{
+    caption_rides, check_attachment, check_caption, sniff, Attachment, AttachmentKind,
+};
 use crate::leads::reply::{
-    check_template, check_text, graph_request, has_templates, render, Canned, ChannelSettings,
-    ChannelsPage, Compose, Composer, Outgoing, ReplyTarget, TemplateCategory, TemplateChoice,
-    TemplateSpec, CANNED_BODY_MAX, CANNED_TITLE_MAX,
+    check_template, check_text, graph_request, has_templates, media_upload, render, sent_id,
+    uploaded_id, Canned, ChannelSettings, ChannelsPage, Compose, Composer, Outgoing, ReplyTarget,
+    TemplateCategory, TemplateChoice, TemplateSpec, CANNED_BODY_MAX, CANNED_TITLE_MAX,
 };
 use crate::leads::window::{closed_reason, window, Window};
 use crate::leads::ChannelKind;
 use crate::permissions::{allowed, Access, Resource};
-use crate::server::channels::graph::SendError;
+use crate::server::channels::graph::{FilePart, SendError};
 use crate::server::crypto::{self, Purpose};
 use crate::server::guard::TenantGrant;
 use crate::server::{db, throttle, Services};
@@ -228,16 +231,7 @@ pub async fn send(
     let now = OffsetDateTime::now_utc();
     let busy = templates_only(svc, grant.tenant).await?;
     let (mut tx, assignee) = working(svc, grant, me, lead).await?;
-    let Some((target, contact)) = targets(&mut tx, lead, now, busy.as_deref())
-        .await?
-        .into_iter()
-        .find(|(t, _)| t.channel == channel)
-    else {
-        return Err(AppError::Validation(vec![FieldError::new(
-            "channel",
-            "They have not written on this channel; answer on one they used.",
-        )]));
-    };
+    let (target, contact) = target_of(&mut tx, lead, channel, now, busy.as_deref()).await?;
     let (kind, body, template) = match compose {
         Compose::Text { body } => {
             if let Some(reason) = &target.closed_reason {
@@ -278,10 +272,123 @@ pub async fn send(
         author: Some(me),
         held: target.held.as_deref(),
         at: now,
+        file: None,
     };
     let id = queue(&mut tx, out).await?;
     routing::answered(&mut tx, &[lead], &[now]).await?;
     let detail = json!({ "by": me.0, "message": id, "kind": kind, "channel": channel });
+    event(&mut tx, grant.tenant, lead, "replied", detail).await?;
+    tx.commit().await?;
+    announce(svc, grant.tenant, lead, assignee).await;
+    Ok(id)
+}
+
+/// The channel `channel` of `lead`'s conversation, as the composer offers it, with the contact's
+/// id there; refused when they never wrote on it.
+async fn target_of(
+    tx: &mut PgConnection,
+    lead: Uuid,
+    channel: Uuid,
+    now: OffsetDateTime,
+    busy: Option<&str>,
+) -> Result<(ReplyTarget, String), AppError> {
+    targets(tx, lead, now, busy)
+        .await?
+        .into_iter()
+        .find(|(t, _)| t.channel == channel)
+        .ok_or_else(|| {
+            AppError::Validation(vec![FieldError::new(
+                "channel",
+                "They have not written on this channel; answer on one they used.",
+            )])
+        })
+}
+
+/// A file an agent sends, as uploaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileReply {
+    /// Its name on the agent's computer.
+    pub name: String,
+    /// Its bytes (at most one past [`crate::leads::attachment::ATTACHMENT_MAX`]: enough to say it is too large).
+    pub bytes: Vec<u8>,
+    /// Words to go with it (may be blank).
+    pub caption: String,
+}
+
+/// Sends a file to `lead` on `channel` as `me`, like [`send`] a text: only inside the window,
+/// checked for what the channel takes (its type read from its bytes), queued (shown at once,
+/// with the file) and sent by the worker. A caption the channel cannot carry with the file
+/// (Messenger, Instagram, WhatsApp audio) follows it as a text message. Answers the file's
+/// message id.
+pub async fn send_file(
+    svc: &Services,
+    grant: &TenantGrant,
+    me: UserId,
+    lead: Uuid,
+    channel: Uuid,
+    file: &FileReply,
+) -> Result<Uuid, AppError> {
+    let now = OffsetDateTime::now_utc();
+    let busy = templates_only(svc, grant.tenant).await?;
+    let (mut tx, assignee) = working(svc, grant, me, lead).await?;
+    let (target, contact) = target_of(&mut tx, lead, channel, now, busy.as_deref()).await?;
+    if let Some(reason) = &target.closed_reason {
+        return Err(AppError::Conflict(reason.clone()));
+    }
+    let invalid = |field: &str, m: String| AppError::Validation(vec![FieldError::new(field, m)]);
+    let mime = sniff(&file.name, &file.bytes);
+    let attachment = check_attachment(target.kind, &file.name, mime, file.bytes.len())
+        .map_err(|m| invalid("file", m))?;
+    let caption = check_caption(target.kind, attachment.kind, &file.caption)
+        .map_err(|m| invalid("caption", m))?;
+    let rides = caption_rides(target.kind, attachment.kind);
+    let follows = caption.as_deref().filter(|_| !rides);
+    outbound_limit(svc, grant.tenant, "queue").await?;
+    if follows.is_some() {
+        outbound_limit(svc, grant.tenant, "queue").await?;
+    }
+    let raw =
+        json!({ "composed": { "kind": "file", "name": attachment.name, "caption": caption } });
+    let out = Queued {
+        tenant: grant.tenant,
+        lead,
+        channel,
+        contact: &contact,
+        kind: attachment.kind.as_str(),
+        body: if rides {
+            caption.as_deref().unwrap_or_default()
+        } else {
+            ""
+        },
+        template: None,
+        raw: raw.clone(),
+        author: Some(me),
+        held: target.held.as_deref(),
+        at: now,
+        file: Some((&attachment, &file.bytes)),
+    };
+    let id = queue(&mut tx, out).await?;
+    if let Some(text) = follows {
+        // Just after the file, so it is sent after it.
+        let out = Queued {
+            tenant: grant.tenant,
+            lead,
+            channel,
+            contact: &contact,
+            kind: "text",
+            body: text,
+            template: None,
+            raw: json!({ "composed": { "kind": "caption", "of": id } }),
+            author: Some(me),
+            held: target.held.as_deref(),
+            at: now + Duration::milliseconds(1),
+            file: None,
+        };
+        queue(&mut tx, out).await?;
+    }
+    routing::answered(&mut tx, &[lead], &[now]).await?;
+    let detail =
+        json!({ "by": me.0, "message": id, "kind": attachment.kind.as_str(), "channel": channel });
     event(&mut tx, grant.tenant, lead, "replied", detail).await?;
     tx.commit().await?;
     announce(svc, grant.tenant, lead, assignee).await;
@@ -307,6 +414,8 @@ pub(super) struct Queued<'a> {
     /// Why it waits, when the channel cannot send yet.
     pub held: Option<&'a str>,
     pub at: OffsetDateTime,
+    /// A file it carries, checked, with its bytes.
+    pub file: Option<(&'a Attachment, &'a [u8])>,
 }
 
 /// Stores `m` as a queued outbound message of the conversation (shown at once, sent by
@@ -316,8 +425,10 @@ pub(super) async fn queue(tx: &mut PgConnection, m: Queued<'_>) -> Result<Uuid, 
     sqlx::query!(
         r#"INSERT INTO channel_messages
              (id, tenant_id, channel_id, provider_id, direction, contact, kind, body, template,
-              sent_at, status, status_rank, raw, lead_id, author_id, next_attempt_at, error)
-           VALUES ($1, $2, $3, $4, 'out', $5, $6, $7, $8, $9, 'queued', 0, $10, $11, $12, $9, $13)"#,
+              sent_at, status, status_rank, raw, lead_id, author_id, next_attempt_at, error,
+              media_state)
+           VALUES ($1, $2, $3, $4, 'out', $5, $6, NULLIF($7, ''), $8, $9, 'queued', 0, $10, $11,
+                   $12, $9, $13, CASE WHEN $14 THEN 'fetched' END)"#,
         id,
         m.tenant.0,
         m.channel,
@@ -330,10 +441,25 @@ pub(super) async fn queue(tx: &mut PgConnection, m: Queued<'_>) -> Result<Uuid, 
         m.raw,
         m.lead,
         m.author.map(|a| a.0),
-        m.held
+        m.held,
+        m.file.is_some()
     )
     .execute(&mut *tx)
     .await?;
+    if let Some((f, bytes)) = m.file {
+        sqlx::query!(
+            r#"INSERT INTO channel_media (message_id, tenant_id, mime, size, bytes, name)
+               VALUES ($1, $2, $3, $4, $5, $6)"#,
+            id,
+            m.tenant.0,
+            f.mime,
+            bytes.len() as i64,
+            bytes,
+            f.name
+        )
+        .execute(&mut *tx)
+        .await?;
+    }
     sqlx::query!(
         "UPDATE leads SET last_message_at = GREATEST(last_message_at, $2) WHERE id = $1",
         m.lead,
@@ -370,9 +496,11 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
                             ORDER BY q.next_attempt_at, q.id LIMIT $1
                             FOR UPDATE OF q SKIP LOCKED)
              RETURNING m.id, m.tenant_id, m.channel_id, m.lead_id, m.contact, m.kind, m.body,
-                       m.template, m.attempts)
+                       m.template, m.attempts, m.media_state)
            SELECT q.id, q.tenant_id, q.channel_id, q.lead_id, q.contact AS "contact!",
                   q.kind AS "kind!", q.body, q.template, q.attempts,
+                  (SELECT f.name FROM channel_media f
+                   WHERE f.message_id = q.id AND q.media_state = 'fetched') AS file_name,
                   c.kind AS channel_kind, c.external_id, c.human_agent, c.name AS channel_name,
                   c.access_token AS "access_token!",
                   (SELECT l.assignee FROM leads l WHERE l.id = q.lead_id) AS assignee,
@@ -414,7 +542,16 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
             done.deferred += 1;
             continue;
         }
-        let outcome = match prepare(
+        // A file the agent sent: its bytes and name wait beside the message.
+        let file = match (AttachmentKind::parse(&m.kind), m.file_name) {
+            (Some(kind), Some(name)) => Some(Outbound {
+                id: m.id,
+                kind,
+                name,
+            }),
+            _ => None,
+        };
+        let prepared = prepare(
             svc,
             &m.kind,
             m.body.as_deref(),
@@ -425,9 +562,10 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
             m.human_agent,
             m.last_in,
             now,
-        ) {
-            Err(reason) => Err(SendError::Refused(reason)),
-            Ok((smtp_url, Prepared::Text(body, _))) if kind == ChannelKind::Email => {
+        );
+        let outcome = match (prepared, file.as_ref()) {
+            (Err(reason), _) => Err(SendError::Refused(reason)),
+            (Ok((secret, Prepared::Text(body, _))), file) if kind == ChannelKind::Email => {
                 let reply = EmailReply {
                     id: m.id,
                     channel: m.channel_id,
@@ -436,10 +574,19 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
                     from: &m.external_id,
                     to: &m.contact,
                     body: &body,
+                    file,
                 };
-                email_reply(svc, &smtp_url, reply).await
+                email_reply(svc, &secret, reply).await
             }
-            Ok((token, out)) => {
+            (Ok((token, out)), Some(file)) => {
+                let to = (kind, m.external_id.as_str(), m.contact.as_str());
+                let caption = match &out {
+                    Prepared::Text(t, _) if !t.is_empty() => Some(t.as_str()),
+                    _ => None,
+                };
+                send_graph_file(svc, &token, to, file, caption, out.tagged()).await
+            }
+            (Ok((token, out)), None) => {
                 let values: Vec<String>;
                 let outgoing = match &out {
                     Prepared::Text(t, _) => Outgoing::Text(t),
@@ -508,6 +655,93 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
     Ok(done)
 }
 
+/// A file to send, as the worker claimed it.
+struct Outbound {
+    /// Its message.
+    id: Uuid,
+    kind: AttachmentKind,
+    /// Its name as the contact sees it.
+    name: String,
+}
+
+/// The bytes and media type of the file message `id` carries.
+async fn file_bytes(svc: &Services, id: Uuid) -> Result<(String, Vec<u8>), SendError> {
+    let read = async {
+        let mut tx = db::platform_tx(&svc.db).await?;
+        let f = sqlx::query!(
+            "SELECT mime, bytes FROM channel_media WHERE message_id = $1",
+            id
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(f)
+    };
+    match read.await {
+        Ok(Some(f)) => Ok((f.mime, f.bytes)),
+        Ok(None) => Err(SendError::Refused(
+            "The file is no longer kept, so it cannot be sent.".into(),
+        )),
+        Err(_) => Err(SendError::Unavailable("The file could not be read.".into())),
+    }
+}
+
+/// Sends a file through the Graph API from the channel (`to`: its kind, its id at Meta, and the
+/// contact's id): on WhatsApp uploaded, then sent by the media id Meta gives it (with the
+/// caption); on Messenger and Instagram uploaded and sent in one form. Answers Meta's id for the
+/// message and what was sent (without the bytes).
+async fn send_graph_file(
+    svc: &Services,
+    token: &str,
+    (channel, sender, contact): (ChannelKind, &str, &str),
+    file: &Outbound,
+    caption: Option<&str>,
+    tagged: bool,
+) -> Result<(String, serde_json::Value), SendError> {
+    let (mime, bytes) = file_bytes(svc, file.id).await?;
+    let Some(up) = media_upload(channel, sender, contact, file.kind, &mime, tagged) else {
+        return Err(SendError::Refused(format!(
+            "{} does not send files this way.",
+            channel.label()
+        )));
+    };
+    let part = FilePart {
+        field: up.file_field,
+        name: &file.name,
+        mime: &mime,
+        bytes: &bytes,
+    };
+    let answer = svc.graph.upload(&up.path, token, &up.fields, part).await?;
+    let fields: serde_json::Map<String, serde_json::Value> = up
+        .fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), json!(v)))
+        .collect();
+    let uploaded = json!({ "path": up.path, "fields": fields, "file": { "name": file.name, "mime": mime, "size": bytes.len() } });
+    if channel != ChannelKind::Whatsapp {
+        let sent = sent_id(&answer).ok_or_else(|| {
+            SendError::Unavailable("Meta took the file but named no message for it.".into())
+        })?;
+        return Ok((sent, json!({ "upload": uploaded })));
+    }
+    let media = uploaded_id(&answer).ok_or_else(|| {
+        SendError::Unavailable("Meta took the file but named no media id for it.".into())
+    })?;
+    let out = Outgoing::Media {
+        kind: file.kind,
+        id: &media,
+        caption,
+        name: &file.name,
+    };
+    let Some((path, body)) = graph_request(channel, sender, contact, out, false) else {
+        return Err(SendError::Refused(
+            "WhatsApp does not send this file.".into(),
+        ));
+    };
+    let sent = svc.graph.send(&path, token, &body).await?;
+    Ok((sent, json!({ "upload": uploaded, "message": body })))
+}
+
 /// A reply by email, as the worker claimed it.
 struct EmailReply<'a> {
     id: Uuid,
@@ -517,6 +751,8 @@ struct EmailReply<'a> {
     from: &'a str,
     to: &'a str,
     body: &'a str,
+    /// A file it carries.
+    file: Option<&'a Outbound>,
 }
 
 /// Sends a reply by email through the channel's SMTP server, in the thread of the contact's
@@ -558,6 +794,17 @@ async fn email_reply(
         }
         None => (reply_subject(None), None, Vec::new()),
     };
+    let attachment = match r.file {
+        Some(f) => {
+            let (mime, bytes) = file_bytes(svc, f.id).await?;
+            Some(email::File {
+                name: f.name.clone(),
+                mime,
+                bytes,
+            })
+        }
+        None => None,
+    };
     let out = email::Outgoing {
         from_name: r.from_name.to_owned(),
         from: r.from.to_owned(),
@@ -567,6 +814,7 @@ async fn email_reply(
         message_id: message_id(r.id, r.from),
         in_reply_to,
         references: refs,
+        attachment,
     };
     email::send(smtp_url, &out).await?;
     let sent = json!({
@@ -575,6 +823,7 @@ async fn email_reply(
         "message_id": out.message_id,
         "in_reply_to": out.in_reply_to,
         "references": out.references,
+        "attachment": out.attachment.as_ref().map(|f| json!({ "name": f.name, "mime": f.mime, "size": f.bytes.len() })),
     });
     Ok((out.message_id, sent))
 }
