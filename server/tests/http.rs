@@ -1933,3 +1933,130 @@ async fn a_contacts_media_is_served_to_the_team_safely(owner: PgPool) {
     let res = manager.get(url(uuid::Uuid::now_v7())).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
+
+#[sqlx::test(migrations = "../migrations")]
+async fn file_uploads_take_files_past_the_default_body_limit_and_say_when_one_is_too_large(
+    owner: PgPool,
+) {
+    use domain::project::FundChoice;
+    use domain::server::projects::wizard;
+
+    let app = spawn_app(owner).await;
+    let svc = &app.services;
+    let id: uuid::Uuid = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind("customer@demo.fluxorae.test")
+        .fetch_one(&svc.db)
+        .await
+        .unwrap();
+    let customer = domain::server::accounts::user_by_id(&svc.db, domain::types::UserId(id))
+        .await
+        .unwrap()
+        .unwrap();
+    let brief = "A booking site for a dental clinic with reminders, in six weeks.";
+    let draft = wizard::analyze(svc, &customer, None, brief, None)
+        .await
+        .unwrap();
+    let meta = domain::server::RequestMeta::default();
+    let project = wizard::confirm(
+        svc,
+        &customer,
+        draft.id,
+        draft.version,
+        FundChoice::First,
+        "4242424242424242",
+        &meta,
+    )
+    .await
+    .unwrap()
+    .project_id;
+
+    // A 3 MB PDF is three times what any other request may carry: the workspace takes it.
+    let c = app.signed_in("customer@demo.fluxorae.test").await;
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    pdf.resize(3 * 1024 * 1024, b'x');
+    let form = reqwest::multipart::Form::new()
+        .text("project", project.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf.clone())
+                .file_name("floor plan.pdf")
+                .mime_str("application/pdf")
+                .unwrap(),
+        );
+    let res = c
+        .post(app.url("/api/projects/files/upload"))
+        .header(header::ACCEPT, "application/json")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
+    let size: i64 = sqlx::query_scalar("SELECT bytes FROM project_files WHERE project_id = $1")
+        .bind(project)
+        .fetch_one(&svc.db)
+        .await
+        .unwrap();
+    assert_eq!(size, pdf.len() as i64);
+
+    // Declared larger than the file an upload takes: 413 at once, before any of it is read,
+    // with the reason at the file.
+    for (path, most) in [
+        ("/api/projects/files/upload", 25),
+        ("/api/inbox/reply/file", 16),
+    ] {
+        let (status, body) = declare_body(&app, path, 40 * 1024 * 1024).await;
+        assert_eq!(status, 413, "{path}: {body}");
+        let err: domain::AppError = serde_json::from_str(&body).unwrap();
+        let said = format!(
+            "This file has 40 MB; one may have at most {most} MB. Send a smaller file, or a link to it."
+        );
+        assert_eq!(err.message_for("file"), Some(said.as_str()), "{path}");
+    }
+}
+
+/// Posts to `path` a request that declares a body of `length` bytes and sends none of it;
+/// answers the status and body of what the server says.
+async fn declare_body(app: &TestApp, path: &str, length: usize) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = app.base.trim_start_matches("http://");
+    let mut socket = tokio::net::TcpStream::connect(host).await.unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\n\
+         Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {length}\r\n\
+         Connection: close\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(10), socket.read(&mut chunk))
+            .await
+            .expect("the server answers without waiting for the body");
+        match read {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&chunk[..n]),
+        }
+        let text = String::from_utf8_lossy(&answer);
+        if let Some((headers, body)) = text.split_once("\r\n\r\n") {
+            let length = headers
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap())
+                })
+                .unwrap_or(usize::MAX);
+            if body.len() >= length {
+                break;
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (headers, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = headers
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, body.to_owned())
+}
