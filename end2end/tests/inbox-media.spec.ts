@@ -52,7 +52,7 @@ function standInGraph(seen: string[], posted: Posted[]) {
   });
 }
 
-test("a contact's photo shows up in the open inbox", async ({ browser, request }) => {
+test("a contact's photo shows up in the open inbox, and the owner answers with a photo", async ({ browser, request }) => {
   test.setTimeout(90_000);
   const number = `E2E-MEDIA-${Date.now()}`;
   const seen: string[] = [];
