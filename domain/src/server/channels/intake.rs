@@ -440,7 +440,6 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
             Some((m.tenant, op, format!("in:{}", m.id)))
         })
         .collect();
-    crate::server::leads::billing::meter_many(&mut tx, &charges).await?;
     touched.extend(stored.iter().map(|m| (m.tenant, m.channel)));
     let moved = store_statuses(&mut tx, &batch.statuses).await?;
     done.statuses = moved.len();
@@ -466,6 +465,9 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
     )
     .execute(&mut *tx)
     .await?;
+    // Billed last: metering locks each team's row of the day until the commit, and scoring
+    // charges the same row, so the lock is held for this statement and the commit only.
+    crate::server::leads::billing::meter_many(&mut tx, &charges).await?;
     tx.commit().await?;
     let events: Vec<(TenantId, InboxEvent)> = done
         .touched

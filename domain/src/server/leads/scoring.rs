@@ -245,6 +245,30 @@ async fn score_one(
     db::lazy_commit(&mut tx).await?;
     let mark = format!("{lead}:{}", requested.unix_timestamp_nanos());
     let subject = format!("lead:{lead}");
+    routing::keep_score(&mut tx, tenant, lead, &found.score, found.run).await?;
+    // What the scoring set going finishes, and is billed whatever is left.
+    let mut more = Vec::new();
+    if routing::escalate(&mut tx, tenant, lead, found.escalations).await? {
+        more.push((Operation::Escalation, format!("escalate:{mark}")));
+    }
+    let routed = routing::route(&mut tx, lead).await?;
+    if matches!(routed, Routed::Assigned(_)) {
+        more.push((Operation::Routing, format!("route:{mark}")));
+    }
+    let assignee = sqlx::query_scalar!(
+        r#"UPDATE leads SET score_claimed_until = NULL,
+                  score_requested_at = CASE WHEN score_requested_at <= $2 THEN NULL
+                                            ELSE score_requested_at END
+           WHERE id = $1 RETURNING assignee"#,
+        lead,
+        requested
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    // Charged last: the team's charges go one at a time (each locks the day's row until its
+    // transaction commits), so the lock is held for these few statements only, not for the
+    // scoring and routing above, which the intake's batches would otherwise wait behind. A
+    // refusal drops the transaction: nothing of this scoring is kept.
     let mut warning = match billing::charge(
         &mut tx,
         tenant,
@@ -258,16 +282,6 @@ async fn score_one(
         Charged::Done { crossed } => crossed,
         Charged::Again => None,
     };
-    routing::keep_score(&mut tx, tenant, lead, &found.score, found.run).await?;
-    // What the scoring set going finishes, and is billed whatever is left.
-    let mut more = Vec::new();
-    if routing::escalate(&mut tx, tenant, lead, found.escalations).await? {
-        more.push((Operation::Escalation, format!("escalate:{mark}")));
-    }
-    let routed = routing::route(&mut tx, lead).await?;
-    if matches!(routed, Routed::Assigned(_)) {
-        more.push((Operation::Routing, format!("route:{mark}")));
-    }
     for (op, key) in more {
         if let Charged::Done { crossed: Some(c) } =
             billing::meter(&mut tx, tenant, op, &key, Some(&subject)).await?
@@ -275,16 +289,6 @@ async fn score_one(
             warning = Some(c);
         }
     }
-    let assignee = sqlx::query_scalar!(
-        r#"UPDATE leads SET score_claimed_until = NULL,
-                  score_requested_at = CASE WHEN score_requested_at <= $2 THEN NULL
-                                            ELSE score_requested_at END
-           WHERE id = $1 RETURNING assignee"#,
-        lead,
-        requested
-    )
-    .fetch_one(&mut *tx)
-    .await?;
     tx.commit().await?;
     Ok(Some((routed, assignee, warning)))
 }
