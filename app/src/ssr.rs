@@ -199,6 +199,16 @@ pub struct Upload {
     pub file: Option<(String, Vec<u8>)>,
 }
 
+impl Upload {
+    /// The chosen file, if one was: a file input left empty still sends a part, nameless and
+    /// empty, which is no file.
+    pub fn chosen_file(&mut self) -> Option<(String, Vec<u8>)> {
+        self.file
+            .take()
+            .filter(|(name, bytes)| !(name.is_empty() && bytes.is_empty()))
+    }
+}
+
 /// Reads a multipart form with one file field named `file`; an unreadable form says why.
 pub async fn read_upload(
     data: leptos::server_fn::codec::MultipartData,

@@ -1,11 +1,12 @@
 //! The JSON API for non-browser clients: bearer access tokens and rotating refresh tokens.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use domain::leads::attachment::ATTACHMENT_MAX;
 use domain::leads::reply::{Compose, Composer};
 use domain::permissions::{Access, Resource};
 use domain::server::leads::replies;
@@ -165,6 +166,74 @@ async fn reply(
     ))
 }
 
+/// Where an API client sends a file to a lead: `/api/v1/teams/{slug}/leads/{lead}/files`.
+pub fn is_file_reply_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/api/v1/teams/") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('/').collect();
+    matches!(parts.as_slice(), [slug, "leads", lead, "files"] if !slug.is_empty() && !lead.is_empty())
+}
+
+/// Reads a `multipart/form-data` body with one file field named `file` (its bytes stop one past
+/// `limit`); another kind of body, or one that cannot be read, says why at the file field.
+async fn read_form(req: Request, limit: usize) -> Result<app::ssr::Upload, AppError> {
+    use domain::server::projects::workspace::unreadable_upload;
+    let boundary = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| multer::parse_boundary(v).ok())
+        .ok_or_else(|| {
+            AppError::BadRequest(
+                "Send the file as multipart/form-data, with the file in a field named file.".into(),
+            )
+        })?;
+    let form = multer::Multipart::new(req.into_body().into_data_stream(), boundary);
+    let data = leptos::server_fn::codec::MultipartData::Server(form);
+    app::ssr::read_upload(data, limit)
+        .await
+        .map_err(unreadable_upload)
+}
+
+/// `POST /api/v1/teams/{slug}/leads/{lead}/files`: a `multipart/form-data` form with `channel`
+/// (the channel's id), `file` (an image, audio, video or document the channel takes, up to
+/// 16 MB) and an optional `caption`. 201 with the queued message's id; 409 with the reason
+/// outside the messaging window; 422 with the field for a missing or refused file, channel or
+/// caption; 413 for a body larger than any file the inbox takes.
+async fn send_file(
+    State(svc): State<Services>,
+    Bearer(user): Bearer,
+    Path((slug, lead)): Path<(String, Uuid)>,
+    req: Request,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let grant = guard::tenant(&svc.db, Some(&user), &slug, Resource::Leads, Access::Read).await?;
+    let mut form = read_form(req, ATTACHMENT_MAX).await?;
+    let channel = form.fields.remove("channel").unwrap_or_default();
+    let channel = Uuid::parse_str(channel.trim()).map_err(|_| {
+        AppError::field(
+            "channel",
+            "Name the channel to send on: its id, as the composer endpoint gives it.",
+        )
+    })?;
+    let (name, bytes) = form.chosen_file().ok_or_else(|| {
+        AppError::field(
+            "file",
+            "Attach the file to send, in a form field named file.",
+        )
+    })?;
+    let file = replies::FileReply {
+        name,
+        bytes,
+        caption: form.fields.remove("caption").unwrap_or_default(),
+    };
+    let id = replies::send_file(&svc, &grant, user.id, lead, channel, &file).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "status": "queued" })),
+    ))
+}
+
 /// `POST /api/v1/teams/{slug}/leads/{lead}/draft`: an AI draft of the answer to the lead's last
 /// message, from the team's business facts only (`{"text", "language", "facts_used", "run"}`);
 /// nothing is sent. 409 with the reason when the team has no facts or the lead wrote no words.
@@ -206,5 +275,28 @@ pub fn router() -> Router<Services> {
         .route("/teams/{slug}/leads", post(add_lead))
         .route("/teams/{slug}/leads/{lead}/composer", get(composer))
         .route("/teams/{slug}/leads/{lead}/replies", post(reply))
+        .route("/teams/{slug}/leads/{lead}/files", post(send_file))
         .route("/teams/{slug}/leads/{lead}/draft", post(draft))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_file_reply_path;
+
+    #[test]
+    fn only_a_leads_files_take_a_files_body() {
+        assert!(is_file_reply_path(
+            "/api/v1/teams/acme-sales/leads/7f1c2a9e-0000-4000-8000-000000000001/files"
+        ));
+        for other in [
+            "/api/v1/teams/acme-sales/leads/7f1c/replies",
+            "/api/v1/teams//leads/7f1c/files",
+            "/api/v1/teams/acme-sales/leads//files",
+            "/api/v1/teams/acme-sales/leads/7f1c/files/extra",
+            "/api/inbox/reply/file",
+            "/api/v1/teams/acme-sales/files",
+        ] {
+            assert!(!is_file_reply_path(other), "{other}");
+        }
+    }
 }

@@ -165,10 +165,12 @@ fn too_large(path: &str, n: usize, most: usize) -> String {
 /// while it is read fails its reader the same way.
 pub async fn body_limit(req: Request, next: Next) -> Response {
     let path = req.uri().path();
+    let api = crate::api_v1::is_file_reply_path(path);
     let file = FILE_UPLOADS
         .iter()
         .find(|(p, _)| *p == path)
-        .map(|(_, most)| *most);
+        .map(|(_, most)| *most)
+        .or(api.then_some(domain::leads::attachment::ATTACHMENT_MAX));
     let limit = match file {
         Some(most) => most + FORM_ROOM,
         None if path == "/webhooks/email" => crate::channels::EMAIL_MAX_BYTES,
@@ -178,6 +180,10 @@ pub async fn body_limit(req: Request, next: Next) -> Response {
         return match file {
             Some(most) => {
                 let err = domain::AppError::field("file", too_large(path, n, most));
+                if api {
+                    let res = crate::api_v1::ApiError(err).into_response();
+                    return (StatusCode::PAYLOAD_TOO_LARGE, res).into_response();
+                }
                 (StatusCode::PAYLOAD_TOO_LARGE, axum::Json(err)).into_response()
             }
             None => (StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.").into_response(),

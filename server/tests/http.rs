@@ -1751,6 +1751,194 @@ async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_ou
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn the_json_api_sends_files_to_leads_and_says_what_is_wrong_with_one(owner: PgPool) {
+    use reqwest::multipart::{Form, Part};
+    use serde_json::{json, Value};
+    let app = spawn_app(owner).await;
+    let c = app.client();
+    let pair: Value = c
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"email": "sdr@acme.fluxorae.test", "password": seed::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = pair["access_token"].as_str().unwrap().to_owned();
+    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
+    let daniel: uuid::Uuid = sqlx::query_scalar("SELECT id FROM leads WHERE name = 'Daniel Okoro'")
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let base = format!("/api/v1/teams/acme-sales/leads/{daniel}");
+    let composer: Value = c
+        .get(app.url(&format!("{base}/composer")))
+        .bearer_auth(&access)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let channel = composer["targets"][0]["channel"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let png = {
+        let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        b.resize(2048, 0);
+        b
+    };
+    let file = |bytes: &[u8], name: &'static str| Part::bytes(bytes.to_vec()).file_name(name);
+    let send = |form: Form| {
+        c.post(app.url(&format!("{base}/files")))
+            .bearer_auth(&access)
+            .multipart(form)
+            .send()
+    };
+    let field_of = |v: &Value| {
+        (
+            v["fields"][0]["field"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            v["fields"][0]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        )
+    };
+
+    // Inside the window a PNG goes with its caption: 201, queued, kept under its name.
+    let ok = send(
+        Form::new()
+            .text("channel", channel.clone())
+            .text("caption", "The floor plan")
+            .part("file", file(&png, "plan.png")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ok.status(), StatusCode::CREATED);
+    let sent: Value = ok.json().await.unwrap();
+    assert_eq!(sent["status"], "queued");
+    let id = uuid::Uuid::parse_str(sent["id"].as_str().unwrap()).unwrap();
+    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
+    let (kind, body, status, name, mime, size): (
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+        i64,
+    ) = sqlx::query_as(
+        "SELECT m.kind, m.body, m.status, f.name, f.mime, f.size
+             FROM channel_messages m JOIN channel_media f ON f.message_id = m.id WHERE m.id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        (kind.as_str(), body.as_deref(), status.as_deref()),
+        ("image", Some("The floor plan"), Some("queued"))
+    );
+    assert_eq!(
+        (name.as_deref(), mime.as_str(), size),
+        (Some("plan.png"), "image/png", 2048)
+    );
+
+    // A GIF is not what WhatsApp takes: 422 at the file, with what it does take.
+    let gif = send(
+        Form::new()
+            .text("channel", channel.clone())
+            .part("file", file(b"GIF89a\x01\0\x01\0\0\0\0;", "wave.gif")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(gif.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (field, message) = field_of(&gif.json().await.unwrap());
+    assert_eq!(field, "file");
+    assert!(
+        message.contains("JPEG or PNG images up to 5 MB"),
+        "{message}"
+    );
+
+    // No file, no channel, or not a form at all: each says what to send.
+    let bare = send(Form::new().text("channel", channel.clone()))
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&bare.json().await.unwrap()).0, "file");
+    let nameless = send(Form::new().part("file", file(&png, "plan.png")))
+        .await
+        .unwrap();
+    assert_eq!(nameless.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(field_of(&nameless.json().await.unwrap()).0, "channel");
+    let json_body = c
+        .post(app.url(&format!("{base}/files")))
+        .bearer_auth(&access)
+        .json(&json!({"channel": channel}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(json_body.status(), StatusCode::BAD_REQUEST);
+    assert!(json_body.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("multipart/form-data"));
+
+    // Declared larger than any file the inbox takes: 413 before it is read, said at the file.
+    let (status, body) = declare_body(&app, &format!("{base}/files"), 40 * 1024 * 1024).await;
+    assert_eq!(status, 413, "{body}");
+    let (field, message) = field_of(&serde_json::from_str(&body).unwrap());
+    assert_eq!(field, "file");
+    assert!(message.contains("at most 16 MB"), "{message}");
+
+    // Two days after Daniel last wrote, no file goes (409, with the reason); nor without a token.
+    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
+    sqlx::query(
+        "UPDATE channel_messages SET sent_at = sent_at - interval '2 days' WHERE lead_id = $1 AND direction = 'in'",
+    )
+    .bind(daniel)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let closed = send(
+        Form::new()
+            .text("channel", channel.clone())
+            .part("file", file(&png, "plan.png")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(closed.status(), StatusCode::CONFLICT);
+    assert!(closed.json::<Value>().await.unwrap()["error"]
+        .as_str()
+        .unwrap()
+        .contains("only an approved template can be sent"));
+    let anon = c
+        .post(app.url(&format!("{base}/files")))
+        .multipart(Form::new().text("channel", channel.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
+    let files: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM channel_media f JOIN channel_messages m ON m.id = f.message_id WHERE m.lead_id = $1 AND m.direction = 'out'",
+    )
+    .bind(daniel)
+    .fetch_one(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(files, 1, "only the PNG sent inside the window is kept");
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn integrations_add_leads_through_the_json_api(owner: PgPool) {
     use serde_json::{json, Value};
     let app = spawn_app(owner).await;
