@@ -417,6 +417,24 @@ pub fn send_upload<F, Fut>(
     });
 }
 
+/// What is wrong with the file chosen in `input`, at the `file` field: `none` when there is
+/// none, and when it is over `most` bytes, its limit followed by `over` (what to do instead).
+pub fn chosen_file_problem(
+    input: &web_sys::HtmlInputElement,
+    most: usize,
+    none: &str,
+    over: &str,
+) -> Option<AppError> {
+    match input.files().and_then(|l| l.get(0)) {
+        None => Some(AppError::field("file", none)),
+        Some(f) if f.size() as usize > most => Some(AppError::field(
+            "file",
+            format!("This file is over {} MB, {over}", most / (1024 * 1024)),
+        )),
+        Some(_) => None,
+    }
+}
+
 /// The message for `field` in `error`, if it names that field.
 pub fn field_error(error: Signal<Option<AppError>>, field: &'static str) -> Signal<Option<String>> {
     Signal::derive(move || {

@@ -180,10 +180,9 @@ pub async fn inbox_file(data: leptos::server_fn::codec::MultipartData) -> Result
         field("caption"),
     );
     let (svc, user, grant) = member(&slug).await?;
-    let (name, bytes) = up.file.unwrap_or_default();
-    if name.is_empty() && bytes.is_empty() {
+    let Some((name, bytes)) = up.chosen_file() else {
         return Err(fail(AppError::field("file", "Choose the file to send.")));
-    }
+    };
     let file = replies::FileReply {
         name,
         bytes,

@@ -13,7 +13,8 @@ use super::api::{inbox_file, inbox_reply};
 use super::facts::inbox_draft;
 use super::{Drafts, Reload};
 use crate::components::{
-    action_error, field_error, general_error, FieldMessage, FormAlert, BUTTON, INPUT, SMALL_BTN,
+    action_error, chosen_file_problem, field_error, general_error, FieldMessage, FormAlert, BUTTON,
+    INPUT, SMALL_BTN,
 };
 
 fn until(at: time::OffsetDateTime) -> String {
@@ -262,22 +263,11 @@ fn FileReply(slug: String, lead: String, channel: uuid::Uuid, kind: ChannelKind)
         let (Some(form), Some(input)) = (form_ref.get(), file_ref.get()) else {
             return;
         };
-        match input.files().and_then(|l| l.get(0)) {
-            None => {
-                error.set(Some(AppError::field("file", "Choose the file to send.")));
-                return;
-            }
-            Some(f) if f.size() as usize > ATTACHMENT_MAX => {
-                error.set(Some(AppError::field(
-                    "file",
-                    format!(
-                        "This file is over {} MB, the most the inbox sends; send a link to it instead.",
-                        ATTACHMENT_MAX / (1024 * 1024)
-                    ),
-                )));
-                return;
-            }
-            Some(_) => {}
+        let over = "the most the inbox sends; send a link to it instead.";
+        let problem = chosen_file_problem(&input, ATTACHMENT_MAX, "Choose the file to send.", over);
+        if problem.is_some() {
+            error.set(problem);
+            return;
         }
         let done = Callback::new(move |_| reload.0.update(|n| *n += 1));
         crate::components::send_upload(form, busy, error, done, |d| inbox_file(d.into()));

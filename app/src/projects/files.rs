@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 use super::api::*;
 use crate::components::{
-    short_time, FieldMessage, FormAlert, BUTTON, CARD, H2, INPUT, LINK, SMALL_BTN,
+    chosen_file_problem, field_error, general_error, short_time, FieldMessage, FormAlert, BUTTON,
+    CARD, H2, INPUT, LINK, SMALL_BTN,
 };
 
 /// Shared files, newest first, with the form to share one.
@@ -28,19 +29,11 @@ pub fn Files(
         let (Some(form), Some(input)) = (form_ref.get(), file_ref.get()) else {
             return;
         };
-        match input.files().and_then(|l| l.get(0)) {
-            None => {
-                error.set(Some(AppError::field("file", "Choose a file to share.")));
-                return;
-            }
-            Some(f) if f.size() as usize > MAX_FILE_BYTES => {
-                error.set(Some(AppError::field(
-                    "file",
-                    format!("This file is over {} MB, the most a workspace takes; share a link to it instead.", MAX_FILE_BYTES / (1024 * 1024)),
-                )));
-                return;
-            }
-            Some(_) => {}
+        let over = "the most a workspace takes; share a link to it instead.";
+        let problem = chosen_file_problem(&input, MAX_FILE_BYTES, "Choose a file to share.", over);
+        if problem.is_some() {
+            error.set(problem);
+            return;
         }
         crate::components::send_upload(form, busy, error, reload, |d| upload_file(d.into()));
     };
@@ -53,21 +46,9 @@ pub fn Files(
         Some(Err(e)) => error.set(Some(e)),
         None => {}
     });
-    let file_error = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|e| e.message_for("file").map(str::to_owned))
-    });
-    let milestone_error = Signal::derive(move || {
-        error
-            .get()
-            .and_then(|e| e.message_for("milestone").map(str::to_owned))
-    });
-    let general = Signal::derive(move || {
-        error
-            .get()
-            .filter(|e| !matches!(e, AppError::Validation(_)))
-    });
+    let file_error = field_error(error.into(), "file");
+    let milestone_error = field_error(error.into(), "milestone");
+    let general = general_error(error.into());
     let count = files.len();
     view! {
         <section class=format!("{CARD} mt-8") aria-labelledby="files-h">

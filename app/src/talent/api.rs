@@ -43,14 +43,10 @@ async fn read_form(
     data: leptos::server_fn::codec::MultipartData,
 ) -> Result<(std::collections::HashMap<String, String>, Option<Upload>), AppError> {
     use domain::server::projects::workspace::unreadable_upload;
-    let up = crate::ssr::read_upload(data, domain::workspace::MAX_FILE_BYTES)
+    let mut up = crate::ssr::read_upload(data, domain::workspace::MAX_FILE_BYTES)
         .await
         .map_err(|e| fail(unreadable_upload(e)))?;
-    // A file input left empty still sends a nameless, empty part.
-    let file = up
-        .file
-        .filter(|(name, bytes)| !(name.is_empty() && bytes.is_empty()))
-        .map(|(name, bytes)| Upload { name, bytes });
+    let file = up.chosen_file().map(|(name, bytes)| Upload { name, bytes });
     Ok((up.fields, file))
 }
 

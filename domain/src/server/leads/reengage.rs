@@ -213,7 +213,7 @@ async fn one(svc: &Services, tenant: TenantId, lead: Uuid) -> Result<Option<bool
     let mut tx = db::tenant_tx(&svc.db, tenant).await?;
     let id = queue(
         &mut tx,
-        Queued {
+        &Queued {
             tenant,
             lead,
             channel: t.channel,

@@ -274,7 +274,7 @@ pub async fn send(
         at: now,
         file: None,
     };
-    let id = queue(&mut tx, out).await?;
+    let id = queue(&mut tx, &out).await?;
     routing::answered(&mut tx, &[lead], &[now]).await?;
     let detail = json!({ "by": me.0, "message": id, "kind": kind, "channel": channel });
     event(&mut tx, grant.tenant, lead, "replied", detail).await?;
@@ -347,8 +347,6 @@ pub async fn send_file(
     if follows.is_some() {
         outbound_limit(svc, grant.tenant, "queue").await?;
     }
-    let raw =
-        json!({ "composed": { "kind": "file", "name": attachment.name, "caption": caption } });
     let out = Queued {
         tenant: grant.tenant,
         lead,
@@ -361,30 +359,24 @@ pub async fn send_file(
             ""
         },
         template: None,
-        raw: raw.clone(),
+        raw: json!({ "composed": { "kind": "file", "name": attachment.name, "caption": caption } }),
         author: Some(me),
         held: target.held.as_deref(),
         at: now,
         file: Some((&attachment, &file.bytes)),
     };
-    let id = queue(&mut tx, out).await?;
+    let id = queue(&mut tx, &out).await?;
     if let Some(text) = follows {
         // Just after the file, so it is sent after it.
-        let out = Queued {
-            tenant: grant.tenant,
-            lead,
-            channel,
-            contact: &contact,
+        let after = Queued {
             kind: "text",
             body: text,
-            template: None,
             raw: json!({ "composed": { "kind": "caption", "of": id } }),
-            author: Some(me),
-            held: target.held.as_deref(),
             at: now + Duration::milliseconds(1),
             file: None,
+            ..out
         };
-        queue(&mut tx, out).await?;
+        queue(&mut tx, &after).await?;
     }
     routing::answered(&mut tx, &[lead], &[now]).await?;
     let detail =
@@ -420,7 +412,7 @@ pub(super) struct Queued<'a> {
 
 /// Stores `m` as a queued outbound message of the conversation (shown at once, sent by
 /// [`deliver`]) and moves the conversation's last activity; answers its id.
-pub(super) async fn queue(tx: &mut PgConnection, m: Queued<'_>) -> Result<Uuid, AppError> {
+pub(super) async fn queue(tx: &mut PgConnection, m: &Queued<'_>) -> Result<Uuid, AppError> {
     let id = Uuid::now_v7();
     sqlx::query!(
         r#"INSERT INTO channel_messages
