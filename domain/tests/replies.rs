@@ -1197,4 +1197,49 @@ async fn files_go_out_the_way_each_channel_takes_them(owner: PgPool) {
             .len(),
         300
     );
+
+    // Uploaded, then the send fails (Meta is down): the retry sends the same media id and does
+    // not upload the file again.
+    let third = replies::send_file(
+        &svc,
+        &gb,
+        boss.id,
+        ana,
+        wa.id,
+        &file("third.png", png(400), "Third"),
+    )
+    .await
+    .unwrap();
+    let uploads_before = graph.forms.lock().unwrap().len();
+    graph.script.lock().unwrap().extend([
+        (200, json!({ "id": "MEDIA-KEPT" })),
+        (
+            503,
+            json!({ "error": { "message": "Service temporarily unavailable", "code": 2 } }),
+        ),
+    ]);
+    // The team may send 5 a second, and it sent as many just now: each try waits for the next
+    // second's allowance.
+    let next_second = || tokio::time::sleep(std::time::Duration::from_millis(1_100));
+    next_second().await;
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!((d.sent, d.retried), (0, 1), "{d:?}");
+    assert_eq!(graph.forms.lock().unwrap().len(), uploads_before + 1);
+    due_now(&owner).await;
+    next_second().await;
+    let d = replies::deliver(&svc, 10).await.unwrap();
+    assert_eq!((d.sent, d.failed), (1, 0), "{d:?}");
+    assert_eq!(
+        graph.forms.lock().unwrap().len(),
+        uploads_before + 1,
+        "the file was uploaded again"
+    );
+    let sent = graph.seen.lock().unwrap().clone();
+    let (path, _, body) = sent.last().unwrap();
+    assert_eq!(path, "PN1");
+    assert_eq!(
+        body["image"],
+        json!({ "id": "MEDIA-KEPT", "caption": "Third" })
+    );
+    assert_eq!(out(&owner, third).await.status.as_deref(), Some("sent"));
 }

@@ -488,11 +488,12 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
                             ORDER BY q.next_attempt_at, q.id LIMIT $1
                             FOR UPDATE OF q SKIP LOCKED)
              RETURNING m.id, m.tenant_id, m.channel_id, m.lead_id, m.contact, m.kind, m.body,
-                       m.template, m.attempts, m.media_state)
+                       m.template, m.attempts, m.media_state, m.media)
            SELECT q.id, q.tenant_id, q.channel_id, q.lead_id, q.contact AS "contact!",
                   q.kind AS "kind!", q.body, q.template, q.attempts,
                   (SELECT f.name FROM channel_media f
                    WHERE f.message_id = q.id AND q.media_state = 'fetched') AS file_name,
+                  q.media AS uploaded,
                   c.kind AS channel_kind, c.external_id, c.human_agent, c.name AS channel_name,
                   c.access_token AS "access_token!",
                   (SELECT l.assignee FROM leads l WHERE l.id = q.lead_id) AS assignee,
@@ -540,6 +541,7 @@ pub async fn deliver(svc: &Services, limit: i64) -> Result<Delivered, AppError> 
                 id: m.id,
                 kind,
                 name,
+                uploaded: m.uploaded,
             }),
             _ => None,
         };
@@ -654,6 +656,27 @@ struct Outbound {
     kind: AttachmentKind,
     /// Its name as the contact sees it.
     name: String,
+    /// The media id WhatsApp gave it on an earlier try: sent by it, not uploaded again.
+    uploaded: Option<String>,
+}
+
+/// Keeps the media id WhatsApp gave the file message `id`, so that a try that fails after the
+/// upload sends the same media next time instead of uploading the file again.
+async fn keep_uploaded(svc: &Services, id: Uuid, media: &str) -> Result<(), SendError> {
+    let kept = async {
+        let mut tx = db::platform_tx(&svc.db).await?;
+        sqlx::query!(
+            "UPDATE channel_messages SET media = $2 WHERE id = $1",
+            id,
+            media
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<_, AppError>(())
+    };
+    kept.await
+        .map_err(|_| SendError::Unavailable("The uploaded file could not be noted.".into()))
 }
 
 /// The bytes and media type of the file message `id` carries.
@@ -680,7 +703,7 @@ async fn file_bytes(svc: &Services, id: Uuid) -> Result<(String, Vec<u8>), SendE
 
 /// Sends a file through the Graph API from the channel (`to`: its kind, its id at Meta, and the
 /// contact's id): on WhatsApp uploaded, then sent by the media id Meta gives it (with the
-/// caption); on Messenger and Instagram uploaded and sent in one form. Answers Meta's id for the
+/// caption; the id is kept, so a retry after a failed send does not upload it again); on Messenger and Instagram uploaded and sent in one form. Answers Meta's id for the
 /// message and what was sent (without the bytes).
 async fn send_graph_file(
     svc: &Services,
@@ -690,35 +713,45 @@ async fn send_graph_file(
     caption: Option<&str>,
     tagged: bool,
 ) -> Result<(String, serde_json::Value), SendError> {
-    let (mime, bytes) = file_bytes(svc, file.id).await?;
-    let Some(up) = media_upload(channel, sender, contact, file.kind, &mime, tagged) else {
-        return Err(SendError::Refused(format!(
-            "{} does not send files this way.",
-            channel.label()
-        )));
+    let (media, uploaded) = match &file.uploaded {
+        Some(media) if channel == ChannelKind::Whatsapp => (
+            media.clone(),
+            json!({ "media": media, "uploaded_before": true }),
+        ),
+        _ => {
+            let (mime, bytes) = file_bytes(svc, file.id).await?;
+            let Some(up) = media_upload(channel, sender, contact, file.kind, &mime, tagged) else {
+                return Err(SendError::Refused(format!(
+                    "{} does not send files this way.",
+                    channel.label()
+                )));
+            };
+            let part = FilePart {
+                field: up.file_field,
+                name: &file.name,
+                mime: &mime,
+                bytes: &bytes,
+            };
+            let answer = svc.graph.upload(&up.path, token, &up.fields, part).await?;
+            let fields: serde_json::Map<String, serde_json::Value> = up
+                .fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), json!(v)))
+                .collect();
+            let uploaded = json!({ "path": up.path, "fields": fields, "file": { "name": file.name, "mime": mime, "size": bytes.len() } });
+            if channel != ChannelKind::Whatsapp {
+                let sent = sent_id(&answer).ok_or_else(|| {
+                    SendError::Unavailable("Meta took the file but named no message for it.".into())
+                })?;
+                return Ok((sent, json!({ "upload": uploaded })));
+            }
+            let media = uploaded_id(&answer).ok_or_else(|| {
+                SendError::Unavailable("Meta took the file but named no media id for it.".into())
+            })?;
+            keep_uploaded(svc, file.id, &media).await?;
+            (media, uploaded)
+        }
     };
-    let part = FilePart {
-        field: up.file_field,
-        name: &file.name,
-        mime: &mime,
-        bytes: &bytes,
-    };
-    let answer = svc.graph.upload(&up.path, token, &up.fields, part).await?;
-    let fields: serde_json::Map<String, serde_json::Value> = up
-        .fields
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), json!(v)))
-        .collect();
-    let uploaded = json!({ "path": up.path, "fields": fields, "file": { "name": file.name, "mime": mime, "size": bytes.len() } });
-    if channel != ChannelKind::Whatsapp {
-        let sent = sent_id(&answer).ok_or_else(|| {
-            SendError::Unavailable("Meta took the file but named no message for it.".into())
-        })?;
-        return Ok((sent, json!({ "upload": uploaded })));
-    }
-    let media = uploaded_id(&answer).ok_or_else(|| {
-        SendError::Unavailable("Meta took the file but named no media id for it.".into())
-    })?;
     let out = Outgoing::Media {
         kind: file.kind,
         id: &media,
