@@ -190,9 +190,118 @@ fn send(f: Download) -> Response {
         .into_response()
 }
 
+/// What a `Range` header asks of a file of `size` bytes.
+#[derive(Debug, PartialEq, Eq)]
+enum Ranged {
+    /// The whole file: no range, one that does not parse, or several (RFC 9110 lets a server
+    /// answer those with the whole).
+    Whole,
+    /// Bytes `start..=end`.
+    Part(u64, u64),
+    /// Nothing of the file: 416.
+    Unsatisfiable,
+}
+
+fn ranged(header: &str, size: u64) -> Ranged {
+    use http_range_header::{EndPosition, RangeUnsatisfiableError, StartPosition};
+    let ranges = match http_range_header::parse_range_header(header) {
+        Ok(r) => r.ranges,
+        Err(RangeUnsatisfiableError::ZeroSuffix) => return Ranged::Unsatisfiable,
+        Err(_) => return Ranged::Whole,
+    };
+    let [one] = ranges.as_slice() else {
+        return Ranged::Whole;
+    };
+    let last = match size.checked_sub(1) {
+        Some(last) => last,
+        None => return Ranged::Unsatisfiable,
+    };
+    let (start, end) = match (one.start, one.end) {
+        (StartPosition::FromLast(n), _) => (size.saturating_sub(n), last),
+        (StartPosition::Index(s), EndPosition::LastByte) => (s, last),
+        (StartPosition::Index(s), EndPosition::Index(e)) if e < s => return Ranged::Whole,
+        (StartPosition::Index(s), EndPosition::Index(e)) => (s, e.min(last)),
+    };
+    if start > last {
+        return Ranged::Unsatisfiable;
+    }
+    Ranged::Part(start, end)
+}
+
+/// Serves byte ranges of the downloads, so a video or a voice note in the inbox can be sought
+/// and a broken download resumed: every whole download says `Accept-Ranges: bytes`; a
+/// `Range` of one range gets 206 with `Content-Range`, one past the end 416 with the size; a
+/// header that does not parse, several ranges, or an `If-Range` (nothing here has a validator
+/// to compare it with) get the whole file.
+pub async fn byte_ranges(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::http::{HeaderValue, StatusCode};
+    let range = req
+        .headers()
+        .get(header::RANGE)
+        .filter(|_| !req.headers().contains_key(header::IF_RANGE))
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut res = next.run(req).await;
+    if res.status() != StatusCode::OK {
+        return res;
+    }
+    res.headers_mut()
+        .insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    let Some(range) = range else {
+        return res;
+    };
+    let (mut parts, body) = res.into_parts();
+    // The downloads are whole in memory already: this takes them as they are.
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let size = bytes.len() as u64;
+    let content_range = |v: String| HeaderValue::from_str(&v).ok();
+    match ranged(&range, size) {
+        Ranged::Whole => Response::from_parts(parts, axum::body::Body::from(bytes)),
+        Ranged::Part(start, end) => {
+            parts.status = StatusCode::PARTIAL_CONTENT;
+            parts.headers.remove(header::CONTENT_LENGTH);
+            if let Some(v) = content_range(format!("bytes {start}-{end}/{size}")) {
+                parts.headers.insert(header::CONTENT_RANGE, v);
+            }
+            let part = bytes.slice(start as usize..=end as usize);
+            Response::from_parts(parts, axum::body::Body::from(part))
+        }
+        Ranged::Unsatisfiable => {
+            let mut res = StatusCode::RANGE_NOT_SATISFIABLE.into_response();
+            if let Some(v) = content_range(format!("bytes */{size}")) {
+                res.headers_mut().insert(header::CONTENT_RANGE, v);
+            }
+            res
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::disposition;
+    use super::{disposition, ranged, Ranged};
+
+    #[test]
+    fn a_range_is_one_part_of_the_file_or_the_whole_or_nothing() {
+        let cases = [
+            ("bytes=0-99", 1000, Ranged::Part(0, 99)),
+            ("bytes=900-", 1000, Ranged::Part(900, 999)),
+            ("bytes=990-2000", 1000, Ranged::Part(990, 999)),
+            ("bytes=-100", 1000, Ranged::Part(900, 999)),
+            ("bytes=-5000", 1000, Ranged::Part(0, 999)),
+            ("bytes=1000-", 1000, Ranged::Unsatisfiable),
+            ("bytes=-0", 1000, Ranged::Unsatisfiable),
+            ("bytes=0-", 0, Ranged::Unsatisfiable),
+            ("bytes=50-10", 1000, Ranged::Whole),
+            ("bytes=0-9, 20-29", 1000, Ranged::Whole),
+            ("items=0-9", 1000, Ranged::Whole),
+            ("bytes=abc", 1000, Ranged::Whole),
+        ];
+        for (header, size, want) in cases {
+            assert_eq!(ranged(header, size), want, "{header} of {size}");
+        }
+    }
 
     #[test]
     fn any_name_makes_a_safe_header() {

@@ -238,6 +238,8 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         ws::inbox_room,
     );
     let pkg = ServeDir::new(format!("{}/pkg", cfg.site_root));
+    // Downloads answer byte ranges (seeking a video, resuming a download).
+    let ranges = axum::middleware::from_fn(files::byte_ranges);
     let mut app = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -256,13 +258,13 @@ pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle
         .route("/sitemap.xml", get(site::sitemap).with_state(services.clone()))
         .route("/robots.txt", get(site::robots).with_state(services.clone()))
         .route("/media/{key}", get(site::media).with_state(services.clone()))
-        .route("/files/{id}", get(files::download).with_state(services.clone()))
-        .route("/talent/portfolio/{id}", get(files::portfolio).with_state(services.clone()))
-        .route("/talent/documents/{id}", get(files::document).with_state(services.clone()))
-        .route("/documents/{kind}/{id}/pdf", get(files::document_pdf).with_state(services.clone()))
-        .route("/teams/{slug}/imports/{id}/errors.csv", get(files::import_errors).with_state(services.clone()))
-        .route("/teams/{slug}/leads.csv", get(files::leads_export).with_state(services.clone()))
-        .route("/teams/{slug}/inbox/media/{id}", get(files::inbox_media).with_state(services.clone()))
+        .route("/files/{id}", get(files::download).layer(ranges.clone()).with_state(services.clone()))
+        .route("/talent/portfolio/{id}", get(files::portfolio).layer(ranges.clone()).with_state(services.clone()))
+        .route("/talent/documents/{id}", get(files::document).layer(ranges.clone()).with_state(services.clone()))
+        .route("/documents/{kind}/{id}/pdf", get(files::document_pdf).layer(ranges.clone()).with_state(services.clone()))
+        .route("/teams/{slug}/imports/{id}/errors.csv", get(files::import_errors).layer(ranges.clone()).with_state(services.clone()))
+        .route("/teams/{slug}/leads.csv", get(files::leads_export).layer(ranges.clone()).with_state(services.clone()))
+        .route("/teams/{slug}/inbox/media/{id}", get(files::inbox_media).layer(ranges.clone()).with_state(services.clone()))
         .route(
             "/webhooks/stripe",
             axum::routing::post(payments::stripe_webhook)

@@ -2123,7 +2123,7 @@ async fn a_contacts_media_is_served_to_the_team_safely(owner: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn file_uploads_take_files_past_the_default_body_limit_and_say_when_one_is_too_large(
+async fn file_uploads_take_files_past_the_default_body_limit_come_back_in_byte_ranges_and_say_when_one_is_too_large(
     owner: PgPool,
 ) {
     use domain::project::FundChoice;
@@ -2179,12 +2179,42 @@ async fn file_uploads_take_files_past_the_default_body_limit_and_say_when_one_is
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK, "{:?}", res.text().await);
-    let size: i64 = sqlx::query_scalar("SELECT bytes FROM project_files WHERE project_id = $1")
-        .bind(project)
-        .fetch_one(&svc.db)
-        .await
-        .unwrap();
+    let (file, size): (uuid::Uuid, i64) =
+        sqlx::query_as("SELECT id, bytes FROM project_files WHERE project_id = $1")
+            .bind(project)
+            .fetch_one(&svc.db)
+            .await
+            .unwrap();
     assert_eq!(size, pdf.len() as i64);
+
+    // Downloaded whole, or in byte ranges (a download resumed, a video sought).
+    let get = |range: Option<&'static str>| {
+        let mut req = c.get(app.url(&format!("/files/{file}")));
+        if let Some(r) = range {
+            req = req.header(header::RANGE, r);
+        }
+        req.send()
+    };
+    let whole = get(None).await.unwrap();
+    assert_eq!(whole.status(), StatusCode::OK);
+    assert_eq!(whole.headers()[header::ACCEPT_RANGES], "bytes");
+    assert_eq!(whole.bytes().await.unwrap().len(), pdf.len());
+    let head = get(Some("bytes=0-8")).await.unwrap();
+    assert_eq!(head.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(
+        head.headers()[header::CONTENT_RANGE],
+        format!("bytes 0-8/{}", pdf.len()).as_str()
+    );
+    assert_eq!(&head.bytes().await.unwrap()[..], b"%PDF-1.7\n");
+    let tail = get(Some("bytes=-100")).await.unwrap();
+    assert_eq!(tail.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(tail.bytes().await.unwrap().len(), 100);
+    let past = get(Some("bytes=5000000-")).await.unwrap();
+    assert_eq!(past.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(
+        past.headers()[header::CONTENT_RANGE],
+        format!("bytes */{}", pdf.len()).as_str()
+    );
 
     // Declared larger than the file an upload takes: 413 at once, before any of it is read,
     // with the reason at the file.
