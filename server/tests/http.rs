@@ -201,6 +201,47 @@ fn session_cookie(res: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// A JSON API access token for `email` (the demo password, and the authenticator `code` for an
+/// account with two-factor sign-in).
+async fn api_access(app: &TestApp, email: &str, code: Option<String>) -> String {
+    let pair: serde_json::Value = app
+        .client()
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"email": email, "password": seed::DEMO_PASSWORD, "code": code}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    pair["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The id of the demo lead called `name`.
+async fn lead_named(app: &TestApp, name: &str) -> uuid::Uuid {
+    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
+    let id = sqlx::query_scalar("SELECT id FROM leads WHERE name = $1")
+        .bind(name)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+/// Moves everything `lead` wrote two days back: their messaging window is closed.
+async fn close_window(app: &TestApp, lead: uuid::Uuid) {
+    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
+    sqlx::query(
+        "UPDATE channel_messages SET sent_at = sent_at - interval '2 days' WHERE lead_id = $1 AND direction = 'in'",
+    )
+    .bind(lead)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn sign_in_sets_a_safe_session_cookie_and_renews_its_id(owner: PgPool) {
     let app = spawn_app(owner).await;
@@ -1611,30 +1652,8 @@ async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_ou
     use serde_json::{json, Value};
     let app = spawn_app(owner).await;
     let c = app.client();
-    let pair: Value = c
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({"email": "sdr@acme.fluxorae.test", "password": seed::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = pair["access_token"].as_str().unwrap().to_owned();
-    let lead = |name: &'static str| {
-        let db = app.services.db.clone();
-        async move {
-            let mut tx = db::platform_tx(&db).await.unwrap();
-            let id = sqlx::query_scalar::<_, uuid::Uuid>("SELECT id FROM leads WHERE name = $1")
-                .bind(name)
-                .fetch_one(&mut *tx)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            id
-        }
-    };
-    let daniel = lead("Daniel Okoro").await;
+    let access = api_access(&app, "sdr@acme.fluxorae.test", None).await;
+    let daniel = lead_named(&app, "Daniel Okoro").await;
     let base = format!("/api/v1/teams/acme-sales/leads/{daniel}");
     let composer = || async {
         c.get(app.url(&format!("{base}/composer")))
@@ -1699,15 +1718,7 @@ async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_ou
     assert!(d["run"].as_str().is_some());
 
     // Two days later only templates go: a text gets 409 with the reason.
-    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
-    sqlx::query(
-        "UPDATE channel_messages SET sent_at = sent_at - interval '2 days' WHERE lead_id = $1 AND direction = 'in'",
-    )
-    .bind(daniel)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    close_window(&app, daniel).await;
     assert_eq!(
         composer().await["targets"][0]["window"]["kind"],
         "templates_only"
@@ -1733,7 +1744,7 @@ async fn the_json_api_answers_leads_inside_the_window_and_only_with_templates_ou
         .await
         .unwrap();
     assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
-    let lena = lead("Lena Fischer").await;
+    let lena = lead_named(&app, "Lena Fischer").await;
     let theirs = c
         .get(app.url(&format!("/api/v1/teams/acme-sales/leads/{lena}/composer")))
         .bearer_auth(&access)
@@ -1756,22 +1767,8 @@ async fn the_json_api_sends_files_to_leads_and_says_what_is_wrong_with_one(owner
     use serde_json::{json, Value};
     let app = spawn_app(owner).await;
     let c = app.client();
-    let pair: Value = c
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({"email": "sdr@acme.fluxorae.test", "password": seed::DEMO_PASSWORD}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let access = pair["access_token"].as_str().unwrap().to_owned();
-    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
-    let daniel: uuid::Uuid = sqlx::query_scalar("SELECT id FROM leads WHERE name = 'Daniel Okoro'")
-        .fetch_one(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let access = api_access(&app, "sdr@acme.fluxorae.test", None).await;
+    let daniel = lead_named(&app, "Daniel Okoro").await;
     let base = format!("/api/v1/teams/acme-sales/leads/{daniel}");
     let composer: Value = c
         .get(app.url(&format!("{base}/composer")))
@@ -1898,15 +1895,7 @@ async fn the_json_api_sends_files_to_leads_and_says_what_is_wrong_with_one(owner
     assert!(message.contains("at most 16 MB"), "{message}");
 
     // Two days after Daniel last wrote, no file goes (409, with the reason); nor without a token.
-    let mut tx = db::platform_tx(&app.services.db).await.unwrap();
-    sqlx::query(
-        "UPDATE channel_messages SET sent_at = sent_at - interval '2 days' WHERE lead_id = $1 AND direction = 'in'",
-    )
-    .bind(daniel)
-    .execute(&mut *tx)
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
+    close_window(&app, daniel).await;
     let closed = send(
         Form::new()
             .text("channel", channel.clone())
@@ -1943,25 +1932,9 @@ async fn integrations_add_leads_through_the_json_api(owner: PgPool) {
     use serde_json::{json, Value};
     let app = spawn_app(owner).await;
     let c = app.client();
-    let token = |email: &'static str, code: Option<String>| {
-        let c = c.clone();
-        let url = app.url("/api/v1/auth/token");
-        async move {
-            let pair: Value = c
-                .post(url)
-                .json(&json!({"email": email, "password": seed::DEMO_PASSWORD, "code": code}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            pair["access_token"].as_str().unwrap().to_owned()
-        }
-    };
     let code = two_factor::code_now(seed::DEMO_TOTP_SECRET).unwrap();
-    let manager = token("manager@acme.fluxorae.test", Some(code)).await;
-    let sdr = token("sdr@acme.fluxorae.test", None).await;
+    let manager = api_access(&app, "manager@acme.fluxorae.test", Some(code)).await;
+    let sdr = api_access(&app, "sdr@acme.fluxorae.test", None).await;
     let url = app.url("/api/v1/teams/acme-sales/leads");
     let post = |access: String, body: Value| {
         let (c, url) = (c.clone(), url.clone());
