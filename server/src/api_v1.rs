@@ -176,7 +176,8 @@ pub fn is_file_reply_path(path: &str) -> bool {
 }
 
 /// Reads a `multipart/form-data` body with one file field named `file` (its bytes stop one past
-/// `limit`); another kind of body, or one that cannot be read, says why at the file field.
+/// `limit`); another kind of body is a bad request that says how to send it, and a form that
+/// cannot be read says why at the file field.
 async fn read_form(req: Request, limit: usize) -> Result<app::ssr::Upload, AppError> {
     use domain::server::projects::workspace::unreadable_upload;
     let boundary = req
