@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 /// Where the model is and how to treat it.
 #[derive(Clone)]
 pub struct ModelConfig {
-    /// Base URL up to and including `/v1` (`https://api.openai.com/v1`, `http://localhost:11434/v1`).
+    /// Base URL up to and including `/v1` (`https://api.openai.com/v1`,
+    /// `http://localhost:11434/v1`).
     pub base_url: String,
     /// Bearer key, if the server wants one.
     pub api_key: Option<String>,

@@ -309,7 +309,8 @@ async fn target_of(
 pub struct FileReply {
     /// Its name on the agent's computer.
     pub name: String,
-    /// Its bytes (at most one past [`crate::leads::attachment::ATTACHMENT_MAX`]: enough to say it is too large).
+    /// Its bytes (at most one past [`crate::leads::attachment::ATTACHMENT_MAX`]: enough to say
+    /// it is too large).
     pub bytes: Vec<u8>,
     /// Words to go with it (may be blank).
     pub caption: String,
@@ -703,8 +704,9 @@ async fn file_bytes(svc: &Services, id: Uuid) -> Result<(String, Vec<u8>), SendE
 
 /// Sends a file through the Graph API from the channel (`to`: its kind, its id at Meta, and the
 /// contact's id): on WhatsApp uploaded, then sent by the media id Meta gives it (with the
-/// caption; the id is kept, so a retry after a failed send does not upload it again); on Messenger and Instagram uploaded and sent in one form. Answers Meta's id for the
-/// message and what was sent (without the bytes).
+/// caption; the id is kept, so a retry after a failed send does not upload it again); on
+/// Messenger and Instagram uploaded and sent in one form. Answers Meta's id for the message and
+/// what was sent (without the bytes).
 async fn send_graph_file(
     svc: &Services,
     token: &str,
