@@ -4,6 +4,9 @@
 #                                     with a database of its own (dropped on exit), its Redis
 #                                     keys under NAME, and the extra variables given; sets
 #                                     $bench_db and $pid
+#   server_rss                        prints the server's memory, and the CPU time the server and
+#                                     the Postgres backends of its database spent since `serve`
+#                                     returned (the load, not the start-up)
 #   loadgen_build BIN, loadgen BIN    builds, then runs, a load client of bench/loadgen
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -33,7 +36,7 @@ serve() {
     BASE_URL="http://127.0.0.1:$port" DB_MAX_CONNECTIONS=32 "$bin" > "$bench_log" 2>&1 &
   pid=$!
   for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && { cpu_before=$(cpu_ticks); return 0; }
     kill -0 "$pid" 2>/dev/null || { cat "$bench_log"; echo "the server did not start" >&2; exit 1; }
     sleep 0.2
   done
@@ -51,6 +54,22 @@ loadgen() {
   "$loadgen_dir/release/$1"
 }
 
+# CPU clock ticks (user and system) of the server and of each Postgres backend serving its
+# database, a "pid ticks" line each.
+cpu_ticks() {
+  local p
+  for p in "$pid" $(psql -Atq "$bench_base/postgres" \
+    -c "SELECT pid FROM pg_stat_activity WHERE datname = '$bench_db_name'"); do
+    awk -v p="$p" '{print p, $14 + $15}' "/proc/$p/stat" 2>/dev/null || true
+  done
+}
+
 server_rss() {
   echo "server RSS: $(ps -o rss= -p "$pid" | awk '{printf "%.0f MB", $1/1024}')"
+  # Ticks since `serve` returned; a backend opened during the load counts from zero, one closed
+  # during it is not counted.
+  cpu_ticks | awk -v server="$pid" -v hz="$(getconf CLK_TCK)" -v before="$cpu_before" '
+    BEGIN { n = split(before, b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); t[f[1]] = f[2] } }
+    { d = ($2 - t[$1]) / hz; if ($1 == server) s += d; else pg += d }
+    END { printf "CPU during the load: server %.2f s, Postgres %.2f s\n", s, pg }'
 }

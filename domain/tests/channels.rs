@@ -663,21 +663,47 @@ async fn bodies_received_together_share_a_commit_and_a_batch_finds_each_person_o
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_lazy_commit_is_the_transactions_own_and_the_stores_commits_wait_for_the_disk(
+async fn a_transactions_scope_and_lazy_commit_are_its_own_and_the_stores_commits_wait_for_the_disk(
     owner: PgPool,
 ) {
     // One connection, so the transaction after the lazy one reuses it.
     let opts = owner.connect_options().as_ref().clone();
     let pool = db::app_pool(opts, 1).await.unwrap();
-    let mut tx = db::platform_tx(&pool).await.unwrap();
-    db::lazy_commit(&mut tx).await.unwrap();
+    let mut tx = db::lazy_platform_tx(&pool).await.unwrap();
     assert_eq!(synchronous_commit(&mut tx).await, "off");
     tx.commit().await.unwrap();
     // The next transaction on that connection (a webhook body being stored, say) waits for the
     // disk again.
     let mut tx = db::platform_tx(&pool).await.unwrap();
     assert_eq!(synchronous_commit(&mut tx).await, "on");
+    assert_eq!(setting(&mut tx, "app.scope").await, "platform");
     tx.commit().await.unwrap();
+    // A lazy tenant transaction has its tenant and its lazy commit, and neither outlives it.
+    let tenant = TenantId(uuid::Uuid::now_v7());
+    let mut tx = db::lazy_tenant_tx(&pool, tenant).await.unwrap();
+    assert_eq!(synchronous_commit(&mut tx).await, "off");
+    assert_eq!(
+        setting(&mut tx, "app.tenant_id").await,
+        tenant.0.to_string()
+    );
+    assert_eq!(setting(&mut tx, "app.scope").await, "");
+    tx.rollback().await.unwrap();
+    let mut tx = db::tenant_tx(&pool, tenant).await.unwrap();
+    assert_eq!(synchronous_commit(&mut tx).await, "on");
+    tx.commit().await.unwrap();
+    let mut tx = db::platform_tx(&pool).await.unwrap();
+    assert_eq!(setting(&mut tx, "app.tenant_id").await, "");
+    tx.commit().await.unwrap();
+}
+
+/// A custom setting as the row-level security policies read it (blank when not set).
+async fn setting(tx: &mut sqlx::PgConnection, name: &str) -> String {
+    sqlx::query_scalar::<_, Option<String>>("SELECT current_setting($1, true)")
+        .bind(name)
+        .fetch_one(tx)
+        .await
+        .unwrap()
+        .unwrap_or_default()
 }
 
 async fn synchronous_commit(tx: &mut sqlx::PgConnection) -> String {

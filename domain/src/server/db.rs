@@ -1,7 +1,7 @@
 //! Connections, migrations and the per-transaction tenant context.
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Executor, PgPool, Postgres, Transaction};
+use sqlx::{Connection, Executor, PgPool, Postgres, Transaction};
 use std::time::Duration;
 
 use crate::types::{TenantId, UserId};
@@ -17,6 +17,9 @@ pub async fn migrate(owner: &PgPool) -> Result<(), sqlx::migrate::MigrateError> 
     MIGRATOR.run(owner).await
 }
 
+/// A pooled connection idle this long is pinged before it is handed out.
+const PING_WHEN_IDLE: Duration = Duration::from_secs(10);
+
 /// A pool for the application: every connection switches to [`APP_ROLE`] before use, so
 /// row-level security applies even when the URL names the owner.
 pub async fn app_pool(
@@ -27,6 +30,18 @@ pub async fn app_pool(
         .max_connections(max_connections)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
+        // A connection is pinged before use only when it has sat idle for a while (a database
+        // restarted meanwhile shows there, not in the caller's query): pinging every one cost a
+        // round trip per transaction, a fifth of those the webhook store makes under load.
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
         .after_connect(|conn, _meta| {
             Box::pin(async move {
                 conn.execute("SET ROLE fluxorae_app").await?;
@@ -37,17 +52,35 @@ pub async fn app_pool(
         .await
 }
 
-/// Begins a transaction with one `app.*` setting in force until it ends.
-async fn begin_with(
+/// Who a transaction acts for: the `app.*` setting the row-level security policies read.
+#[derive(Clone, Copy)]
+enum Scope {
+    Tenant(TenantId),
+    User(UserId),
+    Platform,
+}
+
+/// Begins a transaction with its scope in force until it ends, in one round trip: `BEGIN` and
+/// `SET LOCAL` go as one simple query (a value is a UUID or a fixed word, never text from
+/// outside). `lazy`: the transaction commits without waiting for its write-ahead log to reach the
+/// disk ([`lazy_platform_tx`]).
+async fn begin_as(
     pool: &PgPool,
-    key: &str,
-    value: &str,
+    scope: Scope,
+    lazy: bool,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query_scalar!("SELECT set_config($1, $2, true)", key, value)
-        .fetch_one(&mut *tx)
-        .await?;
-    Ok(tx)
+    let setting = match scope {
+        Scope::Tenant(t) => format!("app.tenant_id = '{}'", t.0),
+        Scope::User(u) => format!("app.user_id = '{}'", u.0),
+        Scope::Platform => "app.scope = 'platform'".to_owned(),
+    };
+    let lazy = if lazy {
+        "; SET LOCAL synchronous_commit = off"
+    } else {
+        ""
+    };
+    pool.begin_with(format!("BEGIN; SET LOCAL {setting}{lazy}"))
+        .await
 }
 
 /// A transaction that sees only `tenant`'s rows.
@@ -55,7 +88,7 @@ pub async fn tenant_tx(
     pool: &PgPool,
     tenant: TenantId,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_with(pool, "app.tenant_id", &tenant.0.to_string()).await
+    begin_as(pool, Scope::Tenant(tenant), false).await
 }
 
 /// A transaction that sees `user`'s own memberships across tenants.
@@ -63,22 +96,32 @@ pub async fn user_tx(
     pool: &PgPool,
     user: UserId,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_with(pool, "app.user_id", &user.0.to_string()).await
-}
-
-/// Lets the caller's transaction commit without waiting for its write-ahead log to reach the
-/// disk (`synchronous_commit = off`, for this transaction only). Only for work redone from
-/// durable state when a crash loses it: processing stored webhook events (they stay `pending`
-/// until the processing commits) and scoring (the lead keeps its mark until the scoring
-/// commits). A crash loses at most the last fraction of a second of such commits, never part of
-/// one, and never one that a later durable commit depends on (the log is flushed in order).
-pub async fn lazy_commit(tx: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
-    tx.execute("SET LOCAL synchronous_commit = off").await?;
-    Ok(())
+    begin_as(pool, Scope::User(user), false).await
 }
 
 /// A transaction with platform scope: only for code paths whose caller was checked to be a
 /// platform ADMIN, or for the server's own jobs (seed, audit verification).
 pub async fn platform_tx(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_with(pool, "app.scope", "platform").await
+    begin_as(pool, Scope::Platform, false).await
+}
+
+/// A [`platform_tx`] that commits without waiting for its write-ahead log to reach the disk
+/// (`synchronous_commit = off`, for this transaction only). Only for work redone from durable
+/// state when a crash loses it: processing stored webhook events (they stay `pending` until the
+/// processing commits) and claiming leads to score (a claim runs out). A crash loses at most the
+/// last fraction of a second of such commits, never part of one, and never one that a later
+/// durable commit depends on (the log is flushed in order).
+pub async fn lazy_platform_tx(
+    pool: &PgPool,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_as(pool, Scope::Platform, true).await
+}
+
+/// A [`tenant_tx`] that commits as [`lazy_platform_tx`] does: for scoring (the lead keeps its
+/// mark until the scoring commits).
+pub async fn lazy_tenant_tx(
+    pool: &PgPool,
+    tenant: TenantId,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_as(pool, Scope::Tenant(tenant), true).await
 }

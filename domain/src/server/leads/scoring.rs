@@ -167,9 +167,8 @@ async fn assess(svc: &Services, tenant: TenantId, lead: Uuid) -> Result<Assessed
 /// leads never holds up another's.
 pub async fn score_pending(svc: &Services, limit: i64) -> Result<Scored, AppError> {
     let claimed = {
-        let mut tx = db::platform_tx(&svc.db).await?;
         // A claim lost in a crash runs out anyway.
-        db::lazy_commit(&mut tx).await?;
+        let mut tx = db::lazy_platform_tx(&svc.db).await?;
         let rows = sqlx::query!(
             r#"WITH turns AS (
                  SELECT w.id
@@ -240,9 +239,8 @@ async fn score_one(
     requested: OffsetDateTime,
 ) -> Result<Option<(Routed, Option<Uuid>, Option<Usage>)>, AppError> {
     let found = assess(svc, tenant, lead).await?;
-    let mut tx = db::tenant_tx(&svc.db, tenant).await?;
     // The lead keeps its mark until this commits: a scoring lost in a crash is done again.
-    db::lazy_commit(&mut tx).await?;
+    let mut tx = db::lazy_tenant_tx(&svc.db, tenant).await?;
     let mark = format!("{lead}:{}", requested.unix_timestamp_nanos());
     let subject = format!("lead:{lead}");
     routing::keep_score(&mut tx, tenant, lead, &found.score, found.run).await?;
