@@ -670,18 +670,18 @@ async fn a_transactions_scope_and_lazy_commit_are_its_own_and_the_stores_commits
     let opts = owner.connect_options().as_ref().clone();
     let pool = db::app_pool(opts, 1).await.unwrap();
     let mut tx = db::lazy_platform_tx(&pool).await.unwrap();
-    assert_eq!(synchronous_commit(&mut tx).await, "off");
+    assert_eq!(setting(&mut tx, "synchronous_commit").await, "off");
     tx.commit().await.unwrap();
     // The next transaction on that connection (a webhook body being stored, say) waits for the
     // disk again.
     let mut tx = db::platform_tx(&pool).await.unwrap();
-    assert_eq!(synchronous_commit(&mut tx).await, "on");
+    assert_eq!(setting(&mut tx, "synchronous_commit").await, "on");
     assert_eq!(setting(&mut tx, "app.scope").await, "platform");
     tx.commit().await.unwrap();
     // A lazy tenant transaction has its tenant and its lazy commit, and neither outlives it.
     let tenant = TenantId(uuid::Uuid::now_v7());
     let mut tx = db::lazy_tenant_tx(&pool, tenant).await.unwrap();
-    assert_eq!(synchronous_commit(&mut tx).await, "off");
+    assert_eq!(setting(&mut tx, "synchronous_commit").await, "off");
     assert_eq!(
         setting(&mut tx, "app.tenant_id").await,
         tenant.0.to_string()
@@ -689,14 +689,14 @@ async fn a_transactions_scope_and_lazy_commit_are_its_own_and_the_stores_commits
     assert_eq!(setting(&mut tx, "app.scope").await, "");
     tx.rollback().await.unwrap();
     let mut tx = db::tenant_tx(&pool, tenant).await.unwrap();
-    assert_eq!(synchronous_commit(&mut tx).await, "on");
+    assert_eq!(setting(&mut tx, "synchronous_commit").await, "on");
     tx.commit().await.unwrap();
     let mut tx = db::platform_tx(&pool).await.unwrap();
     assert_eq!(setting(&mut tx, "app.tenant_id").await, "");
     tx.commit().await.unwrap();
 }
 
-/// A custom setting as the row-level security policies read it (blank when not set).
+/// A setting of the transaction, as `current_setting` reads it (blank for a custom one not set).
 async fn setting(tx: &mut sqlx::PgConnection, name: &str) -> String {
     sqlx::query_scalar::<_, Option<String>>("SELECT current_setting($1, true)")
         .bind(name)
@@ -704,11 +704,4 @@ async fn setting(tx: &mut sqlx::PgConnection, name: &str) -> String {
         .await
         .unwrap()
         .unwrap_or_default()
-}
-
-async fn synchronous_commit(tx: &mut sqlx::PgConnection) -> String {
-    sqlx::query_scalar("SHOW synchronous_commit")
-        .fetch_one(tx)
-        .await
-        .unwrap()
 }
