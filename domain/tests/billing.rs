@@ -428,3 +428,119 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
     .unwrap();
     assert_eq!(audited, 2);
 }
+
+/// A WhatsApp text with Meta's message `id` from `from` to the business number `number`.
+fn whatsapp_to(number: &str, from: &str, id: &str) -> serde_json::Value {
+    let mut body = whatsapp(from, "Lead", id, "Hello, what would a website cost?");
+    body["entry"][0]["changes"][0]["value"]["metadata"]["phone_number_id"] =
+        serde_json::json!(number);
+    body
+}
+
+/// A Messenger message `mid` from `from` to the page `PAGE1` (the page's own when `echo`).
+fn messenger(from: &str, mid: &str, echo: bool) -> serde_json::Value {
+    let (sender, recipient) = if echo {
+        ("PAGE1", from)
+    } else {
+        (from, "PAGE1")
+    };
+    serde_json::json!({ "object": "page", "entry": [ { "id": "PAGE1", "time": 1, "messaging": [
+        { "sender": { "id": sender }, "recipient": { "id": recipient },
+          "timestamp": common::now_ts() * 1000,
+          "message": { "mid": mid, "text": "Hi there", "is_echo": echo } } ] } ] })
+}
+
+/// The team's charges as (operation, units, tenths), sorted.
+async fn units(owner: &PgPool, t: TenantId) -> Vec<(String, i32, i32)> {
+    let mut rows: Vec<(String, i32, i32)> =
+        sqlx::query_as("SELECT operation, units, tenths FROM token_charges WHERE tenant_id = $1")
+            .bind(t.0)
+            .fetch_all(&all_rows(owner).await)
+            .await
+            .unwrap();
+    rows.sort();
+    rows
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_batch_is_charged_once_per_team_and_kind_for_each_message_it_stored(owner: PgPool) {
+    let svc = services(&owner).await;
+    let a = team(&svc, "team-a").await;
+    let b = team(&svc, "team-b").await;
+    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+    let g = leads_grant(&svc, &boss).await;
+    intake::connect(&svc, a, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    intake::connect(&svc, a, ChannelKind::Messenger, "PAGE1", "Page")
+        .await
+        .unwrap();
+    intake::connect(&svc, b, ChannelKind::Whatsapp, "PN2", "Line B")
+        .await
+        .unwrap();
+    let store = |kind, body: serde_json::Value| {
+        let svc = svc.clone();
+        async move {
+            intake::receive(&svc, kind, body.to_string().as_bytes())
+                .await
+                .unwrap()
+        }
+    };
+
+    // Received together and processed in one batch: to team A three WhatsApp messages (one
+    // delivered twice in the batch), two Messenger messages and the page's own reply (not
+    // charged: the team sent it); to team B two WhatsApp messages.
+    let wa = ChannelKind::Whatsapp;
+    store(wa, whatsapp_to("PN1", "14155550001", "wamid.a1")).await;
+    let a2 = whatsapp_to("PN1", "14155550002", "wamid.a2");
+    store(wa, a2.clone()).await;
+    store(wa, whatsapp_to("PN1", "14155550003", "wamid.a3")).await;
+    let mut again = whatsapp_to("PN1", "14155550001", "wamid.a1");
+    again["entry"][0]["id"] = serde_json::json!("W2");
+    store(wa, again).await;
+    store(ChannelKind::Messenger, messenger("PSID1", "m_1", false)).await;
+    store(ChannelKind::Messenger, messenger("PSID2", "m_2", false)).await;
+    store(ChannelKind::Messenger, messenger("PSID1", "m_3", true)).await;
+    store(wa, whatsapp_to("PN2", "14155550004", "wamid.b1")).await;
+    store(wa, whatsapp_to("PN2", "14155550005", "wamid.b2")).await;
+    let done = intake::process_pending(&svc, 100).await.unwrap();
+    assert_eq!((done.events, done.messages), (9, 8));
+
+    let a_rows = vec![
+        ("inbound_social_dm".to_owned(), 2, 4),
+        ("inbound_whatsapp".to_owned(), 3, 3),
+    ];
+    assert_eq!(units(&owner, a).await, a_rows);
+    assert_eq!(
+        units(&owner, b).await,
+        [("inbound_whatsapp".to_owned(), 2, 2)]
+    );
+    assert_eq!(
+        charges(&svc, a).await.1,
+        7,
+        "today: 3 × 0.1 + 2 × 0.2 tokens"
+    );
+    assert_eq!(charges(&svc, b).await.1, 2);
+    // The tokens page counts messages, not charges.
+    let s = billing::status(&svc, &g).await.unwrap();
+    let used = |op| {
+        s.by_operation
+            .iter()
+            .find(|u| u.operation == op)
+            .map(|u| (u.count, u.tenths))
+    };
+    assert_eq!(used(Operation::InboundWhatsapp), Some((3, 3)));
+    assert_eq!(used(Operation::InboundSocialDm), Some((2, 4)));
+    assert_eq!(s.allowance.used_month, 7);
+
+    // Meta's retry of a body, and a new body naming messages stored already, charge nothing.
+    assert_eq!(store(wa, a2).await, intake::Received::Duplicate);
+    let mut later = whatsapp_to("PN1", "14155550003", "wamid.a3");
+    later["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] =
+        serde_json::json!((common::now_ts() + 5).to_string());
+    store(wa, later).await;
+    let done = intake::process_pending(&svc, 100).await.unwrap();
+    assert_eq!((done.events, done.messages), (1, 0));
+    assert_eq!(units(&owner, a).await, a_rows);
+    assert_eq!(charges(&svc, a).await.1, 7);
+}

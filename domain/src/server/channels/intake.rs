@@ -19,6 +19,7 @@ use crate::leads::billing::Operation;
 use crate::leads::contact::{self, Identity};
 use crate::leads::meta::{self, Delivery, Item};
 use crate::leads::ChannelKind;
+use crate::server::leads::billing::Metered;
 use crate::types::TenantId;
 use crate::AppError;
 
@@ -421,24 +422,7 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
     let mut touched: Vec<(Uuid, Uuid)> = Vec::new();
     let stored = store_messages(&mut tx, &batch.messages, &leads).await?;
     done.messages = stored.len();
-    // Each new inbound message is billed to its team (never refused: messages always arrive).
-    let kinds: HashMap<Uuid, ChannelKind> = batch
-        .messages
-        .iter()
-        .map(|i| (i.route.channel, i.kind))
-        .collect();
-    let charges: Vec<(Uuid, Operation, String)> = stored
-        .iter()
-        .filter(|m| m.inbound)
-        .filter_map(|m| {
-            let op = match kinds.get(&m.channel)? {
-                ChannelKind::Whatsapp => Operation::InboundWhatsapp,
-                ChannelKind::Messenger | ChannelKind::Instagram => Operation::InboundSocialDm,
-                ChannelKind::Email => return None,
-            };
-            Some((m.tenant, op, format!("in:{}", m.id)))
-        })
-        .collect();
+    let charges = inbound_charges(&batch.messages, &stored);
     touched.extend(stored.iter().map(|m| (m.tenant, m.channel)));
     let moved = store_statuses(&mut tx, &batch.statuses).await?;
     done.statuses = moved.len();
@@ -466,7 +450,7 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
     .await?;
     // Billed last: metering locks each team's row of the day until the commit, and scoring
     // charges the same row, so the lock is held for this statement and the commit only.
-    crate::server::leads::billing::meter_many(&mut tx, &charges).await?;
+    leads::billing::meter_many(&mut tx, &charges).await?;
     tx.commit().await?;
     let events: Vec<(TenantId, InboxEvent)> = done
         .touched
@@ -475,6 +459,37 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
         .collect();
     publish_many(svc, &events).await;
     Ok(done)
+}
+
+/// What the batch's new inbound messages cost their teams (never refused: messages always
+/// arrive): a charge per team and kind of message, for as many messages as were stored now.
+/// A message stored before (a retry, a duplicate) is not among them, so each is charged
+/// once; the key is the first message's id, new with it.
+fn inbound_charges(messages: &[Incoming], stored: &[Stored]) -> Vec<Metered> {
+    let kinds: HashMap<Uuid, ChannelKind> =
+        messages.iter().map(|i| (i.route.channel, i.kind)).collect();
+    let mut charges: Vec<Metered> = Vec::new();
+    let mut at: HashMap<(Uuid, Operation), usize> = HashMap::new();
+    for m in stored.iter().filter(|m| m.inbound) {
+        let operation = match kinds.get(&m.channel) {
+            Some(ChannelKind::Whatsapp) => Operation::InboundWhatsapp,
+            Some(ChannelKind::Messenger | ChannelKind::Instagram) => Operation::InboundSocialDm,
+            Some(ChannelKind::Email) | None => continue,
+        };
+        match at.entry((m.tenant, operation)) {
+            std::collections::hash_map::Entry::Occupied(e) => charges[*e.get()].units += 1,
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(charges.len());
+                charges.push(Metered {
+                    tenant: m.tenant,
+                    operation,
+                    units: 1,
+                    key: format!("in:{}", m.id),
+                });
+            }
+        }
+    }
+    charges
 }
 
 /// The channel each (kind, Meta id) of the batch names, for those a tenant has connected.

@@ -200,23 +200,40 @@ async fn first_warning(
     Ok(new.map(|_| level))
 }
 
-/// Charges every `(tenant, operation, key)` once, whatever is left, in one statement: the
-/// intake's inbound messages of a batch.
-pub async fn meter_many(
-    tx: &mut PgConnection,
-    charges: &[(Uuid, Operation, String)],
-) -> Result<(), AppError> {
+/// One charge of [`meter_many`]: `units` of an operation to a team, under an idempotency key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Metered {
+    /// Whose tokens.
+    pub tenant: Uuid,
+    /// What was done (its price is the rate card's).
+    pub operation: Operation,
+    /// How many times (one row for all of them).
+    pub units: u32,
+    /// Charged once: a second charge with the same key is ignored.
+    pub key: String,
+}
+
+/// Makes every charge once, whatever is left, in one statement: the intake's inbound messages
+/// of a batch, a row per team and kind of message.
+pub async fn meter_many(tx: &mut PgConnection, charges: &[Metered]) -> Result<(), AppError> {
     if charges.is_empty() {
         return Ok(());
     }
-    let tenants: Vec<Uuid> = charges.iter().map(|c| c.0).collect();
-    let ops: Vec<&str> = charges.iter().map(|c| c.1.as_str()).collect();
-    let tenths: Vec<i32> = charges.iter().map(|c| c.1.tenths() as i32).collect();
-    let keys: Vec<String> = charges.iter().map(|c| c.2.clone()).collect();
+    let tenants: Vec<Uuid> = charges.iter().map(|c| c.tenant).collect();
+    let ops: Vec<&str> = charges.iter().map(|c| c.operation.as_str()).collect();
+    let units: Vec<i32> = charges
+        .iter()
+        .map(|c| i32::try_from(c.units).unwrap_or(i32::MAX))
+        .collect();
+    let tenths: Vec<i32> = charges
+        .iter()
+        .map(|c| i32::try_from(c.operation.tenths() * i64::from(c.units)).unwrap_or(i32::MAX))
+        .collect();
+    let keys: Vec<&str> = charges.iter().map(|c| c.key.as_str()).collect();
     sqlx::query!(
         r#"WITH added AS (
-             INSERT INTO token_charges (tenant_id, operation, tenths, key)
-             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::text[])
+             INSERT INTO token_charges (tenant_id, operation, units, tenths, key)
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::int[], $4::int[], $5::text[])
              ON CONFLICT (tenant_id, key) DO NOTHING
              RETURNING tenant_id, tenths)
            INSERT INTO token_days (tenant_id, day, tenths)
@@ -225,8 +242,9 @@ pub async fn meter_many(
            ON CONFLICT (tenant_id, day) DO UPDATE SET tenths = token_days.tenths + EXCLUDED.tenths"#,
         &tenants,
         &ops as &[&str],
+        &units,
         &tenths,
-        &keys
+        &keys as &[&str]
     )
     .execute(&mut *tx)
     .await?;
@@ -418,7 +436,7 @@ async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatu
         .await?;
     let (plan, a) = allowance(tx, tenant).await?;
     let used = sqlx::query!(
-        r#"SELECT operation, count(*) AS "count!", sum(tenths)::bigint AS "tenths!"
+        r#"SELECT operation, sum(units)::bigint AS "count!", sum(tenths)::bigint AS "tenths!"
            FROM token_charges
            WHERE tenant_id = $1
              AND created_at >= date_trunc('month', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
