@@ -151,6 +151,20 @@ async fn main() {
     .fetch_one(&db)
     .await
     .unwrap();
+    // The same delay second by second of the run (by when each body was stored): shows whether
+    // the tail is spread over the run or comes from one moment of it (the first seconds, when
+    // every contact is new and becomes a lead).
+    let by_second: Vec<(i32, f64)> = sqlx::query_as(
+        r#"SELECT s, (percentile_cont(0.99) WITHIN GROUP (ORDER BY d) * 1000)::float8
+           FROM (SELECT floor(EXTRACT(EPOCH FROM received_at - min(received_at) OVER ()))::int4 AS s,
+                        EXTRACT(EPOCH FROM processed_at - received_at)::float8 AS d
+                 FROM webhook_events WHERE id > $1 AND status = 'processed') q
+           GROUP BY s ORDER BY s"#,
+    )
+    .bind(mark)
+    .fetch_all(&db)
+    .await
+    .unwrap();
     // The whole path of each message: from its POST being sent to the first push the inbox
     // heard after its batch was processed.
     let done_at: Vec<(i64, i64)> = sqlx::query_as(
@@ -198,6 +212,14 @@ async fn main() {
         h.max() as f64 / 1000.0
     );
     println!("stored → processed: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms");
+    let seconds: Vec<String> = by_second
+        .iter()
+        .map(|(s, p99)| format!("{s}: {p99:.0}"))
+        .collect();
+    println!(
+        "stored → processed p99 by second of the run (ms): {}",
+        seconds.join(", ")
+    );
     println!(
         "POST sent → push heard (verify, store, process, push): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} pushes heard, {unheard} messages with no push after them",
         whole.value_at_quantile(0.5) as f64 / 1000.0,

@@ -100,8 +100,11 @@ struct Handover {
 
 /// Bodies received at once are stored together ("group commit"): each request still gets its
 /// 200 only after its body is committed, but many requests share one transaction and one flush
-/// to disk, so the database's commits, not the requests, set the pace. A few writers take turns
-/// so one commit's wait for the disk overlaps the next batch.
+/// to disk, so the database's commits, not the requests, set the pace. One writer stores a
+/// batch at a time, taking everything that arrived while the last one committed: under 3,000
+/// bodies a second, four writers committing side by side made more, smaller commits, and the
+/// processing worker's batches waited behind their flushes (a whole-path p99 two to three times
+/// as long; docs/BENCHMARKS.md, eleventh sitting).
 #[derive(Clone)]
 pub struct Store {
     queue: tokio::sync::mpsc::Sender<Handover>,
@@ -110,59 +113,45 @@ pub struct Store {
 impl Store {
     /// The most bodies stored in one transaction.
     pub const BATCH: usize = 256;
-    /// Writers storing batches at the same time.
-    pub const WRITERS: usize = 4;
 
-    /// Starts the writers; `stored` is called after each batch that stored something (to wake
+    /// Starts the writer; `stored` is called after each batch that stored something (to wake
     /// the processing worker).
     pub fn start(svc: Services, stored: impl Fn() + Send + Sync + 'static) -> Self {
-        let (queue, rx) = tokio::sync::mpsc::channel::<Handover>(Self::BATCH * 16);
-        let rx = std::sync::Arc::new(tokio::sync::Mutex::new(rx));
-        let stored = std::sync::Arc::new(stored);
-        for _ in 0..Self::WRITERS {
-            let (svc, rx, stored) = (svc.clone(), rx.clone(), stored.clone());
-            tokio::spawn(async move {
-                loop {
-                    let mut batch = Vec::new();
-                    {
-                        let mut rx = rx.lock().await;
-                        match rx.recv().await {
-                            Some(first) => batch.push(first),
-                            None => return,
-                        }
-                        while batch.len() < Self::BATCH {
-                            match rx.try_recv() {
-                                Ok(next) => batch.push(next),
-                                Err(_) => break,
-                            }
-                        }
-                    }
-                    let bodies: Vec<(ChannelKind, &[u8])> =
-                        batch.iter().map(|d| (d.kind, d.body.as_slice())).collect();
-                    let result = receive_many(&svc, &bodies).await;
-                    if let Err(e) = &result {
-                        tracing::warn!(error = %e, bodies = batch.len(), "webhook bodies could not be stored");
-                    }
-                    let mut any = false;
-                    match result {
-                        Ok(got) => {
-                            for (d, r) in batch.into_iter().zip(got) {
-                                any |= matches!(r, Received::Stored(_));
-                                let _ = d.answer.send(Ok(r));
-                            }
-                        }
-                        Err(e) => {
-                            for d in batch {
-                                let _ = d.answer.send(Err(e.clone()));
-                            }
-                        }
-                    }
-                    if any {
-                        stored();
+        let (queue, mut rx) = tokio::sync::mpsc::channel::<Handover>(Self::BATCH * 16);
+        tokio::spawn(async move {
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while batch.len() < Self::BATCH {
+                    match rx.try_recv() {
+                        Ok(next) => batch.push(next),
+                        Err(_) => break,
                     }
                 }
-            });
-        }
+                let bodies: Vec<(ChannelKind, &[u8])> =
+                    batch.iter().map(|d| (d.kind, d.body.as_slice())).collect();
+                let result = receive_many(&svc, &bodies).await;
+                if let Err(e) = &result {
+                    tracing::warn!(error = %e, bodies = batch.len(), "webhook bodies could not be stored");
+                }
+                let mut any = false;
+                match result {
+                    Ok(got) => {
+                        for (d, r) in batch.into_iter().zip(got) {
+                            any |= matches!(r, Received::Stored(_));
+                            let _ = d.answer.send(Ok(r));
+                        }
+                    }
+                    Err(e) => {
+                        for d in batch {
+                            let _ = d.answer.send(Err(e.clone()));
+                        }
+                    }
+                }
+                if any {
+                    stored();
+                }
+            }
+        });
         Store { queue }
     }
 
