@@ -119,14 +119,9 @@ impl Store {
     pub fn start(svc: Services, stored: impl Fn() + Send + Sync + 'static) -> Self {
         let (queue, mut rx) = tokio::sync::mpsc::channel::<Handover>(Self::BATCH * 16);
         tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while batch.len() < Self::BATCH {
-                    match rx.try_recv() {
-                        Ok(next) => batch.push(next),
-                        Err(_) => break,
-                    }
-                }
+            let mut batch = Vec::with_capacity(Self::BATCH);
+            // Waits for one body, then takes every one already waiting (up to a batch).
+            while rx.recv_many(&mut batch, Self::BATCH).await > 0 {
                 let bodies: Vec<(ChannelKind, &[u8])> =
                     batch.iter().map(|d| (d.kind, d.body.as_slice())).collect();
                 let result = receive_many(&svc, &bodies).await;
@@ -136,13 +131,13 @@ impl Store {
                 let mut any = false;
                 match result {
                     Ok(got) => {
-                        for (d, r) in batch.into_iter().zip(got) {
+                        for (d, r) in batch.drain(..).zip(got) {
                             any |= matches!(r, Received::Stored(_));
                             let _ = d.answer.send(Ok(r));
                         }
                     }
                     Err(e) => {
-                        for d in batch {
+                        for d in batch.drain(..) {
                             let _ = d.answer.send(Err(e.clone()));
                         }
                     }
@@ -457,28 +452,25 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
 fn inbound_charges(messages: &[Incoming], stored: &[Stored]) -> Vec<Metered> {
     let kinds: HashMap<Uuid, ChannelKind> =
         messages.iter().map(|i| (i.route.channel, i.kind)).collect();
-    let mut charges: Vec<Metered> = Vec::new();
-    let mut at: HashMap<(Uuid, Operation), usize> = HashMap::new();
+    // In no particular order: the charges' statement takes the teams' rows of the day in order.
+    let mut charges: HashMap<(Uuid, Operation), Metered> = HashMap::new();
     for m in stored.iter().filter(|m| m.inbound) {
         let operation = match kinds.get(&m.channel) {
             Some(ChannelKind::Whatsapp) => Operation::InboundWhatsapp,
             Some(ChannelKind::Messenger | ChannelKind::Instagram) => Operation::InboundSocialDm,
             Some(ChannelKind::Email) | None => continue,
         };
-        match at.entry((m.tenant, operation)) {
-            std::collections::hash_map::Entry::Occupied(e) => charges[*e.get()].units += 1,
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(charges.len());
-                charges.push(Metered {
-                    tenant: m.tenant,
-                    operation,
-                    units: 1,
-                    key: format!("in:{}", m.id),
-                });
-            }
-        }
+        charges
+            .entry((m.tenant, operation))
+            .and_modify(|c| c.units += 1)
+            .or_insert_with(|| Metered {
+                tenant: m.tenant,
+                operation,
+                units: 1,
+                key: format!("in:{}", m.id),
+            });
     }
-    charges
+    charges.into_values().collect()
 }
 
 /// The channel each (kind, Meta id) of the batch names, for those a tenant has connected.
