@@ -509,13 +509,18 @@ async fn what_reaches_no_channel_is_kept_and_workers_never_share_an_event(owner:
             .await
             .unwrap();
     }
+    // Each worker starts its claims after the last event it read, as the server's does.
     let worker = |svc: Services| async move {
         let mut total = intake::Processed::default();
+        let mut after = 0;
         loop {
-            let done = intake::process_pending(&svc, 10).await.unwrap();
+            let done = intake::process_pending_after(&svc, after, 10)
+                .await
+                .unwrap();
             if done.events == 0 {
                 return total;
             }
+            after = done.last.unwrap();
             total.events += done.events;
             total.messages += done.messages;
         }
@@ -527,6 +532,65 @@ async fn what_reaches_no_channel_is_kept_and_workers_never_share_an_event(owner:
     let (x, y) = (x.unwrap(), y.unwrap());
     assert_eq!((x.events + y.events, x.messages + y.messages), (40, 40));
     assert_eq!(inbox(&svc, a).await.len(), 40);
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn a_claim_after_a_mark_leaves_older_events_to_a_claim_from_the_start(owner: PgPool) {
+    let svc = services(&owner).await;
+    let a = team(&svc, "team-a").await;
+    intake::connect(&svc, a, ChannelKind::Whatsapp, "PN1", "Sales line")
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let body = whatsapp(
+            "PN1",
+            json!([text(&format!("wamid.m{i}"), 100 + i, "hi")]),
+            json!([]),
+        );
+        let Received::Stored(id) = intake::receive(&svc, ChannelKind::Whatsapp, &body)
+            .await
+            .unwrap()
+        else {
+            panic!("stored")
+        };
+        ids.push(id);
+    }
+
+    // Another instance holds the first event (its batch will fail); this worker takes the
+    // others and reports the last id it read.
+    let all = common::all_rows(&owner).await;
+    let mut other = all.begin().await.unwrap();
+    sqlx::query("SELECT id FROM webhook_events WHERE id = $1 FOR UPDATE")
+        .bind(ids[0])
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let done = intake::process_pending_after(&svc, 0, 10).await.unwrap();
+    assert_eq!(
+        (done.events, done.messages, done.last),
+        (2, 2, Some(ids[2]))
+    );
+    other.rollback().await.unwrap();
+
+    // The first event is pending again, below the mark: a claim after the mark does not see
+    // it, a claim from the start takes it, once.
+    let done = intake::process_pending_after(&svc, ids[2], 10)
+        .await
+        .unwrap();
+    assert_eq!((done.events, done.last), (0, None));
+    let done = intake::process_pending(&svc, 10).await.unwrap();
+    assert_eq!(
+        (done.events, done.messages, done.last),
+        (1, 1, Some(ids[0]))
+    );
+    assert_eq!(intake::process_pending(&svc, 10).await.unwrap().events, 0);
+    let got: Vec<String> = inbox(&svc, a)
+        .await
+        .into_iter()
+        .map(|r| r.provider_id)
+        .collect();
+    assert_eq!(got, ["wamid.m0", "wamid.m1", "wamid.m2"]);
 }
 
 #[sqlx::test(migrations = "../migrations")]

@@ -7,6 +7,7 @@
 //! worker also runs every two seconds, so events stored by an instance that stopped before
 //! processing them are picked up by any other.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -237,11 +238,23 @@ where
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     let score = Arc::new(Notify::new());
     {
+        // Each claim starts after the last event claimed; once every `every`, one starts from
+        // the first (for an event another instance left pending, or one that committed late).
         let (svc, score) = (svc.clone(), score.clone());
+        let after = Arc::new(std::sync::atomic::AtomicI64::new(0));
+        let mut from_start_at = std::time::Instant::now();
         keep_running("webhook events processed", wake, every, move || {
-            let (svc, score) = (svc.clone(), score.clone());
+            let (svc, score, after) = (svc.clone(), score.clone(), after.clone());
+            if from_start_at.elapsed() >= every {
+                from_start_at = std::time::Instant::now();
+                after.store(0, Ordering::Relaxed);
+            }
             async move {
-                let done = intake::process_pending(&svc, 500).await?;
+                let from = after.load(Ordering::Relaxed);
+                let done = intake::process_pending_after(&svc, from, 500).await?;
+                if let Some(last) = done.last {
+                    after.fetch_max(last, Ordering::Relaxed);
+                }
                 if done.messages > 0 {
                     score.notify_one();
                 }

@@ -272,6 +272,9 @@ pub struct Processed {
     pub failed: usize,
     /// The channels that got new messages or statuses, to tell their inboxes.
     pub touched: Vec<(TenantId, Uuid)>,
+    /// The highest id of the events read (they are read in order), where the next claim may
+    /// start.
+    pub last: Option<i64>,
 }
 
 #[derive(Clone, Copy)]
@@ -297,17 +300,38 @@ fn at(seconds: i64) -> OffsetDateTime {
 /// locked and looked up in one each, new people become leads in one, and the messages, the
 /// statuses and the events' new state are written in one each.
 pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, AppError> {
+    process_pending_after(svc, 0, limit).await
+}
+
+/// [`process_pending`] for the events after `after` only (their ids are greater). A worker that
+/// keeps the last id it claimed starts its next claim there, so the claim does not walk the
+/// events processed since the table was last vacuumed: in the pending index they stay as dead
+/// entries at its oldest end, and walking them made each claim cost more the longer the intake
+/// ran (1 ms a batch at the start of a 30 s run at 3,000 messages a second, 12 ms at its end;
+/// docs/BENCHMARKS.md, twelfth sitting). An event below that mark can still be pending (another
+/// instance's batch failed, or one instance's events committed after a later id of another's):
+/// a claim from 0 now and then, as the worker makes at every tick, takes it.
+pub async fn process_pending_after(
+    svc: &Services,
+    after: i64,
+    limit: i64,
+) -> Result<Processed, AppError> {
+    let started = std::time::Instant::now();
+    let mut lap = Laps::default();
     // The events are durable; what is made of them is made again if a crash loses it.
     let mut tx = db::lazy_platform_tx(&svc.db).await?;
     let events = sqlx::query!(
         r#"SELECT id, kind, body FROM webhook_events
-           WHERE status = 'pending' ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"#,
-        limit
+           WHERE status = 'pending' AND id > $2 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"#,
+        limit,
+        after
     )
     .fetch_all(&mut *tx)
     .await?;
+    lap.claim = started.elapsed();
     let mut done = Processed {
         events: events.len(),
+        last: events.last().map(|e| e.id),
         ..Processed::default()
     };
     if events.is_empty() {
@@ -347,7 +371,9 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
         }
     }
 
+    lap.parse = started.elapsed();
     let routes = routes_of(&mut tx, &read).await?;
+    lap.routes = started.elapsed();
     let mut batch = Batch::default();
     for (event, kind, mut items) in read {
         if kind == ChannelKind::Email {
@@ -403,8 +429,10 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
     }
 
     let leads = batch.resolve_leads(&mut tx).await?;
+    lap.leads = started.elapsed();
     let mut touched: Vec<(Uuid, Uuid)> = Vec::new();
     let stored = store_messages(&mut tx, &batch.messages, &leads).await?;
+    lap.messages = started.elapsed();
     done.messages = stored.len();
     let charges = inbound_charges(&batch.messages, &stored);
     touched.extend(stored.iter().map(|m| (m.tenant, m.channel)));
@@ -424,7 +452,9 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
             done.touched.push(t);
         }
     }
+    lap.statuses = started.elapsed();
     note_activity(&mut tx, &batch.messages, &leads).await?;
+    lap.activity = started.elapsed();
     sqlx::query!(
         r#"UPDATE webhook_events SET status = 'processed', processed_at = clock_timestamp()
            WHERE id = ANY($1)"#,
@@ -432,17 +462,42 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
     )
     .execute(&mut *tx)
     .await?;
+    lap.marked = started.elapsed();
     // Billed last: metering locks each team's row of the day until the commit, and scoring
     // charges the same row, so the lock is held for this statement and the commit only.
     leads::billing::meter_many(&mut tx, &charges).await?;
+    lap.billed = started.elapsed();
     tx.commit().await?;
+    lap.committed = started.elapsed();
     let events: Vec<(TenantId, InboxEvent)> = done
         .touched
         .iter()
         .map(|(tenant, channel)| (*tenant, InboxEvent::Channel { channel: *channel }))
         .collect();
     publish_many(svc, &events).await;
+    tracing::debug!(
+        events = done.events,
+        messages = done.messages,
+        laps = ?lap,
+        total = ?started.elapsed(),
+        "intake batch"
+    );
     Ok(done)
+}
+
+/// When each step of an intake batch ended, from its start (logged at debug level).
+#[derive(Debug, Default)]
+struct Laps {
+    claim: std::time::Duration,
+    parse: std::time::Duration,
+    routes: std::time::Duration,
+    leads: std::time::Duration,
+    messages: std::time::Duration,
+    statuses: std::time::Duration,
+    activity: std::time::Duration,
+    marked: std::time::Duration,
+    billed: std::time::Duration,
+    committed: std::time::Duration,
 }
 
 /// What the batch's new inbound messages cost their teams (never refused: messages always
