@@ -714,8 +714,6 @@ impl Batch {
     }
 }
 
-/// Stores the batch's messages in one statement; returns the (tenant, channel) of each one
-/// stored (a message stored before is left as it is, not counted).
 /// A message [`store_messages`] stored now.
 struct Stored {
     id: Uuid,
@@ -747,6 +745,8 @@ struct MessageColumns<'a> {
     lead_id: Vec<Option<Uuid>>,
 }
 
+/// Stores the batch's messages in one statement; returns the ones stored now (a message stored
+/// before is left as it is, not counted).
 async fn store_messages(
     tx: &mut sqlx::PgConnection,
     messages: &[Incoming],
