@@ -297,8 +297,11 @@ fn at(seconds: i64) -> OffsetDateTime {
 ///
 /// The work is done in bulk, a statement per kind of thing rather than per message: the
 /// channels the batch names are found in one query, the identities of everyone who wrote are
-/// locked and looked up in one each, new people become leads in one, and the messages, the
-/// statuses and the events' new state are written in one each.
+/// locked and looked up in one each, new people become leads (with their identities) in one,
+/// the messages and the statuses are written in one each, the leads' activity and the events'
+/// new state in one, and the charges in one. Under load the round trips, not the statements'
+/// work, make most of a batch's time (a fan-out batch of 14 events spent about 4 ms in
+/// Postgres and 16 ms in all), so each one saved counts.
 pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, AppError> {
     process_pending_after(svc, 0, limit).await
 }
@@ -453,15 +456,7 @@ pub async fn process_pending_after(
         }
     }
     lap.statuses = started.elapsed();
-    note_activity(&mut tx, &batch.messages, &leads).await?;
-    lap.activity = started.elapsed();
-    sqlx::query!(
-        r#"UPDATE webhook_events SET status = 'processed', processed_at = clock_timestamp()
-           WHERE id = ANY($1)"#,
-        &processed
-    )
-    .execute(&mut *tx)
-    .await?;
+    note_activity(&mut tx, &batch.messages, &leads, &processed).await?;
     lap.marked = started.elapsed();
     // Billed last: metering locks each team's row of the day until the commit, and scoring
     // charges the same row, so the lock is held for this statement and the commit only.
@@ -494,7 +489,7 @@ struct Laps {
     leads: std::time::Duration,
     messages: std::time::Duration,
     statuses: std::time::Duration,
-    activity: std::time::Duration,
+    /// The leads' activity and the events' mark, one statement.
     marked: std::time::Duration,
     billed: std::time::Duration,
     committed: std::time::Duration,
@@ -700,16 +695,17 @@ impl Batch {
         leads::lock_identities(tx, locks).await?;
         let mut found = leads::owners_across(tx, &tenants, &keys).await?;
         let mut new = leads::NewLeads::default();
-        let (mut new_tenants, mut new_keys) = (Vec::new(), Vec::new());
+        let mut identities = leads::NewIdentities::default();
         for ((tenant, key), (name, source)) in tenants.into_iter().zip(keys).zip(first) {
             if let std::collections::hash_map::Entry::Vacant(e) = found.entry((tenant, key)) {
-                new_tenants.push(tenant);
-                new_keys.push(e.key().1.clone());
-                e.insert(new.push(name, source));
+                let lead = new.push(name, source);
+                identities.push(tenant, e.key().1.clone(), lead);
+                e.insert(lead);
             }
         }
-        leads::create_leads_across(tx, &new_tenants, &new, serde_json::json!({})).await?;
-        leads::add_identities_across(tx, &new_tenants, &new_keys, &new.ids).await?;
+        let new_tenants = identities.tenants.clone();
+        leads::create_leads_across(tx, &new_tenants, &new, serde_json::json!({}), &identities)
+            .await?;
         Ok(found)
     }
 }
@@ -890,12 +886,14 @@ async fn store_statuses(
 
 /// Records when each lead last wrote (it opens the messaging window, reopens a resolved
 /// conversation and asks for their score again), when their conversation last moved, and the
-/// name their profile gives a lead that has none; records the team's first answer to a lead
+/// name their profile gives a lead that has none; marks the batch's `processed` events so, in
+/// the same statement (a round trip less a batch); records the team's first answer to a lead
 /// that was waiting for one.
 async fn note_activity(
     tx: &mut sqlx::PgConnection,
     messages: &[Incoming],
     leads: &HashMap<(Uuid, String), Uuid>,
+    processed: &[i64],
 ) -> Result<(), AppError> {
     #[derive(Default)]
     struct Activity<'a> {
@@ -926,9 +924,6 @@ async fn note_activity(
             }
         }
     }
-    if by_lead.is_empty() {
-        return Ok(());
-    }
     let mut ids: Vec<Uuid> = by_lead.keys().copied().collect();
     // One order for every batch, so two never wait on each other's rows.
     ids.sort_unstable();
@@ -958,8 +953,12 @@ async fn note_activity(
             answered_at.push(first);
         }
     }
+    // With no lead to update, the events are marked all the same.
     sqlx::query!(
-        r#"UPDATE leads l
+        r#"WITH marked AS (
+             UPDATE webhook_events SET status = 'processed', processed_at = clock_timestamp()
+             WHERE id = ANY($6))
+           UPDATE leads l
            SET last_message_at = GREATEST(l.last_message_at, n.last),
                last_inbound_at = CASE WHEN n.heard THEN GREATEST(l.last_inbound_at, n.inbound)
                                       ELSE l.last_inbound_at END,
@@ -974,7 +973,8 @@ async fn note_activity(
         &last,
         &inbound,
         &heard,
-        &names
+        &names,
+        processed
     )
     .execute(&mut *tx)
     .await?;

@@ -567,8 +567,12 @@ async fn write_chunk(
         }
     }
 
-    super::create_leads(tx, tenant, &new, json!({ "import": job.id })).await?;
-    super::add_identities(tx, tenant, &add_keys, &add_leads).await?;
+    let identities = super::NewIdentities {
+        tenants: vec![tenant.0; add_keys.len()],
+        keys: add_keys,
+        leads: add_leads,
+    };
+    super::create_leads(tx, tenant, &new, json!({ "import": job.id }), &identities).await?;
     if !touched.is_empty() {
         let mut ids = Vec::with_capacity(touched.len());
         let mut names: Vec<String> = Vec::with_capacity(touched.len());

@@ -266,87 +266,77 @@ impl NewLeads {
     }
 }
 
-/// Creates `new`'s leads in `tenant` ([`create_leads_across`]).
+/// Identities to give, each key to the lead beside it in the tenant beside it, where no lead
+/// owns the key yet ([`create_leads_across`]).
+#[derive(Debug, Default)]
+pub(crate) struct NewIdentities {
+    pub tenants: Vec<Uuid>,
+    pub keys: Vec<String>,
+    pub leads: Vec<Uuid>,
+}
+
+impl NewIdentities {
+    pub fn push(&mut self, tenant: Uuid, key: String, lead: Uuid) {
+        self.tenants.push(tenant);
+        self.keys.push(key);
+        self.leads.push(lead);
+    }
+}
+
+/// Creates `new`'s leads in `tenant` and gives out `identities` ([`create_leads_across`]).
 pub(crate) async fn create_leads(
     tx: &mut PgConnection,
     tenant: TenantId,
     new: &NewLeads,
     detail: serde_json::Value,
+    identities: &NewIdentities,
 ) -> Result<(), AppError> {
-    create_leads_across(tx, &vec![tenant.0; new.ids.len()], new, detail).await
+    create_leads_across(tx, &vec![tenant.0; new.ids.len()], new, detail, identities).await
 }
 
-/// Creates `new`'s leads, each in the tenant beside it in `tenants`, and their `created` events
-/// (`{"source": …}` and `detail`), one statement each however many tenants they belong to.
-/// Their identities are the caller's to add ([`add_identities_across`]).
+/// Creates `new`'s leads, each in the tenant beside it in `tenants`, with their `created`
+/// events (`{"source": …}` and `detail`), and gives out `identities` (to the new leads or to
+/// leads there already): one statement however many tenants and leads, so a batch of people
+/// heard from for the first time costs the intake one round trip, not three. The leads'
+/// foreign keys are checked at the statement's end, when the new leads are there.
 pub(crate) async fn create_leads_across(
     tx: &mut PgConnection,
     tenants: &[Uuid],
     new: &NewLeads,
     detail: serde_json::Value,
+    identities: &NewIdentities,
 ) -> Result<(), AppError> {
-    if new.ids.is_empty() {
+    if new.ids.is_empty() && identities.keys.is_empty() {
         return Ok(());
     }
     let sources: Vec<String> = new.sources.iter().map(|s| (*s).to_owned()).collect();
     sqlx::query!(
-        r#"INSERT INTO leads (id, tenant_id, name, source, invalid_phones, invalid_emails)
-           SELECT n.id, n.tenant_id, NULLIF(n.name, ''), n.source,
-                  CASE WHEN n.phones = '' THEN '{}' ELSE string_to_array(n.phones, chr(31)) END,
-                  CASE WHEN n.emails = '' THEN '{}' ELSE string_to_array(n.emails, chr(31)) END
-           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])
-                AS n(tenant_id, id, name, source, phones, emails)"#,
+        r#"WITH n AS (
+             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                                  $6::text[]) AS n(tenant_id, id, name, source, phones, emails)),
+           created AS (
+             INSERT INTO leads (id, tenant_id, name, source, invalid_phones, invalid_emails)
+             SELECT n.id, n.tenant_id, NULLIF(n.name, ''), n.source,
+                    CASE WHEN n.phones = '' THEN '{}' ELSE string_to_array(n.phones, chr(31)) END,
+                    CASE WHEN n.emails = '' THEN '{}' ELSE string_to_array(n.emails, chr(31)) END
+             FROM n),
+           events AS (
+             INSERT INTO lead_events (tenant_id, lead_id, kind, detail)
+             SELECT n.tenant_id, n.id, 'created', jsonb_build_object('source', n.source) || $7
+             FROM n)
+           INSERT INTO lead_identities (tenant_id, identity, lead_id)
+           SELECT t, k, l FROM unnest($8::uuid[], $9::text[], $10::uuid[]) AS i(t, k, l)
+           ON CONFLICT (tenant_id, identity) DO NOTHING"#,
         tenants,
         &new.ids,
         &new.names,
         &sources,
         &new.invalid_phones,
-        &new.invalid_emails
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query!(
-        r#"INSERT INTO lead_events (tenant_id, lead_id, kind, detail)
-           SELECT n.tenant_id, n.id, 'created', jsonb_build_object('source', n.source) || $4
-           FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS n(tenant_id, id, source)"#,
-        tenants,
-        &new.ids,
-        &sources,
-        detail
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Gives each of `keys` to the lead beside it in `tenant` ([`add_identities_across`]).
-pub(crate) async fn add_identities(
-    tx: &mut PgConnection,
-    tenant: TenantId,
-    keys: &[String],
-    leads: &[Uuid],
-) -> Result<(), AppError> {
-    add_identities_across(tx, &vec![tenant.0; keys.len()], keys, leads).await
-}
-
-/// Gives each of `keys` to the lead beside it, in the tenant beside it, where no lead owns it
-/// yet; one statement for any number of tenants.
-pub(crate) async fn add_identities_across(
-    tx: &mut PgConnection,
-    tenants: &[Uuid],
-    keys: &[String],
-    leads: &[Uuid],
-) -> Result<(), AppError> {
-    if keys.is_empty() {
-        return Ok(());
-    }
-    sqlx::query!(
-        r#"INSERT INTO lead_identities (tenant_id, identity, lead_id)
-           SELECT t, k, l FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS n(t, k, l)
-           ON CONFLICT (tenant_id, identity) DO NOTHING"#,
-        tenants,
-        keys,
-        leads
+        &new.invalid_emails,
+        detail,
+        &identities.tenants,
+        &identities.keys,
+        &identities.leads
     )
     .execute(&mut *tx)
     .await?;
