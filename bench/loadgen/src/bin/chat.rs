@@ -74,9 +74,9 @@ async fn main() {
             // A few tries, each bounded: a client that cannot connect is counted, not waited for.
             let mut socket = None;
             for _ in 0..20 {
-                let attempt = tokio_tungstenite::connect_async(req.clone());
+                let attempt = loadgen::open_socket(req.clone());
                 match tokio::time::timeout(Duration::from_secs(10), attempt).await {
-                    Ok(Ok((s, _))) => {
+                    Ok(Ok(s)) => {
                         socket = Some(s);
                         break;
                     }

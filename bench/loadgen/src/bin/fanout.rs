@@ -99,10 +99,9 @@ async fn main() {
         let gate = gate.clone();
         opening.push(tokio::spawn(async move {
             let _permit = gate.acquire().await.unwrap();
-            let (socket, _) = tokio_tungstenite::connect_async(req)
+            loadgen::open_socket(req)
                 .await
-                .unwrap_or_else(|e| panic!("socket {i}: {e}"));
-            socket
+                .unwrap_or_else(|e| panic!("socket {i}: {e}"))
         }));
     }
     for (i, opened) in opening.into_iter().enumerate() {

@@ -45,7 +45,7 @@ async fn main() {
     );
     let mut req = ws.into_client_request().unwrap();
     req.headers_mut().insert("cookie", cookie.parse().unwrap());
-    let (mut socket, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut socket = loadgen::open_socket(req).await.unwrap();
     let pushes = Arc::new(Mutex::new(Vec::<i64>::new()));
     let listener = {
         let pushes = pushes.clone();
