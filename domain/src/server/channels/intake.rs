@@ -703,9 +703,15 @@ impl Batch {
                 e.insert(lead);
             }
         }
-        let new_tenants = identities.tenants.clone();
-        leads::create_leads_across(tx, &new_tenants, &new, serde_json::json!({}), &identities)
-            .await?;
+        // Each new lead has one identity here, so the identities' tenants are the leads'.
+        leads::create_leads_across(
+            tx,
+            &identities.tenants,
+            &new,
+            serde_json::json!({}),
+            &identities,
+        )
+        .await?;
         Ok(found)
     }
 }
@@ -886,9 +892,9 @@ async fn store_statuses(
 
 /// Records when each lead last wrote (it opens the messaging window, reopens a resolved
 /// conversation and asks for their score again), when their conversation last moved, and the
-/// name their profile gives a lead that has none; marks the batch's `processed` events so, in
-/// the same statement (a round trip less a batch); records the team's first answer to a lead
-/// that was waiting for one.
+/// name their profile gives a lead that has none, and in the same statement (a round trip less
+/// a batch) marks the batch's `processed` events processed; records the team's first answer to
+/// a lead that was waiting for one.
 async fn note_activity(
     tx: &mut sqlx::PgConnection,
     messages: &[Incoming],
