@@ -9,7 +9,9 @@
 //! `processed_at`, taken just before the batch commits; the push follows the commit). Its delay
 //! is from the POST being sent to that push being heard. Prints p50, p99 and max over every
 //! delivery, the deliveries missed, and any push heard by a socket of another team (there must
-//! be none).
+//! be none); then where the time went (POST to stored, stored to processed, processed to
+//! heard), the p99 second by second, and the figures for the messages sent after the first
+//! `WARMUP` seconds (default 2), when every team has had its first message.
 //!
 //! Run against a server with a fresh database: `bench/fanout.sh` (which starts one).
 
@@ -36,6 +38,7 @@ async fn main() {
     let clients: u64 = env("CLIENTS", 10_000);
     let rate: u64 = env("RATE", 1_000);
     let seconds: u64 = env("SECONDS", 10);
+    let warmup: u64 = env("WARMUP", 2);
     assert!((1..=9_999).contains(&teams), "TEAMS must be 1 to 9,999");
 
     // The teams, made directly (creating teams is not measured): a number each, and the demo
@@ -69,6 +72,13 @@ async fn main() {
     .execute(&db)
     .await
     .unwrap();
+    // Statistics for the tables just filled, as autovacuum would take them soon after: without
+    // them, opening the sockets plans each membership check blind (2 ms a check instead of
+    // 0.2), and autovacuum's own ANALYZE could fall in the measured seconds.
+    sqlx::query("ANALYZE tenants, tenant_settings, channels, tenant_members")
+        .execute(&db)
+        .await
+        .unwrap();
     let team_of: Arc<HashMap<uuid::Uuid, u32>> = Arc::new(
         sqlx::query_as::<_, (uuid::Uuid, String)>(
             "SELECT id, external_id FROM channels WHERE external_id LIKE 'FANOUT-PN-%'",
@@ -216,9 +226,10 @@ async fn main() {
         heard.push(s.await.unwrap());
     }
 
-    let done_at: Vec<(i64, i64)> = sqlx::query_as(
+    let done_at: Vec<(i64, i64, i64)> = sqlx::query_as(
         r#"SELECT substring(convert_from(body, 'UTF8') from 'wamid[.]bench([0-9]+)')::int8,
-                  (EXTRACT(EPOCH FROM processed_at) * 1000000)::int8
+                  (EXTRACT(EPOCH FROM processed_at) * 1000000)::int8,
+                  (EXTRACT(EPOCH FROM received_at) * 1000000)::int8
            FROM webhook_events WHERE id > $1 AND status = 'processed'"#,
     )
     .bind(mark)
@@ -246,16 +257,43 @@ async fn main() {
         })
         .collect();
     let mut delivery = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
+    // Where the time went: POST sent → stored (the storing transaction's start), stored →
+    // processed (the batch's commit), processed → heard (the push, per delivery).
+    let span = || Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
+    let (mut to_stored, mut to_processed, mut to_heard) = (span(), span(), span());
+    // The same delays second by second of the run (by when the message was sent), and after
+    // the first WARMUP seconds: in the first seconds every team has its first message, and
+    // each of the server's pooled connections still plans each statement afresh (Postgres
+    // plans a prepared statement five times before it settles on a generic plan).
+    let mut by_second: Vec<Histogram<u64>> = (0..seconds.max(1)).map(|_| span()).collect();
+    let mut steady = span();
     let (mut missed, mut expected) = (0u64, 0u64);
-    for (n, processed_at) in &done_at {
+    for (n, processed_at, stored_at) in &done_at {
         let sent = sent_at[*n as usize].load(Ordering::Relaxed);
+        to_stored.record((stored_at - sent).max(1) as u64).unwrap();
+        to_processed
+            .record((processed_at - stored_at).max(1) as u64)
+            .unwrap();
         let team = *n as u64 % teams;
         for socket in (team..clients).step_by(teams as usize) {
             expected += 1;
             let pushes = &own[socket as usize];
             let i = pushes.partition_point(|p| p < processed_at);
             match pushes.get(i) {
-                Some(push) => delivery.record((push - sent).max(1) as u64).unwrap(),
+                Some(push) => {
+                    delivery.record((push - sent).max(1) as u64).unwrap();
+                    let last = by_second.len() - 1;
+                    let second = (*n as u64 / rate.max(1)) as usize;
+                    by_second[second.min(last)]
+                        .record((push - sent).max(1) as u64)
+                        .unwrap();
+                    if second as u64 >= warmup {
+                        steady.record((push - sent).max(1) as u64).unwrap();
+                    }
+                    to_heard
+                        .record((push - processed_at).max(1) as u64)
+                        .unwrap();
+                }
                 None => missed += 1,
             }
         }
@@ -280,5 +318,31 @@ async fn main() {
         delivery.value_at_quantile(0.5) as f64 / 1000.0,
         delivery.value_at_quantile(0.99) as f64 / 1000.0,
         delivery.max() as f64 / 1000.0
+    );
+    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+    println!(
+        "where the time went, p50 / p99: sent → stored {:.1} / {:.1} ms; stored → processed {:.1} / {:.1} ms; processed → heard {:.1} / {:.1} ms",
+        ms(&to_stored, 0.5),
+        ms(&to_stored, 0.99),
+        ms(&to_processed, 0.5),
+        ms(&to_processed, 0.99),
+        ms(&to_heard, 0.5),
+        ms(&to_heard, 0.99)
+    );
+    let by_second: Vec<String> = by_second
+        .iter()
+        .enumerate()
+        .map(|(s, h)| format!("{s}: {:.0}", ms(h, 0.99)))
+        .collect();
+    println!(
+        "delivery p99 by second of the run (ms): {}",
+        by_second.join(", ")
+    );
+    println!(
+        "deliveries of the messages sent after the first {warmup} s: {}, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        steady.len(),
+        ms(&steady, 0.5),
+        ms(&steady, 0.99),
+        ms(&steady, 1.0)
     );
 }
