@@ -230,21 +230,25 @@ where
 
 /// The channel workers, each its own task so none holds the others back: the intake processes
 /// stored events in batches (woken by every stored batch, and every `every`) and wakes the
-/// scoring; the scoring scores the leads who wrote and routes them, and sweeps the routing every
-/// 15 times `every` (nurture over, waiting leads, missed SLAs); the sender delivers queued
+/// scoring; the scoring scores the leads who wrote and routes them, giving way to the intake
+/// while it is busy ([`scoring::Pace`]), and sweeps the routing every 15 times `every` (nurture
+/// over, waiting leads, missed SLAs); the sender delivers queued
 /// replies every `every`; the AI re-engagement queues a batch every `every`; contacts' media is
 /// fetched every `every`; the site's leads are forwarded to the chosen team every `every`; the
 /// leakage scan runs every minute.
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     let score = Arc::new(Notify::new());
+    // The intake comes first: while it has events to process, scoring gives way.
+    let pace = scoring::Pace::default();
     {
         // Each claim starts after the last event claimed; once every `every`, one starts from
         // the first (for an event another instance left pending, or one that committed late).
-        let (svc, score) = (svc.clone(), score.clone());
+        let (svc, score, pace) = (svc.clone(), score.clone(), pace.clone());
         let after = Arc::new(std::sync::atomic::AtomicI64::new(0));
         let mut from_start_at = std::time::Instant::now();
         keep_running("webhook events processed", wake, every, move || {
-            let (svc, score, after) = (svc.clone(), score.clone(), after.clone());
+            let (svc, score, after, pace) =
+                (svc.clone(), score.clone(), after.clone(), pace.clone());
             if from_start_at.elapsed() >= every {
                 from_start_at = std::time::Instant::now();
                 after.store(0, Ordering::Relaxed);
@@ -254,6 +258,9 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
                 let done = intake::process_pending_after(&svc, from, 500).await?;
                 if let Some(last) = done.last {
                     after.fetch_max(last, Ordering::Relaxed);
+                }
+                if done.events > 0 {
+                    pace.intake_worked(std::time::Instant::now());
                 }
                 if done.messages > 0 {
                     score.notify_one();
@@ -293,7 +300,7 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
         let svc = svc.clone();
         let mut swept_at = std::time::Instant::now();
         keep_running("leads scored", score, every, move || {
-            let svc = svc.clone();
+            let (svc, pace) = (svc.clone(), pace.clone());
             let sweep = swept_at.elapsed() >= every * 15;
             if sweep {
                 swept_at = std::time::Instant::now();
@@ -303,7 +310,7 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
                     let swept = routing::sweep(&svc, 200).await?;
                     tracing::debug!(?swept, "lead routing swept");
                 }
-                Ok(scoring::score_pending(&svc, 50).await?.scored)
+                Ok(scoring::score_pending_paced(&svc, 50, &pace).await?.scored)
             }
         });
     }

@@ -10,6 +10,10 @@
 //! are kept on the lead, and an escalated lead is routed as a HOT one. Then the lead is routed
 //! ([`super::routing::route`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -162,10 +166,73 @@ async fn assess(svc: &Services, tenant: TenantId, lead: Uuid) -> Result<Assessed
     })
 }
 
+/// How long the intake counts as busy after its last batch of events.
+const INTAKE_BUSY_FOR: Duration = Duration::from_secs(1);
+
+/// While the intake is busy, scoring rests this many times as long as each lead took: it works
+/// at most a quarter of the time.
+const REST_PER_WORK: u32 = 3;
+
+/// Keeps scoring from crowding out the intake. Every message from a new person brings a lead to
+/// score, and scoring one takes about twenty statements, so in a flood of new people scoring
+/// would take as much of the machine as it can get, and the messages themselves would reach the
+/// inbox later. The intake says when it processed a batch ([`Pace::intake_worked`]); for a
+/// second after that, scoring rests three times as long as each lead took. A person waits for
+/// their own message to show, while a HOT lead's first-response time is ten minutes: scoring
+/// still goes on, a little slower, and at full speed as soon as the intake is quiet.
+#[derive(Clone, Debug)]
+pub struct Pace {
+    since: Instant,
+    /// When the intake last worked, in milliseconds after `since` (plus one; 0: never).
+    intake_at: Arc<AtomicU64>,
+}
+
+impl Default for Pace {
+    fn default() -> Self {
+        Self {
+            since: Instant::now(),
+            intake_at: Arc::new(AtomicU64::new(0)),
+        }
+    }
+}
+
+impl Pace {
+    /// The intake processed a batch of events at `now`.
+    pub fn intake_worked(&self, now: Instant) {
+        let at = now.saturating_duration_since(self.since).as_millis();
+        let at = u64::try_from(at).unwrap_or(u64::MAX - 1) + 1;
+        self.intake_at.fetch_max(at, Ordering::Relaxed);
+    }
+
+    /// How long scoring rests at `now` after a lead that took `took`.
+    pub fn rest(&self, now: Instant, took: Duration) -> Duration {
+        let at = self.intake_at.load(Ordering::Relaxed);
+        if at == 0 {
+            return Duration::ZERO;
+        }
+        let worked = self.since + Duration::from_millis(at - 1);
+        if now.saturating_duration_since(worked) < INTAKE_BUSY_FOR {
+            took * REST_PER_WORK
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
 /// Scores up to `limit` leads marked for scoring, and routes them. The teams take turns: each
 /// team's oldest mark first, then each team's second, and so on, so one team's flood of new
 /// leads never holds up another's.
 pub async fn score_pending(svc: &Services, limit: i64) -> Result<Scored, AppError> {
+    score_pending_paced(svc, limit, &Pace::default()).await
+}
+
+/// [`score_pending`], resting after each lead as `pace` says (the worker's way of giving the
+/// intake the machine first).
+pub async fn score_pending_paced(
+    svc: &Services,
+    limit: i64,
+    pace: &Pace,
+) -> Result<Scored, AppError> {
     let claimed = {
         // A claim lost in a crash runs out anyway.
         let mut tx = db::lazy_platform_tx(&svc.db).await?;
@@ -194,7 +261,17 @@ pub async fn score_pending(svc: &Services, limit: i64) -> Result<Scored, AppErro
         rows
     };
     let mut done = Scored::default();
+    // When the work on the previous lead started.
+    let mut previous: Option<Instant> = None;
     for row in claimed {
+        if let Some(started) = previous {
+            let now = Instant::now();
+            let rest = pace.rest(now, now.saturating_duration_since(started));
+            if !rest.is_zero() {
+                tokio::time::sleep(rest).await;
+            }
+        }
+        previous = Some(Instant::now());
         let tenant = TenantId(row.tenant_id);
         // A team out of tokens keeps its marks: its claims run out, and the leads are scored
         // once it has tokens again (a top-up, a new day or month). Nothing is lost.
@@ -293,7 +370,50 @@ async fn score_one(
 
 #[cfg(test)]
 mod tests {
-    use super::median;
+    use std::time::{Duration, Instant};
+
+    use super::{median, Pace};
+
+    #[test]
+    fn scoring_rests_three_times_its_work_while_the_intake_is_busy_and_not_after() {
+        let pace = Pace::default();
+        let start = Instant::now();
+        let took = Duration::from_millis(4);
+        // The intake has not worked yet: no rest.
+        assert_eq!(pace.rest(start, took), Duration::ZERO);
+        pace.intake_worked(start + Duration::from_millis(100));
+        assert_eq!(
+            pace.rest(start + Duration::from_millis(150), took),
+            Duration::from_millis(12)
+        );
+        assert_eq!(
+            pace.rest(start + Duration::from_millis(1_050), took),
+            Duration::from_millis(12)
+        );
+        // A second after the intake's last batch, scoring goes at full speed again.
+        assert_eq!(
+            pace.rest(start + Duration::from_millis(1_200), took),
+            Duration::ZERO
+        );
+        // A later batch makes it busy again; an earlier report does not move the time back.
+        pace.intake_worked(start + Duration::from_millis(2_000));
+        pace.intake_worked(start + Duration::from_millis(1_500));
+        assert_eq!(
+            pace.rest(start + Duration::from_millis(2_900), took),
+            Duration::from_millis(12)
+        );
+        assert_eq!(
+            pace.rest(start + Duration::from_millis(3_100), took),
+            Duration::ZERO
+        );
+        // Clones share what the intake reported.
+        let other = pace.clone();
+        other.intake_worked(start + Duration::from_millis(5_000));
+        assert_eq!(
+            pace.rest(start + Duration::from_millis(5_500), took),
+            Duration::from_millis(12)
+        );
+    }
 
     #[test]
     fn the_median_reply_time_ignores_one_slow_answer() {
