@@ -173,11 +173,17 @@ const INTAKE_BUSY_FOR: Duration = Duration::from_secs(1);
 /// at most a quarter of the time.
 const REST_PER_WORK: u32 = 3;
 
+/// The longest rest after one lead. Scoring a lead on this machine takes milliseconds; one that
+/// waited seconds for a configured model did not take that time from the intake, and its rest
+/// must not hold the rest of the claimed leads (claimed for two minutes) for minutes.
+const REST_AT_MOST: Duration = Duration::from_millis(100);
+
 /// Keeps scoring from crowding out the intake. Every message from a new person brings a lead to
 /// score, and scoring one takes about twenty statements, so in a flood of new people scoring
 /// would take as much of the machine as it can get, and the messages themselves would reach the
 /// inbox later. The intake says when it processed a batch ([`Pace::intake_worked`]); for a
-/// second after that, scoring rests three times as long as each lead took. A person waits for
+/// second after that, scoring rests three times as long as each lead took (at most a tenth of a
+/// second). A person waits for
 /// their own message to show, while a HOT lead's first-response time is ten minutes: scoring
 /// still goes on, a little slower, and at full speed as soon as the intake is quiet.
 #[derive(Clone, Debug)]
@@ -212,7 +218,7 @@ impl Pace {
         }
         let worked = self.since + Duration::from_millis(at - 1);
         if now.saturating_duration_since(worked) < INTAKE_BUSY_FOR {
-            took * REST_PER_WORK
+            (took * REST_PER_WORK).min(REST_AT_MOST)
         } else {
             Duration::ZERO
         }
@@ -405,6 +411,11 @@ mod tests {
         assert_eq!(
             pace.rest(start + Duration::from_millis(3_100), took),
             Duration::ZERO
+        );
+        // A lead that waited seconds for a model rests a tenth of a second, not three times that.
+        assert_eq!(
+            pace.rest(start + Duration::from_millis(2_900), Duration::from_secs(2)),
+            Duration::from_millis(100)
         );
         // Clones share what the intake reported.
         let other = pace.clone();
