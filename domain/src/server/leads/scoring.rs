@@ -183,9 +183,9 @@ const REST_AT_MOST: Duration = Duration::from_millis(100);
 /// would take as much of the machine as it can get, and the messages themselves would reach the
 /// inbox later. The intake says when it processed a batch ([`Pace::intake_worked`]); for a
 /// second after that, scoring rests three times as long as each lead took (at most a tenth of a
-/// second). A person waits for
-/// their own message to show, while a HOT lead's first-response time is ten minutes: scoring
-/// still goes on, a little slower, and at full speed as soon as the intake is quiet.
+/// second). A person waits for their own message to show, while a HOT lead's first-response
+/// time is ten minutes: scoring still goes on, a little slower, and at full speed as soon as the
+/// intake is quiet.
 #[derive(Clone, Debug)]
 pub struct Pace {
     since: Instant,
