@@ -10,8 +10,7 @@
 //! are kept on the lead, and an escalated lead is routed as a HOT one. Then the lead is routed
 //! ([`super::routing::route`]).
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -186,41 +185,27 @@ const REST_AT_MOST: Duration = Duration::from_millis(100);
 /// second). A person waits for their own message to show, while a HOT lead's first-response
 /// time is ten minutes: scoring still goes on, a little slower, and at full speed as soon as the
 /// intake is quiet.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Pace {
-    since: Instant,
-    /// When the intake last worked, in milliseconds after `since` (plus one; 0: never).
-    intake_at: Arc<AtomicU64>,
-}
-
-impl Default for Pace {
-    fn default() -> Self {
-        Self {
-            since: Instant::now(),
-            intake_at: Arc::new(AtomicU64::new(0)),
-        }
-    }
+    /// When the intake last processed a batch (None: not yet).
+    intake_at: Arc<Mutex<Option<Instant>>>,
 }
 
 impl Pace {
     /// The intake processed a batch of events at `now`.
     pub fn intake_worked(&self, now: Instant) {
-        let at = now.saturating_duration_since(self.since).as_millis();
-        let at = u64::try_from(at).unwrap_or(u64::MAX - 1) + 1;
-        self.intake_at.fetch_max(at, Ordering::Relaxed);
+        let mut at = self.intake_at.lock().unwrap_or_else(|p| p.into_inner());
+        *at = Some(at.map_or(now, |before| before.max(now)));
     }
 
     /// How long scoring rests at `now` after a lead that took `took`.
     pub fn rest(&self, now: Instant, took: Duration) -> Duration {
-        let at = self.intake_at.load(Ordering::Relaxed);
-        if at == 0 {
-            return Duration::ZERO;
-        }
-        let worked = self.since + Duration::from_millis(at - 1);
-        if now.saturating_duration_since(worked) < INTAKE_BUSY_FOR {
-            (took * REST_PER_WORK).min(REST_AT_MOST)
-        } else {
-            Duration::ZERO
+        let at = *self.intake_at.lock().unwrap_or_else(|p| p.into_inner());
+        match at {
+            Some(worked) if now.saturating_duration_since(worked) < INTAKE_BUSY_FOR => {
+                (took * REST_PER_WORK).min(REST_AT_MOST)
+            }
+            _ => Duration::ZERO,
         }
     }
 }
@@ -385,45 +370,29 @@ mod tests {
         let pace = Pace::default();
         let start = Instant::now();
         let took = Duration::from_millis(4);
+        let ms = Duration::from_millis;
+        let rest_at = |after: u64| pace.rest(start + ms(after), took);
         // The intake has not worked yet: no rest.
-        assert_eq!(pace.rest(start, took), Duration::ZERO);
-        pace.intake_worked(start + Duration::from_millis(100));
-        assert_eq!(
-            pace.rest(start + Duration::from_millis(150), took),
-            Duration::from_millis(12)
-        );
-        assert_eq!(
-            pace.rest(start + Duration::from_millis(1_050), took),
-            Duration::from_millis(12)
-        );
+        assert_eq!(rest_at(0), Duration::ZERO);
+        pace.intake_worked(start + ms(100));
+        assert_eq!(rest_at(150), ms(12));
+        assert_eq!(rest_at(1_050), ms(12));
         // A second after the intake's last batch, scoring goes at full speed again.
-        assert_eq!(
-            pace.rest(start + Duration::from_millis(1_200), took),
-            Duration::ZERO
-        );
+        assert_eq!(rest_at(1_200), Duration::ZERO);
         // A later batch makes it busy again; an earlier report does not move the time back.
-        pace.intake_worked(start + Duration::from_millis(2_000));
-        pace.intake_worked(start + Duration::from_millis(1_500));
-        assert_eq!(
-            pace.rest(start + Duration::from_millis(2_900), took),
-            Duration::from_millis(12)
-        );
-        assert_eq!(
-            pace.rest(start + Duration::from_millis(3_100), took),
-            Duration::ZERO
-        );
+        pace.intake_worked(start + ms(2_000));
+        pace.intake_worked(start + ms(1_500));
+        assert_eq!(rest_at(2_900), ms(12));
+        assert_eq!(rest_at(3_100), Duration::ZERO);
         // A lead that waited seconds for a model rests a tenth of a second, not three times that.
         assert_eq!(
-            pace.rest(start + Duration::from_millis(2_900), Duration::from_secs(2)),
-            Duration::from_millis(100)
+            pace.rest(start + ms(2_900), Duration::from_secs(2)),
+            ms(100)
         );
         // Clones share what the intake reported.
         let other = pace.clone();
-        other.intake_worked(start + Duration::from_millis(5_000));
-        assert_eq!(
-            pace.rest(start + Duration::from_millis(5_500), took),
-            Duration::from_millis(12)
-        );
+        other.intake_worked(start + ms(5_000));
+        assert_eq!(rest_at(5_500), ms(12));
     }
 
     #[test]
