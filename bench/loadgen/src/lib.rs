@@ -1,11 +1,32 @@
 //! What the server's load clients (`src/bin/`, run by `bench/*.sh`) share: reading their
-//! settings, signing in a demo account, signed webhook bodies and the database in platform
-//! scope.
+//! settings, signing in a demo account, signed webhook bodies, the database in platform scope
+//! and the delay histograms with their summary.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use hdrhistogram::Histogram;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+
+/// A histogram of delays in microseconds, from 1 µs to 10 minutes (3 significant digits).
+pub fn delays() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 600_000_000, 3).unwrap()
+}
+
+/// The quantile `q` of a histogram of microseconds, in milliseconds.
+pub fn ms(h: &Histogram<u64>, q: f64) -> f64 {
+    h.value_at_quantile(q) as f64 / 1000.0
+}
+
+/// "p50 … ms, p99 … ms, max … ms" of a histogram of microseconds.
+pub fn p50_p99_max(h: &Histogram<u64>) -> String {
+    format!(
+        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(h, 0.5),
+        ms(h, 0.99),
+        h.max() as f64 / 1000.0
+    )
+}
 
 /// Opens a WebSocket as the clients do, with a small read buffer: these clients share the
 /// server's machine, and tungstenite zero-fills its whole read buffer (128 KiB by default) on

@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use loadgen::{env, session};
+use loadgen::{env, p50_p99_max, session};
 
 #[tokio::main]
 async fn main() {
@@ -162,10 +162,5 @@ async fn main() {
         failed.load(std::sync::atomic::Ordering::Relaxed),
         h.len()
     );
-    println!(
-        "delivery latency: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        h.value_at_quantile(0.5) as f64 / 1000.0,
-        h.value_at_quantile(0.99) as f64 / 1000.0,
-        h.max() as f64 / 1000.0
-    );
+    println!("delivery latency: {}", p50_p99_max(&h));
 }

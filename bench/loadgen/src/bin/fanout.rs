@@ -27,7 +27,7 @@ use hdrhistogram::Histogram;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use loadgen::{env, now_us, platform_db, session, whatsapp_text};
+use loadgen::{delays, env, ms, now_us, p50_p99_max, platform_db, session, whatsapp_text};
 
 #[tokio::main]
 async fn main() {
@@ -256,17 +256,16 @@ async fn main() {
                 .collect()
         })
         .collect();
-    let mut delivery = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
+    let mut delivery = delays();
     // Where the time went: POST sent → stored (the storing transaction's start), stored →
     // processed (the batch's commit), processed → heard (the push, per delivery).
-    let span = || Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
-    let (mut to_stored, mut to_processed, mut to_heard) = (span(), span(), span());
+    let (mut to_stored, mut to_processed, mut to_heard) = (delays(), delays(), delays());
     // The same delays second by second of the run (by when the message was sent), and after
     // the first WARMUP seconds: in the first seconds every team has its first message, and
     // each of the server's pooled connections still plans each statement afresh (Postgres
     // plans a prepared statement five times before it settles on a generic plan).
-    let mut by_second: Vec<Histogram<u64>> = (0..seconds.max(1)).map(|_| span()).collect();
-    let mut steady = span();
+    let mut by_second: Vec<Histogram<u64>> = (0..seconds.max(1)).map(|_| delays()).collect();
+    let mut steady = delays();
     let (mut missed, mut expected) = (0u64, 0u64);
     for (n, processed_at, stored_at) in &done_at {
         let sent = sent_at[*n as usize].load(Ordering::Relaxed);
@@ -281,14 +280,13 @@ async fn main() {
             let i = pushes.partition_point(|p| p < processed_at);
             match pushes.get(i) {
                 Some(push) => {
-                    delivery.record((push - sent).max(1) as u64).unwrap();
+                    let delay = (push - sent).max(1) as u64;
+                    delivery.record(delay).unwrap();
                     let last = by_second.len() - 1;
                     let second = (*n as u64 / rate.max(1)) as usize;
-                    by_second[second.min(last)]
-                        .record((push - sent).max(1) as u64)
-                        .unwrap();
+                    by_second[second.min(last)].record(delay).unwrap();
                     if second as u64 >= warmup {
-                        steady.record((push - sent).max(1) as u64).unwrap();
+                        steady.record(delay).unwrap();
                     }
                     to_heard
                         .record((push - processed_at).max(1) as u64)
@@ -305,21 +303,13 @@ async fn main() {
         posted.as_secs_f64(),
         processed_by.as_secs_f64()
     );
+    println!("POST (verify, store, 200): {}", p50_p99_max(&h));
     println!(
-        "POST (verify, store, 200): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        h.value_at_quantile(0.5) as f64 / 1000.0,
-        h.value_at_quantile(0.99) as f64 / 1000.0,
-        h.max() as f64 / 1000.0
-    );
-    println!(
-        "deliveries (POST sent → push heard by each open inbox of the team): {} of {} expected, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {missed} missed; {foreign} pushes heard by another team's inbox",
+        "deliveries (POST sent → push heard by each open inbox of the team): {} of {} expected, {}; {missed} missed; {foreign} pushes heard by another team's inbox",
         delivery.len(),
         expected,
-        delivery.value_at_quantile(0.5) as f64 / 1000.0,
-        delivery.value_at_quantile(0.99) as f64 / 1000.0,
-        delivery.max() as f64 / 1000.0
+        p50_p99_max(&delivery)
     );
-    let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
     println!(
         "where the time went, p50 / p99: sent → stored {:.1} / {:.1} ms; stored → processed {:.1} / {:.1} ms; processed → heard {:.1} / {:.1} ms",
         ms(&to_stored, 0.5),
@@ -339,10 +329,8 @@ async fn main() {
         by_second.join(", ")
     );
     println!(
-        "deliveries of the messages sent after the first {warmup} s: {}, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "deliveries of the messages sent after the first {warmup} s: {}, {}",
         steady.len(),
-        ms(&steady, 0.5),
-        ms(&steady, 0.99),
-        ms(&steady, 1.0)
+        p50_p99_max(&steady)
     );
 }

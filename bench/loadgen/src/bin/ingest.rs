@@ -25,7 +25,7 @@ use hdrhistogram::Histogram;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use loadgen::{env, now_us, platform_db, session, whatsapp_text};
+use loadgen::{delays, env, now_us, p50_p99_max, platform_db, session, whatsapp_text};
 
 fn body(n: u64, contacts: u64, ts: i64) -> Vec<u8> {
     whatsapp_text("DEMO-PN-1", &format!("4479111{:05}", n % contacts), n, ts)
@@ -182,17 +182,17 @@ async fn main() {
     .unwrap();
     let mut heard = pushes.lock().unwrap_or_else(|p| p.into_inner()).clone();
     heard.sort_unstable();
-    let mut whole = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
-    let mut steady = Histogram::<u64>::new_with_bounds(1, 600_000_000, 3).unwrap();
+    let (mut whole, mut steady) = (delays(), delays());
     let mut unheard = 0u64;
     for (n, processed_at) in &done_at {
         let sent = sent_at[*n as usize].load(Ordering::Relaxed);
         let i = heard.partition_point(|p| p < processed_at);
         match heard.get(i) {
             Some(push) => {
-                whole.record((push - sent).max(1) as u64).unwrap();
+                let delay = (push - sent).max(1) as u64;
+                whole.record(delay).unwrap();
                 if *n as u64 >= warmup * rate {
-                    steady.record((push - sent).max(1) as u64).unwrap();
+                    steady.record(delay).unwrap();
                 }
             }
             None => unheard += 1,
@@ -215,12 +215,7 @@ async fn main() {
         processed_by.as_secs_f64(),
         processed as f64 / processed_by.as_secs_f64()
     );
-    println!(
-        "POST (verify, store, 200): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-        h.value_at_quantile(0.5) as f64 / 1000.0,
-        h.value_at_quantile(0.99) as f64 / 1000.0,
-        h.max() as f64 / 1000.0
-    );
+    println!("POST (verify, store, 200): {}", p50_p99_max(&h));
     println!("stored → processed: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms");
     let seconds: Vec<String> = by_second
         .iter()
@@ -231,17 +226,13 @@ async fn main() {
         seconds.join(", ")
     );
     println!(
-        "POST sent → push heard (verify, store, process, push): p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; {} pushes heard, {unheard} messages with no push after them",
-        whole.value_at_quantile(0.5) as f64 / 1000.0,
-        whole.value_at_quantile(0.99) as f64 / 1000.0,
-        whole.max() as f64 / 1000.0,
+        "POST sent → push heard (verify, store, process, push): {}; {} pushes heard, {unheard} messages with no push after them",
+        p50_p99_max(&whole),
         heard.len()
     );
     println!(
-        "POST sent → push heard, messages sent after the first {warmup} s: {}, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "POST sent → push heard, messages sent after the first {warmup} s: {}, {}",
         steady.len(),
-        steady.value_at_quantile(0.5) as f64 / 1000.0,
-        steady.value_at_quantile(0.99) as f64 / 1000.0,
-        steady.max() as f64 / 1000.0
+        p50_p99_max(&steady)
     );
 }
