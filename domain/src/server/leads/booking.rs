@@ -43,9 +43,12 @@ const NO_HOURS: &str =
 
 /// The team's booking hours as written, if written.
 async fn stored(tx: &mut PgConnection) -> Result<Option<HoursForm>, AppError> {
-    let row = sqlx::query!("SELECT timezone, booking_minutes, booking_hours FROM tenant_settings")
-        .fetch_optional(&mut *tx)
-        .await?;
+    let row = sqlx::query!(
+        "SELECT timezone, booking_minutes, booking_hours FROM tenant_settings
+         WHERE tenant_id = app_tenant_id()"
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     Ok(row.and_then(|r| {
         Some(HoursForm {
             time_zone: r.timezone,
@@ -57,10 +60,12 @@ async fn stored(tx: &mut PgConnection) -> Result<Option<HoursForm>, AppError> {
 
 /// The team's time zone (its settings').
 async fn team_zone(tx: &mut PgConnection) -> Result<String, AppError> {
-    Ok(sqlx::query_scalar!("SELECT timezone FROM tenant_settings")
-        .fetch_optional(&mut *tx)
-        .await?
-        .unwrap_or_else(|| "UTC".into()))
+    Ok(sqlx::query_scalar!(
+        "SELECT timezone FROM tenant_settings WHERE tenant_id = app_tenant_id()"
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .unwrap_or_else(|| "UTC".into()))
 }
 
 async fn rules(tx: &mut PgConnection) -> Result<Option<Rules>, AppError> {

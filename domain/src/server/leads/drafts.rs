@@ -29,9 +29,11 @@ fn may_edit(grant: &TenantGrant) -> bool {
 }
 
 pub(super) async fn stored(tx: &mut sqlx::PgConnection) -> Result<TenantFacts, AppError> {
-    let raw = sqlx::query_scalar!("SELECT reply_facts FROM tenant_settings")
-        .fetch_optional(&mut *tx)
-        .await?;
+    let raw = sqlx::query_scalar!(
+        "SELECT reply_facts FROM tenant_settings WHERE tenant_id = app_tenant_id()"
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
     Ok(raw
         .and_then(|v| serde_json::from_value(v).ok())
         .unwrap_or_default())
@@ -51,12 +53,12 @@ pub async fn facts(svc: &Services, grant: &TenantGrant) -> Result<FactsForm, App
 
 /// The team's competitors (`tenant_settings.competitors`), as written.
 pub(super) async fn competitors(tx: &mut sqlx::PgConnection) -> Result<Vec<String>, AppError> {
-    Ok(
-        sqlx::query_scalar!("SELECT competitors FROM tenant_settings")
-            .fetch_optional(&mut *tx)
-            .await?
-            .unwrap_or_default(),
+    Ok(sqlx::query_scalar!(
+        "SELECT competitors FROM tenant_settings WHERE tenant_id = app_tenant_id()"
     )
+    .fetch_optional(&mut *tx)
+    .await?
+    .unwrap_or_default())
 }
 
 /// Keeps the team's facts, checked field by field (owners, admins and product).
