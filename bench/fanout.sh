@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Inbox fan-out under load: the release server on a fresh database, TEAMS sales teams with a
 # WhatsApp number each and CLIENTS open inbox WebSockets spread over them, signed webhooks at
-# RATE messages a second for SECONDS; prints the delay from each POST to each open inbox of its
-# team hearing the push.
-#   bench/fanout.sh                          defaults (TEAMS=1000 CLIENTS=10000 RATE=1000 SECONDS=10)
+# RATE messages a second, WARMUP seconds of warm-up then SECONDS measured; prints the delay from
+# each POST to each open inbox of its team hearing the push.
+#   bench/fanout.sh                          defaults (TEAMS=1000 CLIENTS=10000 RATE=1000 WARMUP=2 SECONDS=10)
 #   CLIENTS=2000 RATE=500 bench/fanout.sh    another mix
 . "$(dirname "$0")/serve.sh"
 loadgen_build fanout

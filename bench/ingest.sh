@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Webhook ingestion under load: the release server on a fresh database with the demo team, signed
-# WhatsApp webhooks posted at RATE messages a second for SECONDS while the SDR's inbox is open;
-# prints messages per second, the POST's latency, the delay from stored to processed and the
-# whole path from POST to push.
-#   bench/ingest.sh                      defaults (RATE=3000 SECONDS=10 CONTACTS=1000)
+# WhatsApp webhooks posted at RATE messages a second, WARMUP seconds of warm-up then SECONDS
+# measured, while the SDR's inbox is open; prints messages per second, the POST's latency, the
+# delay from stored to processed and the whole path from POST to push.
+#   bench/ingest.sh                      defaults (RATE=3000 WARMUP=2 SECONDS=10 CONTACTS=1000)
 #   RATE=4000 SECONDS=20 bench/ingest.sh another load
 . "$(dirname "$0")/serve.sh"
 loadgen_build ingest

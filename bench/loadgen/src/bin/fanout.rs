@@ -1,17 +1,23 @@
 //! Inbox fan-out under load: `TEAMS` sales teams (default 1,000), each with a WhatsApp number,
 //! and `CLIENTS` open inbox WebSockets (default 10,000, spread evenly over the teams, as the
 //! demo SDR, a member of every team). Signed WhatsApp webhooks are posted at `RATE` messages a
-//! second (default 1,000) for `SECONDS`, each to one team's number in turn. Every message is
-//! verified, stored, processed and pushed to the open inboxes of its team.
+//! second (default 1,000), each to one team's number in turn: first for `WARMUP` seconds
+//! (default 2), then for the `SECONDS` measured (default 10). Every message is verified,
+//! stored, processed and pushed to the open inboxes of its team.
+//!
+//! The warm-up is the same load, kept out of the headline: in it every team has its first
+//! message, and each of the server's pooled connections plans each statement afresh (Postgres
+//! plans a prepared statement five times on a connection before it settles on a generic plan).
+//! Its figures are printed too, and the whole run's.
 //!
 //! A delivery is one message reaching one open inbox of its team: the first push for its
 //! channel that the socket hears after the message was processed (the database's
 //! `processed_at`, taken just before the batch commits; the push follows the commit). Its delay
-//! is from the POST being sent to that push being heard. Prints p50, p99 and max over every
-//! delivery, the deliveries missed, and any push heard by a socket of another team (there must
-//! be none); then where the time went (POST to stored, stored to processed, processed to
-//! heard), the p99 second by second, and the figures for the messages sent after the first
-//! `WARMUP` seconds (default 2), when every team has had its first message.
+//! is from the POST being sent to that push being heard. Prints p50, p99 and max over the
+//! deliveries of the messages sent in the measured seconds, the deliveries missed, and any push
+//! heard by a socket of another team (there must be none); then where the time went (POST to
+//! stored, stored to processed, processed to heard), the p99 second by second, and the
+//! deliveries of the warm-up and of the whole run.
 //!
 //! Run against a server with a fresh database: `bench/fanout.sh` (which starts one).
 
@@ -153,7 +159,7 @@ async fn main() {
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
     ));
     let failed = Arc::new(AtomicU64::new(0));
-    let total = rate * seconds;
+    let total = rate * (warmup + seconds);
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
     let sent_at: Arc<Vec<AtomicI64>> = Arc::new((0..total).map(|_| AtomicI64::new(0)).collect());
     let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
@@ -260,12 +266,11 @@ async fn main() {
     // Where the time went: POST sent → stored (the storing transaction's start), stored →
     // processed (the batch's commit), processed → heard (the push, per delivery).
     let (mut to_stored, mut to_processed, mut to_heard) = (delays(), delays(), delays());
-    // The same delays second by second of the run (by when the message was sent), and after
-    // the first WARMUP seconds: in the first seconds every team has its first message, and
-    // each of the server's pooled connections still plans each statement afresh (Postgres
-    // plans a prepared statement five times before it settles on a generic plan).
-    let mut by_second: Vec<Histogram<u64>> = (0..seconds.max(1)).map(|_| delays()).collect();
-    let mut steady = delays();
+    // The same delays second by second of the run (by when the message was sent); the
+    // deliveries of the warm-up's messages and of the measured ones, apart.
+    let mut by_second: Vec<Histogram<u64>> =
+        (0..(warmup + seconds).max(1)).map(|_| delays()).collect();
+    let (mut warming, mut measured) = (delays(), delays());
     let (mut missed, mut expected) = (0u64, 0u64);
     for (n, processed_at, stored_at) in &done_at {
         let sent = sent_at[*n as usize].load(Ordering::Relaxed);
@@ -286,7 +291,9 @@ async fn main() {
                     let second = (*n as u64 / rate.max(1)) as usize;
                     by_second[second.min(last)].record(delay).unwrap();
                     if second as u64 >= warmup {
-                        steady.record(delay).unwrap();
+                        measured.record(delay).unwrap();
+                    } else {
+                        warming.record(delay).unwrap();
                     }
                     to_heard
                         .record((push - processed_at).max(1) as u64)
@@ -298,20 +305,30 @@ async fn main() {
     }
     let h = post_latency.lock().unwrap_or_else(|p| p.into_inner());
     println!(
-        "fan-out: {total} messages offered at {rate}/s over {seconds} s to {teams} teams; {} refused or failed; posted in {:.2} s; all processed by {:.2} s",
+        "fan-out: {total} messages offered at {rate}/s to {teams} teams, {warmup} s of warm-up then {seconds} s measured; {} refused or failed; posted in {:.2} s; all processed by {:.2} s",
         failed.load(Ordering::Relaxed),
         posted.as_secs_f64(),
         processed_by.as_secs_f64()
     );
     println!("POST (verify, store, 200): {}", p50_p99_max(&h));
     println!(
-        "deliveries (POST sent → push heard by each open inbox of the team): {} of {} expected, {}; {missed} missed; {foreign} pushes heard by another team's inbox",
+        "deliveries of the {seconds} s measured (POST sent → push heard by each open inbox of the team): {}, {}",
+        measured.len(),
+        p50_p99_max(&measured)
+    );
+    println!(
+        "the whole run: {} of {} deliveries expected, {}; {missed} missed; {foreign} pushes heard by another team's inbox",
         delivery.len(),
         expected,
         p50_p99_max(&delivery)
     );
     println!(
-        "where the time went, p50 / p99: sent → stored {:.1} / {:.1} ms; stored → processed {:.1} / {:.1} ms; processed → heard {:.1} / {:.1} ms",
+        "deliveries of the {warmup} s of warm-up: {}, {}",
+        warming.len(),
+        p50_p99_max(&warming)
+    );
+    println!(
+        "where the time went, whole run, p50 / p99: sent → stored {:.1} / {:.1} ms; stored → processed {:.1} / {:.1} ms; processed → heard {:.1} / {:.1} ms",
         ms(&to_stored, 0.5),
         ms(&to_stored, 0.99),
         ms(&to_processed, 0.5),
@@ -325,12 +342,7 @@ async fn main() {
         .map(|(s, h)| format!("{s}: {:.0}", ms(h, 0.99)))
         .collect();
     println!(
-        "delivery p99 by second of the run (ms): {}",
+        "delivery p99 by second of the run, warm-up first (ms): {}",
         by_second.join(", ")
-    );
-    println!(
-        "deliveries of the messages sent after the first {warmup} s: {}, {}",
-        steady.len(),
-        p50_p99_max(&steady)
     );
 }
