@@ -727,7 +727,7 @@ async fn bodies_received_together_share_a_commit_and_a_batch_finds_each_person_o
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_transactions_scope_and_lazy_commit_are_its_own_and_the_stores_commits_wait_for_the_disk(
+async fn a_transactions_scope_lazy_commit_and_keyed_plans_are_its_own_and_the_stores_commits_wait_for_the_disk(
     owner: PgPool,
 ) {
     // One connection, so the transaction after the lazy one reuses it.
@@ -735,12 +735,30 @@ async fn a_transactions_scope_and_lazy_commit_are_its_own_and_the_stores_commits
     let pool = db::app_pool(opts, 1).await.unwrap();
     let mut tx = db::lazy_platform_tx(&pool).await.unwrap();
     assert_eq!(setting(&mut tx, "synchronous_commit").await, "off");
+    assert_eq!(setting(&mut tx, "enable_seqscan").await, "on");
     tx.commit().await.unwrap();
     // The next transaction on that connection (a webhook body being stored, say) waits for the
     // disk again.
     let mut tx = db::platform_tx(&pool).await.unwrap();
     assert_eq!(setting(&mut tx, "synchronous_commit").await, "on");
     assert_eq!(setting(&mut tx, "app.scope").await, "platform");
+    tx.commit().await.unwrap();
+    // The intake's transaction plans by key, and only it: on an empty table, a batch's leads
+    // found by id through the index, where any other transaction reads the whole table (the
+    // plan that outgrows the table when a connection keeps it).
+    let by_id = "EXPLAIN UPDATE leads l SET name = l.name \
+                 FROM unnest(ARRAY(SELECT gen_random_uuid() FROM generate_series(1, 50))) AS n(id) \
+                 WHERE l.id = n.id";
+    let mut tx = db::lazy_keyed_platform_tx(&pool).await.unwrap();
+    assert_eq!(setting(&mut tx, "synchronous_commit").await, "off");
+    assert_eq!(setting(&mut tx, "app.scope").await, "platform");
+    let plan = plan_of(&mut tx, by_id).await;
+    assert!(plan.contains("Index Scan using leads_pkey"), "{plan}");
+    tx.commit().await.unwrap();
+    let mut tx = db::platform_tx(&pool).await.unwrap();
+    assert_eq!(setting(&mut tx, "enable_seqscan").await, "on");
+    let plan = plan_of(&mut tx, by_id).await;
+    assert!(plan.contains("Seq Scan on leads"), "{plan}");
     tx.commit().await.unwrap();
     // A lazy tenant transaction has its tenant and its lazy commit, and neither outlives it.
     let tenant = TenantId(uuid::Uuid::now_v7());
@@ -758,6 +776,15 @@ async fn a_transactions_scope_and_lazy_commit_are_its_own_and_the_stores_commits
     let mut tx = db::platform_tx(&pool).await.unwrap();
     assert_eq!(setting(&mut tx, "app.tenant_id").await, "");
     tx.commit().await.unwrap();
+}
+
+/// The plan Postgres makes for `explain` (an `EXPLAIN` statement), one line per node.
+async fn plan_of(tx: &mut sqlx::PgConnection, explain: &str) -> String {
+    sqlx::query_scalar::<_, String>(explain)
+        .fetch_all(tx)
+        .await
+        .unwrap()
+        .join("\n")
 }
 
 /// A setting of the transaction, as `current_setting` reads it (blank for a custom one not set).

@@ -60,26 +60,27 @@ enum Scope {
     Platform,
 }
 
+/// Settings a transaction may add to its scope's.
+const DURABLE: &str = "";
+/// Commits without waiting for the write-ahead log to reach the disk ([`lazy_platform_tx`]).
+const LAZY: &str = "; SET LOCAL synchronous_commit = off";
+/// [`LAZY`], and plans that find rows by key only ([`lazy_keyed_platform_tx`]).
+const LAZY_KEYED: &str = "; SET LOCAL synchronous_commit = off; SET LOCAL enable_seqscan = off";
+
 /// Begins a transaction with its scope in force until it ends, in one round trip: `BEGIN` and
 /// `SET LOCAL` go as one simple query (a value is a UUID or a fixed word, never text from
-/// outside). `lazy`: the transaction commits without waiting for its write-ahead log to reach the
-/// disk ([`lazy_platform_tx`]).
+/// outside), with the `more` settings ([`DURABLE`] for none).
 async fn begin_as(
     pool: &PgPool,
     scope: Scope,
-    lazy: bool,
+    more: &str,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let setting = match scope {
         Scope::Tenant(t) => format!("app.tenant_id = '{}'", t.0),
         Scope::User(u) => format!("app.user_id = '{}'", u.0),
         Scope::Platform => "app.scope = 'platform'".to_owned(),
     };
-    let lazy = if lazy {
-        "; SET LOCAL synchronous_commit = off"
-    } else {
-        ""
-    };
-    pool.begin_with(format!("BEGIN; SET LOCAL {setting}{lazy}"))
+    pool.begin_with(format!("BEGIN; SET LOCAL {setting}{more}"))
         .await
 }
 
@@ -88,7 +89,7 @@ pub async fn tenant_tx(
     pool: &PgPool,
     tenant: TenantId,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_as(pool, Scope::Tenant(tenant), false).await
+    begin_as(pool, Scope::Tenant(tenant), DURABLE).await
 }
 
 /// A transaction that sees `user`'s own memberships across tenants.
@@ -96,13 +97,13 @@ pub async fn user_tx(
     pool: &PgPool,
     user: UserId,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_as(pool, Scope::User(user), false).await
+    begin_as(pool, Scope::User(user), DURABLE).await
 }
 
 /// A transaction with platform scope: only for code paths whose caller was checked to be a
 /// platform ADMIN, or for the server's own jobs (seed, audit verification).
 pub async fn platform_tx(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_as(pool, Scope::Platform, false).await
+    begin_as(pool, Scope::Platform, DURABLE).await
 }
 
 /// A [`platform_tx`] that commits without waiting for its write-ahead log to reach the disk
@@ -114,7 +115,26 @@ pub async fn platform_tx(pool: &PgPool) -> Result<Transaction<'static, Postgres>
 pub async fn lazy_platform_tx(
     pool: &PgPool,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_as(pool, Scope::Platform, true).await
+    begin_as(pool, Scope::Platform, LAZY).await
+}
+
+/// A [`lazy_platform_tx`] whose statements all find their rows by key (an id, an external id,
+/// a provider's message id), planned that way whatever the tables' size
+/// (`enable_seqscan = off`, for this transaction only): for the webhook intake.
+///
+/// Postgres plans a prepared statement afresh five times on each connection, then keeps one
+/// generic plan for good if it looks no dearer. On a new database the intake's connections
+/// settle in their first seconds, on tables of a few rows, where reading the whole table looks
+/// cheapest; the plan stays as the table grows, until an ANALYZE, which autovacuum starts only
+/// after its next minute's look. One such plan, a hash join over every lead to update the batch's
+/// few, took the fan-out benchmark's marking statement from about 1 ms to 56 ms a batch and its
+/// delivery p99 to seconds (docs/BENCHMARKS.md, fourteenth and fifteenth sittings). Every
+/// statement of the intake has an index for its lookups, so this only rules out the plans
+/// that outgrow their tables.
+pub async fn lazy_keyed_platform_tx(
+    pool: &PgPool,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_as(pool, Scope::Platform, LAZY_KEYED).await
 }
 
 /// A [`tenant_tx`] that commits as [`lazy_platform_tx`] does: for scoring (the lead keeps its
@@ -123,5 +143,5 @@ pub async fn lazy_tenant_tx(
     pool: &PgPool,
     tenant: TenantId,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    begin_as(pool, Scope::Tenant(tenant), true).await
+    begin_as(pool, Scope::Tenant(tenant), LAZY).await
 }

@@ -322,7 +322,7 @@ pub async fn process_pending_after(
     let started = std::time::Instant::now();
     let mut lap = Laps::default();
     // The events are durable; what is made of them is made again if a crash loses it.
-    let mut tx = db::lazy_platform_tx(&svc.db).await?;
+    let mut tx = db::lazy_keyed_platform_tx(&svc.db).await?;
     let events = sqlx::query!(
         r#"SELECT id, kind, body FROM webhook_events
            WHERE status = 'pending' AND id > $2 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"#,
