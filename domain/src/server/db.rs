@@ -123,14 +123,14 @@ pub async fn lazy_platform_tx(
 /// (`enable_seqscan = off`, for this transaction only): for the webhook intake.
 ///
 /// Postgres plans a prepared statement afresh five times on each connection, then keeps one
-/// generic plan for good if it looks no dearer. On a new database the intake's connections
-/// settle in their first seconds, on tables of a few rows, where reading the whole table looks
-/// cheapest; the plan stays as the table grows, until an ANALYZE, which autovacuum starts only
-/// after its next minute's look. One such plan, a hash join over every lead to update the batch's
-/// few, took the fan-out benchmark's marking statement from about 1 ms to 56 ms a batch and its
-/// delivery p99 to seconds (docs/BENCHMARKS.md, fourteenth and fifteenth sittings). Every
-/// statement of the intake has an index for its lookups, so this only rules out the plans
-/// that outgrow their tables.
+/// generic plan if it looks no dearer. On a new database the intake's connections settle in
+/// their first seconds, on tables of a few rows, where reading the whole table looks cheapest;
+/// the plan stays as the table grows, until the next ANALYZE. Such plans (a hash join over every
+/// lead or identity to find the batch's few) made the identity lookup four times slower in the
+/// ingestion benchmark (0.41 ms a batch against 0.10) and, with a pool of two connections, the
+/// batch's marking statement fifty times slower (56 ms against 1.3; docs/BENCHMARKS.md,
+/// fourteenth and fifteenth sittings). Every statement of the intake has an index for its
+/// lookups, so this only rules out the plans that outgrow their tables.
 pub async fn lazy_keyed_platform_tx(
     pool: &PgPool,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
