@@ -11,12 +11,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hdrhistogram::Histogram;
 use std::sync::Mutex;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use loadgen::{env, p50_p99_max, session};
+use loadgen::{delays, env, p50_p99_max, session};
 
 #[tokio::main]
 async fn main() {
@@ -53,9 +52,7 @@ async fn main() {
     let listener = session(&base, "employee@demo.fluxorae.test").await;
     let poster = session(&base, "customer@demo.fluxorae.test").await;
     let ws_base = base.replace("http://", "ws://");
-    let hist = Arc::new(Mutex::new(
-        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
-    ));
+    let hist = Arc::new(Mutex::new(delays()));
     let epoch = Instant::now();
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);

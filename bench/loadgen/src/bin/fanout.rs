@@ -155,9 +155,7 @@ async fn main() {
         .tcp_nodelay(true)
         .build()
         .unwrap();
-    let post_latency = Arc::new(Mutex::new(
-        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
-    ));
+    let post_latency = Arc::new(Mutex::new(delays()));
     let failed = Arc::new(AtomicU64::new(0));
     let total = rate * (warmup + seconds);
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();

@@ -1,8 +1,9 @@
 //! Webhook ingestion under load: signed WhatsApp webhooks posted to the release server at `RATE`
 //! messages a second, first for `WARMUP` seconds (default 2), then for the `SECONDS` measured
-//! (default 10); one message per POST, from `CONTACTS` people who write again and again, while the demo SDR's inbox WebSocket is open. Each message is verified, stored
-//! durably before the 200, processed by the worker (routed to the team's channel, its lead
-//! resolved, the lead marked for scoring) and pushed to the open inbox.
+//! (default 10); one message per POST, from `CONTACTS` people who write again and again, while
+//! the demo SDR's inbox WebSocket is open. Each message is verified, stored durably before the
+//! 200, processed by the worker (routed to the team's channel, its lead resolved, the lead
+//! marked for scoring) and pushed to the open inbox.
 //!
 //! Prints the messages per second from the first POST to the last message processed; the POST's
 //! latency (verify and store); the delay from stored to processed for every message (from the
@@ -22,7 +23,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use hdrhistogram::Histogram;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
@@ -73,9 +73,7 @@ async fn main() {
         .tcp_nodelay(true)
         .build()
         .unwrap();
-    let post_latency = Arc::new(Mutex::new(
-        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).unwrap(),
-    ));
+    let post_latency = Arc::new(Mutex::new(delays()));
     let failed = Arc::new(AtomicU64::new(0));
     let total = rate * (warmup + seconds);
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
