@@ -6,7 +6,10 @@
 #                                     $bench_db and $pid
 #   server_rss                        prints the server's memory, and the CPU time the server and
 #                                     the Postgres backends of its database spent since `serve`
-#                                     returned (the load, not the start-up)
+#                                     returned (the load, not the start-up); then the whole
+#                                     machine's over the same time: busy (the load client's share,
+#                                     and other work's: what else ran), idle, waiting on I/O, and
+#                                     stolen by the hypervisor
 #   loadgen_build BIN, loadgen BIN    builds, then runs, a load client of bench/loadgen
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,7 +39,7 @@ serve() {
     BASE_URL="http://127.0.0.1:$port" DB_MAX_CONNECTIONS=32 "$bin" > "$bench_log" 2>&1 &
   pid=$!
   for _ in $(seq 1 150); do
-    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && { cpu_before=$(cpu_ticks); return 0; }
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && { cpu_before=$(cpu_ticks); machine_before=$(machine_ticks); return 0; }
     kill -0 "$pid" 2>/dev/null || { cat "$bench_log"; echo "the server did not start" >&2; exit 1; }
     sleep 0.2
   done
@@ -50,8 +53,12 @@ loadgen_dir="${CARGO_TARGET_DIR:-$PWD/target}/loadgen"
 loadgen_build() {
   cargo build --release -q --manifest-path bench/loadgen/Cargo.toml --target-dir "$loadgen_dir" --bin "$1"
 }
+# Runs a load client, keeping its CPU time ("user system", in seconds) in $loadgen_cpu.
 loadgen() {
-  "$loadgen_dir/release/$1"
+  local TIMEFORMAT='%U %S'
+  exec 3>&1 4>&2
+  loadgen_cpu=$({ time "$loadgen_dir/release/$1" >&3 2>&4; } 2>&1)
+  exec 3>&- 4>&-
 }
 
 # CPU clock ticks (user and system) of the server and of each Postgres backend serving its
@@ -64,12 +71,26 @@ cpu_ticks() {
   done
 }
 
+# The machine's CPU clock ticks, all cores: "busy idle iowait steal" (/proc/stat).
+machine_ticks() {
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $5, $6, $9 }' /proc/stat
+}
+
 server_rss() {
   echo "server RSS: $(ps -o rss= -p "$pid" | awk '{printf "%.0f MB", $1/1024}')"
   # Ticks since `serve` returned; a backend opened during the load counts from zero, one closed
   # during it is not counted.
-  cpu_ticks | awk -v server="$pid" -v hz="$(getconf CLK_TCK)" -v before="$cpu_before" '
+  local ours
+  ours=$(cpu_ticks | awk -v server="$pid" -v hz="$(getconf CLK_TCK)" -v before="$cpu_before" '
     BEGIN { n = split(before, b, "\n"); for (i = 1; i <= n; i++) { split(b[i], f, " "); t[f[1]] = f[2] } }
     { d = ($2 - t[$1]) / hz; if ($1 == server) s += d; else pg += d }
-    END { printf "CPU during the load: server %.2f s, Postgres %.2f s\n", s, pg }'
+    END { printf "%.2f %.2f", s, pg }')
+  echo "CPU during the load: server ${ours% *} s, Postgres ${ours#* } s"
+  # The whole machine meanwhile; its busy time beyond the server, Postgres and the load client
+  # is whatever else ran.
+  echo "$machine_before $(machine_ticks) $ours ${loadgen_cpu:-0 0}" |
+    awk -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" '
+      { busy = ($5 - $1) / hz; idle = ($6 - $2) / hz; io = ($7 - $3) / hz; steal = ($8 - $4) / hz
+        printf "the machine meanwhile (%d cores, %.1f s): busy %.2f s, of which the load client %.2f s and other work %.2f s; idle %.2f s, I/O wait %.2f s, stolen %.2f s\n",
+          cores, (busy + idle + io + steal) / cores, busy, $11 + $12, busy - $9 - $10 - $11 - $12, idle, io, steal }'
 }

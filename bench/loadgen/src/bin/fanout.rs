@@ -168,6 +168,7 @@ async fn main() {
         .await
         .unwrap();
     let started = Instant::now();
+    let began = time::OffsetDateTime::now_utc().time();
     let mut posts = Vec::with_capacity(total as usize);
     for n in 0..total {
         tick.tick().await;
@@ -340,7 +341,8 @@ async fn main() {
         .map(|(s, h)| format!("{s}: {:.0}", ms(h, 0.99)))
         .collect();
     println!(
-        "delivery p99 by second of the run, warm-up first (ms): {}",
+        "delivery p99 by second of the run, warm-up first, second 0 from {} UTC (ms): {}",
+        began.truncate_to_millisecond(),
         by_second.join(", ")
     );
 }

@@ -86,6 +86,7 @@ async fn main() {
         .await
         .unwrap();
     let started = Instant::now();
+    let began = time::OffsetDateTime::now_utc().time();
     let sent_at: Arc<Vec<std::sync::atomic::AtomicI64>> =
         Arc::new((0..total).map(|_| Default::default()).collect());
     let mut posts = Vec::with_capacity(total as usize);
@@ -223,7 +224,8 @@ async fn main() {
         .map(|(s, p99)| format!("{s}: {p99:.0}"))
         .collect();
     println!(
-        "stored → processed p99 by second of the run (ms): {}",
+        "stored → processed p99 by second of the run, second 0 from about {} UTC (ms): {}",
+        began.truncate_to_millisecond(),
         per_second.join(", ")
     );
     println!(
