@@ -8,8 +8,9 @@
 #                                     the Postgres backends of its database spent since `serve`
 #                                     returned (the load, not the start-up); then the whole
 #                                     machine's over the same time: busy (the load client's share,
-#                                     and other work's: what else ran), idle, waiting on I/O, and
-#                                     stolen by the hypervisor
+#                                     and other work's: Postgres's own background processes and
+#                                     whatever else ran), idle, waiting on I/O, and stolen by the
+#                                     hypervisor
 #   loadgen_build BIN, loadgen BIN    builds, then runs, a load client of bench/loadgen
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -86,8 +87,8 @@ server_rss() {
     { d = ($2 - t[$1]) / hz; if ($1 == server) s += d; else pg += d }
     END { printf "%.2f %.2f", s, pg }')
   echo "CPU during the load: server ${ours% *} s, Postgres ${ours#* } s"
-  # The whole machine meanwhile; its busy time beyond the server, Postgres and the load client
-  # is whatever else ran.
+  # The whole machine meanwhile; its busy time beyond the server, its database's backends and
+  # the load client is other work: Postgres's WAL and background writers, and whatever else ran.
   echo "$machine_before $(machine_ticks) $ours ${loadgen_cpu:-0 0}" |
     awk -v hz="$(getconf CLK_TCK)" -v cores="$(nproc)" '
       { busy = ($5 - $1) / hz; idle = ($6 - $2) / hz; io = ($7 - $3) / hz; steal = ($8 - $4) / hz
