@@ -24,8 +24,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
@@ -33,7 +32,10 @@ use hdrhistogram::Histogram;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use loadgen::{delays, env, ms, now_us, p50_p99_max, platform_db, session, whatsapp_text};
+use loadgen::{
+    delays, env, ms, now_us, p50_p99_max, platform_db, post_webhooks, session, wait_processed,
+    whatsapp_text,
+};
 
 #[tokio::main]
 async fn main() {
@@ -150,80 +152,18 @@ async fn main() {
     );
 
     // The messages: message n goes to team n mod TEAMS, from one of 50 people of that team.
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .tcp_nodelay(true)
-        .build()
-        .unwrap();
-    let post_latency = Arc::new(Mutex::new(delays()));
-    let failed = Arc::new(AtomicU64::new(0));
     let total = rate * (warmup + seconds);
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
-    let sent_at: Arc<Vec<AtomicI64>> = Arc::new((0..total).map(|_| AtomicI64::new(0)).collect());
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    // The events of this run are those stored after this mark (the demo data has its own).
-    let mark: i64 = sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM webhook_events")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let began = time::OffsetDateTime::now_utc().time();
-    let mut posts = Vec::with_capacity(total as usize);
-    for n in 0..total {
-        tick.tick().await;
+    let posted = post_webhooks(&base, &secret, &db, rate, total, |n| {
         let team = n % teams;
         let contact = format!("44791{team:04}{:03}", (n / teams) % 50);
-        let b = whatsapp_text(&format!("FANOUT-PN-{team}"), &contact, n, ts);
-        let sig = loadgen::meta_signature(&b, &secret);
-        let (http, url) = (http.clone(), format!("{base}/webhooks/whatsapp"));
-        let (post_latency, failed, sent_at) =
-            (post_latency.clone(), failed.clone(), sent_at.clone());
-        posts.push(tokio::spawn(async move {
-            let t = Instant::now();
-            sent_at[n as usize].store(now_us(), Ordering::Relaxed);
-            let res = http
-                .post(url)
-                .header("content-type", "application/json")
-                .header("x-hub-signature-256", sig)
-                .body(b)
-                .send()
-                .await;
-            if res.is_ok_and(|r| r.status().is_success()) {
-                let _ = post_latency
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .record((t.elapsed().as_micros() as u64).max(1));
-            } else {
-                failed.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-    }
-    for p in posts {
-        let _ = p.await;
-    }
-    let posted = started.elapsed();
+        whatsapp_text(&format!("FANOUT-PN-{team}"), &contact, n, ts)
+    })
+    .await;
 
     // Wait for every stored message to be processed, then for the last pushes.
-    let waited = Instant::now();
-    loop {
-        // Every POST has been answered, so every stored event is in the table: done when none
-        // is pending. The partial index of pending events answers this in microseconds; a count
-        // of the processed ones read every row of the run (29 ms a call), competing with the
-        // worker it waits for.
-        let pending: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM webhook_events WHERE id > $1 AND status = 'pending')",
-        )
-        .bind(mark)
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        if !pending || waited.elapsed() > Duration::from_secs(120) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let processed_by = started.elapsed();
+    wait_processed(&db, posted.mark).await;
+    let processed_by = posted.started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop_tx.send(true).unwrap();
     let mut heard: Vec<Vec<(u32, i64)>> = Vec::with_capacity(sockets.len());
@@ -237,7 +177,7 @@ async fn main() {
                   (EXTRACT(EPOCH FROM received_at) * 1000000)::int8
            FROM webhook_events WHERE id > $1 AND status = 'processed'"#,
     )
-    .bind(mark)
+    .bind(posted.mark)
     .fetch_all(&db)
     .await
     .unwrap();
@@ -272,7 +212,7 @@ async fn main() {
     let (mut warming, mut measured) = (delays(), delays());
     let (mut missed, mut expected) = (0u64, 0u64);
     for (n, processed_at, stored_at) in &done_at {
-        let sent = sent_at[*n as usize].load(Ordering::Relaxed);
+        let sent = posted.sent_at[*n as usize];
         to_stored.record((stored_at - sent).max(1) as u64).unwrap();
         to_processed
             .record((processed_at - stored_at).max(1) as u64)
@@ -302,14 +242,16 @@ async fn main() {
             }
         }
     }
-    let h = post_latency.lock().unwrap_or_else(|p| p.into_inner());
     println!(
         "fan-out: {total} messages offered at {rate}/s to {teams} teams, {warmup} s of warm-up then {seconds} s measured; {} refused or failed; posted in {:.2} s; all processed by {:.2} s",
-        failed.load(Ordering::Relaxed),
-        posted.as_secs_f64(),
+        posted.failed,
+        posted.took.as_secs_f64(),
         processed_by.as_secs_f64()
     );
-    println!("POST (verify, store, 200): {}", p50_p99_max(&h));
+    println!(
+        "POST (verify, store, 200): {}",
+        p50_p99_max(&posted.latency)
+    );
     println!(
         "deliveries of the {seconds} s measured (POST sent → push heard by each open inbox of the team): {}, {}",
         measured.len(),
@@ -342,7 +284,7 @@ async fn main() {
         .collect();
     println!(
         "delivery p99 by second of the run, warm-up first, second 0 from {} UTC (ms): {}",
-        began.truncate_to_millisecond(),
+        posted.began.truncate_to_millisecond(),
         by_second.join(", ")
     );
 }

@@ -18,15 +18,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::StreamExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-use loadgen::{delays, env, now_us, p50_p99_max, platform_db, session, whatsapp_text};
+use loadgen::{
+    delays, env, now_us, p50_p99_max, platform_db, post_webhooks, session, wait_processed,
+    whatsapp_text,
+};
 
 fn body(n: u64, contacts: u64, ts: i64) -> Vec<u8> {
     whatsapp_text("DEMO-PN-1", &format!("4479111{:05}", n % contacts), n, ts)
@@ -68,80 +70,14 @@ async fn main() {
         })
     };
 
-    let http = reqwest::Client::builder()
-        .pool_max_idle_per_host(256)
-        .tcp_nodelay(true)
-        .build()
-        .unwrap();
-    let post_latency = Arc::new(Mutex::new(delays()));
-    let failed = Arc::new(AtomicU64::new(0));
     let total = rate * (warmup + seconds);
     let ts = time::OffsetDateTime::now_utc().unix_timestamp();
-    let mut tick = tokio::time::interval(Duration::from_micros(1_000_000 / rate.max(1)));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-    // The events of this run are those stored after this mark (the demo data has its own).
     let db = platform_db(&database).await;
-    let mark: i64 = sqlx::query_scalar("SELECT COALESCE(max(id), 0) FROM webhook_events")
-        .fetch_one(&db)
-        .await
-        .unwrap();
-    let started = Instant::now();
-    let began = time::OffsetDateTime::now_utc().time();
-    let sent_at: Arc<Vec<std::sync::atomic::AtomicI64>> =
-        Arc::new((0..total).map(|_| Default::default()).collect());
-    let mut posts = Vec::with_capacity(total as usize);
-    for n in 0..total {
-        tick.tick().await;
-        let b = body(n, contacts, ts);
-        let sig = loadgen::meta_signature(&b, &secret);
-        let (http, url) = (http.clone(), format!("{base}/webhooks/whatsapp"));
-        let (post_latency, failed, sent_at) =
-            (post_latency.clone(), failed.clone(), sent_at.clone());
-        posts.push(tokio::spawn(async move {
-            let t = Instant::now();
-            sent_at[n as usize].store(now_us(), Ordering::Relaxed);
-            let res = http
-                .post(url)
-                .header("content-type", "application/json")
-                .header("x-hub-signature-256", sig)
-                .body(b)
-                .send()
-                .await;
-            if res.is_ok_and(|r| r.status().is_success()) {
-                let _ = post_latency
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .record((t.elapsed().as_micros() as u64).max(1));
-            } else {
-                failed.fetch_add(1, Ordering::Relaxed);
-            }
-        }));
-    }
-    for p in posts {
-        let _ = p.await;
-    }
-    let posted = started.elapsed();
+    let posted = post_webhooks(&base, &secret, &db, rate, total, |n| body(n, contacts, ts)).await;
 
     // Wait for the worker to process every stored event.
-    let waited = Instant::now();
-    loop {
-        // Every POST has been answered, so every stored event is in the table: done when none
-        // is pending. The partial index of pending events answers this in microseconds; a count
-        // of the processed ones read every row of the run (29 ms a call), competing with the
-        // worker it waits for.
-        let pending: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM webhook_events WHERE id > $1 AND status = 'pending')",
-        )
-        .bind(mark)
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        if !pending || waited.elapsed() > Duration::from_secs(120) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let processed_by = started.elapsed();
+    wait_processed(&db, posted.mark).await;
+    let processed_by = posted.started.elapsed();
     tokio::time::sleep(Duration::from_secs(2)).await;
     listener.abort();
     let (processed, p50, p99, max): (i64, f64, f64, f64) = sqlx::query_as(
@@ -151,7 +87,7 @@ async fn main() {
                   max(EXTRACT(EPOCH FROM processed_at - received_at))::float8 * 1000
            FROM webhook_events WHERE id > $1 AND status = 'processed'"#,
     )
-    .bind(mark)
+    .bind(posted.mark)
     .fetch_one(&db)
     .await
     .unwrap();
@@ -165,7 +101,7 @@ async fn main() {
                  FROM webhook_events WHERE id > $1 AND status = 'processed') q
            GROUP BY s ORDER BY s"#,
     )
-    .bind(mark)
+    .bind(posted.mark)
     .fetch_all(&db)
     .await
     .unwrap();
@@ -176,7 +112,7 @@ async fn main() {
                   (EXTRACT(EPOCH FROM processed_at) * 1000000)::int8
            FROM webhook_events WHERE id > $1 AND status = 'processed'"#,
     )
-    .bind(mark)
+    .bind(posted.mark)
     .fetch_all(&db)
     .await
     .unwrap();
@@ -185,7 +121,7 @@ async fn main() {
     let (mut whole, mut warming, mut measured) = (delays(), delays(), delays());
     let mut unheard = 0u64;
     for (n, processed_at) in &done_at {
-        let sent = sent_at[*n as usize].load(Ordering::Relaxed);
+        let sent = posted.sent_at[*n as usize];
         let i = heard.partition_point(|p| p < processed_at);
         match heard.get(i) {
             Some(push) => {
@@ -206,18 +142,20 @@ async fn main() {
     .fetch_one(&db)
     .await
     .unwrap();
-    let h = post_latency.lock().unwrap_or_else(|p| p.into_inner());
     println!(
         "ingest: {total} messages offered at {rate}/s, {warmup} s of warm-up then {seconds} s measured; {} refused or failed; posted in {:.2} s",
-        failed.load(Ordering::Relaxed),
-        posted.as_secs_f64()
+        posted.failed,
+        posted.took.as_secs_f64()
     );
     println!(
         "throughput: {processed} processed ({messages} messages stored) by {:.2} s = {:.0} messages/s",
         processed_by.as_secs_f64(),
         processed as f64 / processed_by.as_secs_f64()
     );
-    println!("POST (verify, store, 200): {}", p50_p99_max(&h));
+    println!(
+        "POST (verify, store, 200): {}",
+        p50_p99_max(&posted.latency)
+    );
     println!("stored → processed: p50 {p50:.1} ms, p99 {p99:.1} ms, max {max:.1} ms");
     let per_second: Vec<String> = by_second
         .iter()
@@ -225,7 +163,7 @@ async fn main() {
         .collect();
     println!(
         "stored → processed p99 by second of the run, second 0 from about {} UTC (ms): {}",
-        began.truncate_to_millisecond(),
+        posted.began.truncate_to_millisecond(),
         per_second.join(", ")
     );
     println!(
