@@ -144,8 +144,12 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await expect(doing.getByRole('button', { name: 'Move to Done' })).toHaveCount(0);
 
   // Files: a program is refused with a message; a PDF is shared and the customer downloads it.
+  // The file chosen stays chosen when a live change redraws the workspace before it is shared.
   const files = fern.page.getByRole('region', { name: /^Files/ });
   await files.getByLabel('Share a file').setInputFiles({ name: 'setup.png', mimeType: 'image/png', buffer: Buffer.from('MZ\x90\x00 not an image') });
+  await tasks.getByRole('button', { name: 'Move to Done' }).click();
+  await expect(fern.page.getByTestId('activity')).toContainText('Fern Freelancer moved “Build the storefront” to Done');
+  await expect(fern.page.locator('[data-testid="task-column"][data-status="done"]').getByTestId('task-title')).toHaveText('Build the storefront');
   await files.getByRole('button', { name: 'Share file' }).click();
   await expect(fern.page.locator('#file-upload-error')).toContainText('setup.png is not a file type the workspace takes');
   const pdf = '%PDF-1.7\n1 0 obj << >> endobj\n';
@@ -170,6 +174,12 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await expect(milestone(fern.page, 0)).toContainText('Say what you delivered');
   await milestone(fern.page, 0).getByLabel('What you delivered').fill('Storefront, product pages and checkout are live on the staging site.');
   await milestone(fern.page, 0).getByLabel('Links (one per line)').fill('https://staging.example.com');
+  // A live change (a task added) redraws the workspace; what was typed stays.
+  await tasks.getByLabel('Task', { exact: true }).fill('Write the handover notes');
+  await tasks.getByRole('button', { name: 'Add task' }).click();
+  await expect(fern.page.locator('[data-testid="task-column"][data-status="todo"]').getByTestId('task-title')).toHaveText('Write the handover notes');
+  await expect(milestone(fern.page, 0).getByLabel('What you delivered')).toHaveValue('Storefront, product pages and checkout are live on the staging site.');
+  await expect(milestone(fern.page, 0).getByLabel('Links (one per line)')).toHaveValue('https://staging.example.com');
   await milestone(fern.page, 0).getByRole('button', { name: 'Submit for review' }).click();
   await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('Submitted for QA');
 

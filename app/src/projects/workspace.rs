@@ -2,7 +2,8 @@
 //! deliveries, QA with the analyzer's suggestion, disputes, history; who is on it; and, for
 //! staff, the suggested freelancers to assign; its tasks ([`super::tasks`]), files and activity
 //! ([`super::files`]). It reloads when the project changes on any server instance (the
-//! `/ws/projects/{id}` socket).
+//! `/ws/projects/{id}` socket). What is typed into a milestone's form is kept in [`Drafts`] across
+//! those reloads.
 
 use domain::money::Money;
 use domain::project::{
@@ -20,6 +21,100 @@ use crate::components::{
     field_checked, field_value, short_time, ErrorView, FieldMessage, BUTTON, CARD, H1, H2, INPUT,
     LINK, SMALL_BTN,
 };
+
+/// One field's draft: its text, or whether it is ticked.
+#[derive(Clone, Debug, PartialEq)]
+enum Draft {
+    Text(String),
+    Ticked(bool),
+}
+
+/// What is typed into the milestones' forms, by field id (each id ends with its milestone's id),
+/// above the workspace, so that a live reload (someone else moved a task) puts it back into the
+/// redrawn fields. The forms read their fields by id when sent, so the fields stay the truth;
+/// this only remembers them.
+#[derive(Clone, Copy)]
+pub struct Drafts(StoredValue<std::collections::HashMap<String, Draft>>);
+
+impl Drafts {
+    /// Nothing typed yet.
+    pub fn new() -> Self {
+        Self(StoredValue::new(Default::default()))
+    }
+
+    /// Remembers the field an `input` event came from (a file field is the browser's to keep).
+    fn keep(self, ev: &leptos::ev::Event) {
+        use wasm_bindgen::JsCast;
+        let Some(target) = ev.target() else {
+            return;
+        };
+        let (id, draft) = if let Some(i) = target.dyn_ref::<web_sys::HtmlInputElement>() {
+            match i.type_().as_str() {
+                "file" => return,
+                "checkbox" | "radio" => (i.id(), Draft::Ticked(i.checked())),
+                _ => (i.id(), Draft::Text(i.value())),
+            }
+        } else if let Some(t) = target.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+            (t.id(), Draft::Text(t.value()))
+        } else if let Some(s) = target.dyn_ref::<web_sys::HtmlSelectElement>() {
+            (s.id(), Draft::Text(s.value()))
+        } else {
+            return;
+        };
+        if !id.is_empty() {
+            self.0.update_value(|d| {
+                d.insert(id, draft);
+            });
+        }
+    }
+
+    /// Puts the drafts back into the fields under `root` that carry their ids.
+    fn restore(self, root: &web_sys::Element) {
+        use wasm_bindgen::JsCast;
+        self.0.with_value(|drafts| {
+            for (id, draft) in drafts {
+                let Ok(Some(el)) = root.query_selector(&format!("[id='{id}']")) else {
+                    continue;
+                };
+                match draft {
+                    Draft::Ticked(on) => {
+                        if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+                            i.set_checked(*on);
+                        }
+                    }
+                    Draft::Text(v) => {
+                        if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+                            i.set_value(v);
+                        } else if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+                            t.set_value(v);
+                        } else if let Some(s) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+                            s.set_value(v);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /// Remembers a box ticked for the person (a suggestion they took).
+    fn tick(self, id: String, on: bool) {
+        self.0.update_value(|d| {
+            d.insert(id, Draft::Ticked(on));
+        });
+    }
+
+    /// Forgets a milestone's drafts (its step went through).
+    fn forget(self, milestone: &str) {
+        self.0
+            .update_value(|d| d.retain(|id, _| !id.ends_with(milestone)));
+    }
+}
+
+impl Default for Drafts {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 fn badge(s: S) -> &'static str {
     match s {
@@ -45,6 +140,8 @@ pub fn WorkspacePage() -> impl IntoView {
     let live = Live::new();
     provide_context(live);
     provide_context(super::tasks::TaskForms::new());
+    provide_context(super::files::FileForm::new());
+    provide_context(Drafts::new());
     // Live: one WebSocket per open workspace carries every change made on any instance.
     #[cfg(feature = "hydrate")]
     {
@@ -137,6 +234,13 @@ fn Workspace(ws: WorkspaceView, reload: Callback<()>) -> impl IntoView {
     let party = ws.party;
     let project = ws.id.to_string();
     let has_freelancer = ws.members.iter().any(|m| m.role == "freelancer");
+    let drafts = expect_context::<Drafts>();
+    let milestones_ref = NodeRef::<leptos::html::Ol>::new();
+    Effect::new(move |_| {
+        if let Some(list) = milestones_ref.get() {
+            drafts.restore(&list);
+        }
+    });
     view! {
         <Title text=ws.title.clone() />
         <h1 class=format!("{H1} mt-2")>{ws.title.clone()}</h1>
@@ -149,7 +253,7 @@ fn Workspace(ws: WorkspaceView, reload: Callback<()>) -> impl IntoView {
         {(party == Party::Staff).then(|| view! { <crate::talent::Applications project=project.clone() reload /> })}
         {(party == Party::Staff).then(|| view! { <super::risk::Risk project=project.clone() reload /> })}
         <h2 class=format!("{H2} mt-8")>"Milestones"</h2>
-        <ol class="mt-3 grid gap-4">
+        <ol node_ref=milestones_ref class="mt-3 grid gap-4" on:input=move |ev| drafts.keep(&ev)>
             {ws.milestones.clone().into_iter().map(|m| view! { <Milestone m party project=project.clone() reload /> }).collect_view()}
         </ol>
         <super::tasks::Tasks tasks=ws.tasks members=ws.members project=project.clone() reload />
@@ -246,8 +350,11 @@ fn Milestone(
         let (p, id, card) = (p.clone(), id.clone(), card.clone());
         async move { fund_milestone(p, id, card).await }
     });
+    let drafts = expect_context::<Drafts>();
+    let done = mid.clone();
     Effect::new(move |_| {
         if matches!(step.value().get(), Some(Ok(_))) || matches!(fund.value().get(), Some(Ok(_))) {
+            drafts.forget(&done);
             reload.run(());
         }
     });
@@ -394,8 +501,15 @@ fn Milestone(
                                     <ul class="ml-5 list-disc">{s.criteria.iter().map(|c| view! { <li>{format!("{}: {}", c.criterion, c.status.as_str())}</li> }).collect_view()}</ul>
                                     {
                                         let met: Vec<bool> = s.criteria.iter().map(|c| c.status == domain::ai::CriterionStatus::Met).collect();
+                                        let m_id = m.id;
+                                        let take = move |_| {
+                                            for (i, on) in met.iter().enumerate() {
+                                                drafts.tick(format!("check{i}-{m_id}"), *on);
+                                            }
+                                            prefill.set(Some(met.clone()));
+                                        };
                                         view! {
-                                            <button type="button" class=format!("{SMALL_BTN} mt-2 mr-2") on:click=move |_| prefill.set(Some(met.clone()))>"Use this suggestion"</button>
+                                            <button type="button" class=format!("{SMALL_BTN} mt-2 mr-2") on:click=take>"Use this suggestion"</button>
                                         }
                                     }
                                     <button type="button" class=format!("{SMALL_BTN} mt-2") on:click=move |_| dismissed.set(true)>"Dismiss"</button>
