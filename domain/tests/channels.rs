@@ -535,7 +535,7 @@ async fn what_reaches_no_channel_is_kept_and_workers_never_share_an_event(owner:
 }
 
 #[sqlx::test(migrations = "../migrations")]
-async fn a_claim_after_a_mark_leaves_older_events_to_a_claim_from_the_start(owner: PgPool) {
+async fn a_claim_after_a_mark_leaves_older_events_to_a_sweep_below_it(owner: PgPool) {
     let svc = services(&owner).await;
     let a = team(&svc, "team-a").await;
     intake::connect(&svc, a, ChannelKind::Whatsapp, "PN1", "Sales line")
@@ -574,12 +574,18 @@ async fn a_claim_after_a_mark_leaves_older_events_to_a_claim_from_the_start(owne
     other.rollback().await.unwrap();
 
     // The first event is pending again, below the mark: a claim after the mark does not see
-    // it, a claim from the start takes it, once.
+    // it, nor does a sweep that stops short of it; a sweep up to it takes it, once.
     let done = intake::process_pending_after(&svc, ids[2], 10)
         .await
         .unwrap();
     assert_eq!((done.events, done.last), (0, None));
-    let done = intake::process_pending(&svc, 10).await.unwrap();
+    let done = intake::process_pending_between(&svc, 0, ids[0] - 1, 10)
+        .await
+        .unwrap();
+    assert_eq!((done.events, done.last), (0, None));
+    let done = intake::process_pending_between(&svc, 0, ids[0], 10)
+        .await
+        .unwrap();
     assert_eq!(
         (done.events, done.messages, done.last),
         (1, 1, Some(ids[0]))

@@ -230,7 +230,7 @@ where
 
 /// The channel workers, each its own task so none holds the others back: the intake processes
 /// stored events in batches (woken by every stored batch, and every `every`) and wakes the
-/// scoring; the scoring scores the leads who wrote and routes them, giving way to the intake
+/// scoring, and a sweep every `every` processes the events it left behind; the scoring scores the leads who wrote and routes them, giving way to the intake
 /// while it is busy ([`scoring::Pace`]), and sweeps the routing every 15 times `every` (nurture
 /// over, waiting leads, missed SLAs); the sender delivers queued
 /// replies every `every`; the AI re-engagement queues a batch every `every`; contacts' media is
@@ -241,33 +241,93 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     // The intake comes first: while it has events to process, scoring gives way.
     let pace = scoring::Pace::default();
     {
-        // Each claim starts after the last event claimed; once every `every`, one starts from
-        // the first (for an event another instance left pending, or one that committed late).
-        let (svc, score, pace) = (svc.clone(), score.clone(), pace.clone());
+        // Each claim starts after the last event claimed; once every `every`, a sweep of its
+        // own takes the events left behind below that mark (`intake::SweepFloor`).
         let after = Arc::new(std::sync::atomic::AtomicI64::new(0));
-        let mut from_start_at = std::time::Instant::now();
-        keep_running("webhook events processed", wake, every, move || {
-            let (svc, score, after, pace) =
-                (svc.clone(), score.clone(), after.clone(), pace.clone());
-            if from_start_at.elapsed() >= every {
-                from_start_at = std::time::Instant::now();
-                after.store(0, Ordering::Relaxed);
+        let floor = Arc::new(std::sync::Mutex::new(intake::SweepFloor::default()));
+        let failed = {
+            let floor = floor.clone();
+            move || {
+                if let Ok(mut f) = floor.lock() {
+                    f.failed();
+                }
             }
-            async move {
-                let from = after.load(Ordering::Relaxed);
-                let done = intake::process_pending_after(&svc, from, 500).await?;
-                if let Some(last) = done.last {
-                    after.fetch_max(last, Ordering::Relaxed);
+        };
+        {
+            let (svc, score, pace, after, failed) = (
+                svc.clone(),
+                score.clone(),
+                pace.clone(),
+                after.clone(),
+                failed.clone(),
+            );
+            keep_running("webhook events processed", wake, every, move || {
+                let (svc, score, after, pace, failed) = (
+                    svc.clone(),
+                    score.clone(),
+                    after.clone(),
+                    pace.clone(),
+                    failed.clone(),
+                );
+                async move {
+                    let from = after.load(Ordering::Relaxed);
+                    let done = intake::process_pending_after(&svc, from, 500)
+                        .await
+                        .inspect_err(|_| failed())?;
+                    if let Some(last) = done.last {
+                        after.fetch_max(last, Ordering::Relaxed);
+                    }
+                    if done.events > 0 {
+                        pace.intake_worked(std::time::Instant::now());
+                    }
+                    if done.messages > 0 {
+                        score.notify_one();
+                    }
+                    Ok(done.events)
                 }
-                if done.events > 0 {
-                    pace.intake_worked(std::time::Instant::now());
+            });
+        }
+        let (svc, score) = (svc.clone(), score.clone());
+        keep_running(
+            "webhook events swept",
+            Arc::new(Notify::new()),
+            every,
+            move || {
+                let (svc, score, after, floor, failed) = (
+                    svc.clone(),
+                    score.clone(),
+                    after.clone(),
+                    floor.clone(),
+                    failed.clone(),
+                );
+                async move {
+                    let upto = after.load(Ordering::Relaxed);
+                    let Some(mut from) = floor.lock().ok().map(|mut f| f.start(upto)) else {
+                        return Ok(0);
+                    };
+                    let (mut events, mut messages) = (0, 0);
+                    loop {
+                        let done = intake::process_pending_between(&svc, from, upto, 500)
+                            .await
+                            .inspect_err(|_| failed())?;
+                        events += done.events;
+                        messages += done.messages;
+                        match done.last {
+                            Some(last) => from = last,
+                            None => break,
+                        }
+                    }
+                    if messages > 0 {
+                        score.notify_one();
+                    }
+                    if events > 0 {
+                        tracing::debug!(events, "webhook events left behind, processed");
+                    }
+                    // One sweep a period.
+                    Ok(0)
                 }
-                if done.messages > 0 {
-                    score.notify_one();
-                }
-                Ok(done.events)
-            }
-        });
+            },
+        );
     }
     {
         // Media contacts sent, fetched for the inbox once their channel has a token.

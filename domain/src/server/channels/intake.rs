@@ -313,10 +313,22 @@ pub async fn process_pending(svc: &Services, limit: i64) -> Result<Processed, Ap
 /// ran (1 ms a batch at the start of a 30 s run at 3,000 messages a second, 12 ms at its end;
 /// docs/BENCHMARKS.md, twelfth sitting). An event below that mark can still be pending (another
 /// instance's batch failed, or one instance's events committed after a later id of another's):
-/// a claim from 0 now and then, as the worker makes at every tick, takes it.
+/// the worker's periodic sweep from lower down ([`SweepFloor`]) takes it.
 pub async fn process_pending_after(
     svc: &Services,
     after: i64,
+    limit: i64,
+) -> Result<Processed, AppError> {
+    process_pending_between(svc, after, i64::MAX, limit).await
+}
+
+/// [`process_pending_after`] for the events up to `upto` only (their ids are not greater): a
+/// sweep for events left behind takes those below where the claims have reached, and leaves
+/// the newer ones to them.
+pub async fn process_pending_between(
+    svc: &Services,
+    after: i64,
+    upto: i64,
     limit: i64,
 ) -> Result<Processed, AppError> {
     let started = std::time::Instant::now();
@@ -325,9 +337,11 @@ pub async fn process_pending_after(
     let mut tx = db::lazy_keyed_platform_tx(&svc.db).await?;
     let events = sqlx::query!(
         r#"SELECT id, kind, body FROM webhook_events
-           WHERE status = 'pending' AND id > $2 ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"#,
+           WHERE status = 'pending' AND id > $2 AND id <= $3
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED"#,
         limit,
-        after
+        after,
+        upto
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -478,6 +492,55 @@ pub async fn process_pending_after(
         "intake batch"
     );
     Ok(done)
+}
+
+/// Where the intake's periodic sweep starts its claims. The intake's claims each start after
+/// the last event claimed ([`process_pending_after`]), so an event that commits after a claim
+/// has passed its id (a straggler: ids are taken when a body is stored, and commits need not
+/// come in their order) or whose batch failed stays pending below the mark. A sweep, once
+/// every period and apart from the intake, claims those ([`process_pending_between`]).
+///
+/// It does not start from the first event every time: the pending index keeps an entry for
+/// each event processed since the table was last vacuumed, and a claim from the first walks
+/// them all. When the intake itself swept from the first every 2 s, at 3,000 events a second
+/// that claim grew to 150–200 ms in a 90 s run and held up every message that arrived
+/// meanwhile (docs/BENCHMARKS.md, seventeenth sitting). So a sweep starts from where the
+/// claims had reached two sweeps before: that takes every straggler that commits within a
+/// period of taking its id. A sweep from the first every [`Self::FULL_EVERY`] sweeps, and the
+/// next one after a failed batch, takes the rest (another instance's failed batch, a commit
+/// later than a period); being apart from the intake, its walk holds up no message.
+#[derive(Debug, Default, Clone)]
+pub struct SweepFloor {
+    /// Where the claims had reached when each of the last two sweeps began, oldest first.
+    reached: [i64; 2],
+    /// Sweeps begun.
+    sweeps: u32,
+    /// Whether the next sweep starts from the first event.
+    full: bool,
+}
+
+impl SweepFloor {
+    /// How often a sweep starts from the first event.
+    pub const FULL_EVERY: u32 = 30;
+
+    /// Begins a sweep, the claims having reached `reached`: returns the id its claim starts
+    /// after.
+    pub fn start(&mut self, reached: i64) -> i64 {
+        let from = if self.full || self.sweeps.is_multiple_of(Self::FULL_EVERY) {
+            0
+        } else {
+            self.reached[0]
+        };
+        self.full = false;
+        self.sweeps = self.sweeps.wrapping_add(1);
+        self.reached = [self.reached[1], reached];
+        from
+    }
+
+    /// A batch failed: its events are pending again, wherever they are.
+    pub fn failed(&mut self) {
+        self.full = true;
+    }
 }
 
 /// When each step of an intake batch ended, from its start (logged at debug level).
@@ -1147,5 +1210,47 @@ pub async fn publish_many(svc: &Services, events: &[(TenantId, InboxEvent)]) {
     let sent: Result<(), _> = pipe.query_async(&mut r).await;
     if let Err(e) = sent {
         tracing::warn!(error = %e, events = events.len(), "could not publish inbox events");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SweepFloor;
+
+    #[test]
+    fn a_sweep_starts_where_the_claims_had_reached_two_sweeps_before() {
+        let mut floor = SweepFloor::default();
+        // The first sweep starts from the first event.
+        assert_eq!(floor.start(0), 0);
+        assert_eq!(floor.start(100), 0);
+        assert_eq!(floor.start(250), 0);
+        assert_eq!(floor.start(400), 100);
+        assert_eq!(floor.start(550), 250);
+        // Claims that went nowhere (nothing new) keep the floor where it was.
+        assert_eq!(floor.start(550), 400);
+        assert_eq!(floor.start(550), 550);
+    }
+
+    #[test]
+    fn every_so_often_and_after_a_failure_a_sweep_starts_from_the_first_event() {
+        let mut floor = SweepFloor::default();
+        let mut froms = Vec::new();
+        for i in 0..=i64::from(SweepFloor::FULL_EVERY) {
+            froms.push(floor.start(i * 10));
+        }
+        let full: Vec<usize> = froms
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| **f == 0)
+            .map(|(i, _)| i)
+            .collect();
+        // Sweep 0, then the two whose floor is still 0 (nothing reached yet), then sweep 30.
+        assert_eq!(full, [0, 1, 2, SweepFloor::FULL_EVERY as usize]);
+        assert_eq!(froms[5], 30);
+
+        floor.failed();
+        assert_eq!(floor.start(1_000), 0);
+        // Only the next one.
+        assert_eq!(floor.start(1_100), 300);
     }
 }
