@@ -230,10 +230,10 @@ where
 
 /// The channel workers, each its own task so none holds the others back: the intake processes
 /// stored events in batches (woken by every stored batch, and every `every`) and wakes the
-/// scoring, and a sweep every `every` processes the events it left behind; the scoring scores the leads who wrote and routes them, giving way to the intake
-/// while it is busy ([`scoring::Pace`]), and sweeps the routing every 15 times `every` (nurture
-/// over, waiting leads, missed SLAs); the sender delivers queued
-/// replies every `every`; the AI re-engagement queues a batch every `every`; contacts' media is
+/// scoring, and a sweep every `every` processes the events it left behind; the scoring scores
+/// the leads who wrote and routes them, giving way to the intake while it is busy
+/// ([`scoring::Pace`]), and sweeps the routing every 15 times `every` (nurture over, waiting
+/// leads, missed SLAs); the sender delivers queued replies every `every`; the AI re-engagement queues a batch every `every`; contacts' media is
 /// fetched every `every`; the site's leads are forwarded to the chosen team every `every`; the
 /// leakage scan runs every minute.
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
