@@ -529,19 +529,36 @@ pub fn ForbiddenView() -> impl IntoView {
 /// What the form control with `id` holds now (an input, a text area or a select), read in an
 /// event handler in the browser; empty when there is none.
 pub fn field_value(id: &str) -> String {
-    use wasm_bindgen::JsCast;
-    let Some(el) = leptos::prelude::document().get_element_by_id(id) else {
-        return String::new();
-    };
-    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
-        return i.value();
-    }
-    if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-        return t.value();
-    }
-    el.dyn_ref::<web_sys::HtmlSelectElement>()
-        .map(|s| s.value())
+    leptos::prelude::document()
+        .get_element_by_id(id)
+        .and_then(|el| element_value(&el))
         .unwrap_or_default()
+}
+
+/// The value of a form control (an input, a text area or a select); `None` for any other element.
+pub fn element_value(el: &web_sys::Element) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        Some(i.value())
+    } else if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        Some(t.value())
+    } else {
+        el.dyn_ref::<web_sys::HtmlSelectElement>()
+            .map(|s| s.value())
+    }
+}
+
+/// Puts `value` into a form control (an input, a text area or a select); any other element is
+/// left alone.
+pub fn set_element_value(el: &web_sys::Element, value: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+        i.set_value(value);
+    } else if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
+        t.set_value(value);
+    } else if let Some(s) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
+        s.set_value(value);
+    }
 }
 
 /// Whether the checkbox or radio button with `id` is checked now, read in the browser.

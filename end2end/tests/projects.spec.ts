@@ -172,22 +172,35 @@ test('a brief becomes a funded project, delivered, passed by QA, approved and pa
   await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('In progress');
   await milestone(fern.page, 0).getByRole('button', { name: 'Submit for review' }).click();
   await expect(milestone(fern.page, 0)).toContainText('Say what you delivered');
-  await milestone(fern.page, 0).getByLabel('What you delivered').fill('Storefront, product pages and checkout are live on the staging site.');
+  await milestone(fern.page, 0).getByLabel('What you delivered').fill('The written plan: the scope, the schedule and what the customer will supply, approved by the customer.');
   await milestone(fern.page, 0).getByLabel('Links (one per line)').fill('https://staging.example.com');
   // A live change (a task added) redraws the workspace; what was typed stays.
   await tasks.getByLabel('Task', { exact: true }).fill('Write the handover notes');
   await tasks.getByRole('button', { name: 'Add task' }).click();
   await expect(fern.page.locator('[data-testid="task-column"][data-status="todo"]').getByTestId('task-title')).toHaveText('Write the handover notes');
-  await expect(milestone(fern.page, 0).getByLabel('What you delivered')).toHaveValue('Storefront, product pages and checkout are live on the staging site.');
+  await expect(milestone(fern.page, 0).getByLabel('What you delivered')).toHaveValue('The written plan: the scope, the schedule and what the customer will supply, approved by the customer.');
   await expect(milestone(fern.page, 0).getByLabel('Links (one per line)')).toHaveValue('https://staging.example.com');
   await milestone(fern.page, 0).getByRole('button', { name: 'Submit for review' }).click();
   await expect(milestone(fern.page, 0).getByTestId('milestone-status')).toHaveText('Submitted for QA');
 
-  // QA: the analyzer's suggestion is shown; the reviewer checks every criterion and passes it.
+  // QA: the analyzer's suggestion is shown; taking it ticks the criteria it found met and only
+  // those; the reviewer then checks every criterion and passes it.
   await ops.page.reload();
   await hydrated(ops.page);
   const m = milestone(ops.page, 0);
-  await expect(m.getByLabel('QA suggestion (AI, advisory)')).toBeVisible();
+  const advice = m.getByLabel('QA suggestion (AI, advisory)');
+  await expect(advice).toBeVisible();
+  const verdicts = await advice.getByRole('listitem').allInnerTexts();
+  // The delivery notes cover the criteria, so the suggestion ticks boxes nobody has ticked yet.
+  expect(verdicts.some((v) => v.endsWith(': met'))).toBe(true);
+  for (const box of await m.getByRole('checkbox').all()) await expect(box).not.toBeChecked();
+  await advice.getByRole('button', { name: 'Use this suggestion' }).click();
+  for (const verdict of verdicts) {
+    const [, criterion, status] = verdict.match(/^(.*): (met|unclear|missing)$/)!;
+    const box = m.getByRole('checkbox', { name: criterion, exact: true });
+    if (status === 'met') await expect(box).toBeChecked();
+    else await expect(box).not.toBeChecked();
+  }
   for (const box of await m.getByRole('checkbox').all()) await box.check();
   await m.getByRole('button', { name: 'Pass QA' }).click();
   await expect(m.getByTestId('milestone-status')).toHaveText('Awaiting approval');

@@ -18,8 +18,8 @@ use leptos_router::hooks::use_params_map;
 use super::api::*;
 use super::chat::Live;
 use crate::components::{
-    field_checked, field_value, short_time, ErrorView, FieldMessage, BUTTON, CARD, H1, H2, INPUT,
-    LINK, SMALL_BTN,
+    element_value, field_checked, field_value, set_element_value, short_time, ErrorView,
+    FieldMessage, BUTTON, CARD, H1, H2, INPUT, LINK, SMALL_BTN,
 };
 
 /// One field's draft: its text, or whether it is ticked.
@@ -45,22 +45,23 @@ impl Drafts {
     /// Remembers the field an `input` event came from (a file field is the browser's to keep).
     fn keep(self, ev: &leptos::ev::Event) {
         use wasm_bindgen::JsCast;
-        let Some(target) = ev.target() else {
+        let Some(el) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        else {
             return;
         };
-        let (id, draft) = if let Some(i) = target.dyn_ref::<web_sys::HtmlInputElement>() {
-            match i.type_().as_str() {
-                "file" => return,
-                "checkbox" | "radio" => (i.id(), Draft::Ticked(i.checked())),
-                _ => (i.id(), Draft::Text(i.value())),
+        let draft = match el.dyn_ref::<web_sys::HtmlInputElement>() {
+            Some(i) if i.type_() == "file" => return,
+            Some(i) if matches!(i.type_().as_str(), "checkbox" | "radio") => {
+                Draft::Ticked(i.checked())
             }
-        } else if let Some(t) = target.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-            (t.id(), Draft::Text(t.value()))
-        } else if let Some(s) = target.dyn_ref::<web_sys::HtmlSelectElement>() {
-            (s.id(), Draft::Text(s.value()))
-        } else {
-            return;
+            _ => match element_value(&el) {
+                Some(v) => Draft::Text(v),
+                None => return,
+            },
         };
+        let id = el.id();
         if !id.is_empty() {
             self.0.update_value(|d| {
                 d.insert(id, draft);
@@ -70,36 +71,23 @@ impl Drafts {
 
     /// Puts the drafts back into the fields under `root` that carry their ids.
     fn restore(self, root: &web_sys::Element) {
-        use wasm_bindgen::JsCast;
         self.0.with_value(|drafts| {
             for (id, draft) in drafts {
-                let Ok(Some(el)) = root.query_selector(&format!("[id='{id}']")) else {
-                    continue;
-                };
-                match draft {
-                    Draft::Ticked(on) => {
-                        if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
-                            i.set_checked(*on);
-                        }
-                    }
-                    Draft::Text(v) => {
-                        if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
-                            i.set_value(v);
-                        } else if let Some(t) = el.dyn_ref::<web_sys::HtmlTextAreaElement>() {
-                            t.set_value(v);
-                        } else if let Some(s) = el.dyn_ref::<web_sys::HtmlSelectElement>() {
-                            s.set_value(v);
-                        }
-                    }
+                if let Ok(Some(el)) = root.query_selector(&format!("[id='{id}']")) {
+                    put(&el, draft);
                 }
             }
         });
     }
 
-    /// Remembers a box ticked for the person (a suggestion they took).
+    /// Ticks a box for the person (a suggestion they took) and remembers it.
     fn tick(self, id: String, on: bool) {
+        let draft = Draft::Ticked(on);
+        if let Some(el) = document().get_element_by_id(&id) {
+            put(&el, &draft);
+        }
         self.0.update_value(|d| {
-            d.insert(id, Draft::Ticked(on));
+            d.insert(id, draft);
         });
     }
 
@@ -107,6 +95,19 @@ impl Drafts {
     fn forget(self, milestone: &str) {
         self.0
             .update_value(|d| d.retain(|id, _| !id.ends_with(milestone)));
+    }
+}
+
+/// Puts a draft into its field.
+fn put(el: &web_sys::Element, draft: &Draft) {
+    use wasm_bindgen::JsCast;
+    match draft {
+        Draft::Ticked(on) => {
+            if let Some(i) = el.dyn_ref::<web_sys::HtmlInputElement>() {
+                i.set_checked(*on);
+            }
+        }
+        Draft::Text(v) => set_element_value(el, v),
     }
 }
 
@@ -391,7 +392,6 @@ fn Milestone(
     });
     let suggestion = m.qa_suggestion.clone();
     let dismissed = RwSignal::new(false);
-    let prefill = RwSignal::new(None::<Vec<bool>>);
 
     let send = {
         let mid = mid.clone();
@@ -506,7 +506,6 @@ fn Milestone(
                                             for (i, on) in met.iter().enumerate() {
                                                 drafts.tick(format!("check{i}-{m_id}"), *on);
                                             }
-                                            prefill.set(Some(met.clone()));
                                         };
                                         view! {
                                             <button type="button" class=format!("{SMALL_BTN} mt-2 mr-2") on:click=take>"Use this suggestion"</button>
@@ -520,7 +519,7 @@ fn Milestone(
                             <legend class="text-sm font-medium">"QA checklist"</legend>
                             {criteria.iter().enumerate().map(|(i, c)| view! {
                                 <label class="mt-1 flex items-center gap-2 text-sm">
-                                    <input type="checkbox" id=p(&format!("check{i}")) prop:checked=move || prefill.get().and_then(|v| v.get(i).copied()).unwrap_or(false) />
+                                    <input type="checkbox" id=p(&format!("check{i}")) />
                                     <span>{c.clone()}</span>
                                 </label>
                             }).collect_view()}
