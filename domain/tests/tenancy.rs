@@ -245,7 +245,20 @@ async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
             role: PlatformRole::Admin,
             ..staff
         };
-        for (t, slug) in [(a, "team-a"), (b, "team-b")] {
+        for (t, slug, who) in [(a, "team-a", &alice), (b, "team-b", &bob)] {
+            // A purchase waiting for the owner's bank to confirm it.
+            let waiting = billing::buy(
+                &svc,
+                &common::owner_grant(t),
+                who,
+                "1k",
+                "4000 0025 0000 3155",
+                &format!("tenancy-{slug}"),
+                &meta("10.0.0.9"),
+            )
+            .await
+            .unwrap();
+            assert!(waiting.awaiting_bank.is_some());
             billing::set_plan(&svc, &staff, slug, "growth", &meta("10.0.0.9"))
                 .await
                 .unwrap();

@@ -9,7 +9,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{
-    action_error, successes, ErrorView, Field, FormAlert, BUTTON, CARD, H1, H2, INPUT, LINK, TABLE,
+    action_error, successes, ErrorView, Field, FieldMessage, FormAlert, BUTTON, CARD, H1, H2, INPUT, LINK, TABLE,
 };
 
 #[cfg(feature = "ssr")]
@@ -38,6 +38,17 @@ pub async fn team_buy_tokens(
 ) -> Result<(), AppError> {
     let (svc, user, grant) = member_for(&slug, Resource::Billing, Access::Read).await?;
     billing::buy(&svc, &grant, &user, &pack, &card, &attempt, &request_meta())
+        .await
+        .map(|_| ())
+        .map_err(fail)
+}
+
+/// Confirms a purchase the buyer's bank asked them to confirm (owners and admins).
+#[server(endpoint = "teams/tokens/confirm")]
+pub async fn team_confirm_tokens(slug: String, purchase: String) -> Result<(), AppError> {
+    let (svc, user, grant) = member_for(&slug, Resource::Billing, Access::Read).await?;
+    let purchase = uuid::Uuid::parse_str(purchase.trim()).map_err(|_| AppError::NotFound)?;
+    billing::confirm_purchase(&svc, &grant, &user, purchase, &request_meta())
         .await
         .map(|_| ())
         .map_err(fail)
@@ -190,9 +201,14 @@ pub fn TokensPage() -> impl IntoView {
     let slug = move || params.read().get("slug").unwrap_or_default();
     let buy = ServerAction::<TeamBuyTokens>::new();
     let bought = successes(buy.into());
-    let status =
-        leptos::prelude::Resource::new(move || (slug(), bought.get()), |(s, _)| team_tokens(s));
+    let confirm = ServerAction::<TeamConfirmTokens>::new();
+    let confirmed = successes(confirm.into());
+    let status = leptos::prelude::Resource::new(
+        move || (slug(), bought.get(), confirmed.get()),
+        |(s, _, _)| team_tokens(s),
+    );
     let buy_error = action_error(buy.into());
+    let confirm_error = action_error(confirm.into());
     view! {
         <Title text="Tokens" />
         <p><a href=move || format!("/teams/{}", slug()) class=LINK>"← Team"</a></p>
@@ -204,6 +220,17 @@ pub fn TokensPage() -> impl IntoView {
                         <p class="mt-2 max-w-2xl text-sm text-slate-600 dark:text-slate-400">
                             "Paid operations (scoring, routing, escalation, AI drafts) use tokens; messages received are counted too. When the month's tokens or today's limit run out, paid operations pause until a top-up, the next day or the next month. Messages still arrive and nothing is lost."
                         </p>
+                        {s.can_buy.then(|| s.awaiting_bank.clone()).flatten().map(|w| view! {
+                            <section role="alert" data-testid="awaiting-bank" class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+                                <p>{format!("Your bank asks you to confirm the payment for {} before the tokens are added.", w.pack)}</p>
+                                <ActionForm action=confirm attr:class="mt-2">
+                                    <input type="hidden" name="slug" value=slug() />
+                                    <input type="hidden" name="purchase" value=w.id.to_string() />
+                                    <button type="submit" class=BUTTON disabled=move || confirm.pending().get()>"Confirm with my bank"</button>
+                                </ActionForm>
+                                <FieldMessage message=Signal::derive(move || confirm_error.get().map(|e| e.message_for("confirm").map(str::to_owned).unwrap_or_else(|| e.to_string()))) />
+                            </section>
+                        })}
                         {let key = s.purchase_key.clone(); s.can_buy.then(move || view! {
                             <section class=format!("{CARD} mt-4") aria-labelledby="buy-heading" data-testid="buy-tokens">
                                 <h2 id="buy-heading" class=H2>"Buy tokens"</h2>
@@ -220,9 +247,9 @@ pub fn TokensPage() -> impl IntoView {
                                             </label>
                                         }).collect_view()}
                                     </fieldset>
-                                    <Field name="card" label="Card number" autocomplete="cc-number" hint="On this demo, a test card: 4242 4242 4242 4242 is paid, 4000 0000 0000 0002 is declined." error=buy_error />
+                                    <Field name="card" label="Card number" autocomplete="cc-number" hint="On this demo, a test card: 4242 4242 4242 4242 is paid, 4000 0025 0000 3155 asks you to confirm with your bank, 4000 0000 0000 0002 is declined." error=buy_error />
                                     <FormAlert error=buy_error />
-                                    {move || (bought.get() > 0).then(|| view! {
+                                    {(s.awaiting_bank.is_none() && bought.get_untracked() + confirmed.get_untracked() > 0).then(|| view! {
                                         <p role="status" class="text-sm text-emerald-700 dark:text-emerald-400">"Paid. The tokens are added to this month."</p>
                                     })}
                                     <button type="submit" class=format!("{BUTTON} justify-self-start") disabled=move || buy.pending().get()>"Buy tokens"</button>

@@ -343,6 +343,19 @@ pub struct TokenStatus {
     /// The key of the purchase form as shown: pressing it twice pays once.
     #[serde(default)]
     pub purchase_key: String,
+    /// A purchase whose card asked the buyer to confirm it with their bank, not confirmed yet
+    /// (the latest of the last day's).
+    #[serde(default)]
+    pub awaiting_bank: Option<AwaitingPurchase>,
+}
+
+/// A token purchase waiting for the buyer to confirm it with their bank (3-D Secure).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwaitingPurchase {
+    /// The purchase, for the confirm step.
+    pub id: uuid::Uuid,
+    /// "5,000 tokens for $90.00".
+    pub pack: String,
 }
 
 /// The most tokens one top-up adds.

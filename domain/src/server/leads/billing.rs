@@ -17,7 +17,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::leads::billing::{
-    parse_top_up, Allowance, Operation, OperationUse, Plan, Refusal, TokenStatus, TopUp, Usage,
+    parse_top_up, Allowance, AwaitingPurchase, Operation, OperationUse, Plan, Refusal, TokenStatus, TopUp, Usage,
 };
 use crate::permissions::{allowed, Access, Resource};
 use crate::server::audit::{self, AuditEvent};
@@ -379,11 +379,31 @@ pub async fn buy(
                     .unwrap_or_else(|| "Your card was declined. Try another card.".into()),
             ))
         }
-        ProviderStatus::RequiresAction | ProviderStatus::Cancelled => {
+        ProviderStatus::Cancelled => {
             return Err(AppError::field(
                 "card",
-                "This card asks for a confirmation with the bank, which buying tokens does not take yet. Nothing was charged; try another card.",
+                "The payment was cancelled. Nothing was charged; try again or use another card.",
             ))
+        }
+        ProviderStatus::RequiresAction => {
+            // Kept until the buyer confirms it with their bank ([`confirm_purchase`]); the
+            // same form sent again answers the same payment, so it is kept once.
+            let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+            sqlx::query!(
+                r#"INSERT INTO token_purchases (id, tenant_id, pack, payment_ref, bought_by)
+                   VALUES ($1, $2, $3, $4, $5)
+                   ON CONFLICT (payment_ref) DO NOTHING"#,
+                Uuid::now_v7(),
+                grant.tenant.0,
+                pack.id,
+                p.id,
+                buyer.id.0
+            )
+            .execute(&mut *tx)
+            .await?;
+            let s = status_in(&mut tx, grant.tenant).await?;
+            tx.commit().await?;
+            return Ok(shown(s, true));
         }
         ProviderStatus::Authorized => {
             p = svc
@@ -400,34 +420,132 @@ pub async fn buy(
         ));
     }
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    add_bought(&mut tx, grant.tenant, buyer, pack, &p.id, meta).await?;
+    let s = status_in(&mut tx, grant.tenant).await?;
+    tx.commit().await?;
+    Ok(shown(s, true))
+}
+
+/// The buyer confirmed a purchase with their bank ([`TokenStatus::awaiting_bank`]): asks the
+/// provider, takes the payment and adds the pack's tokens to this month, once however often it
+/// is confirmed. Owners and admins of the team that bought it; the pack and price are the ones
+/// kept with the purchase.
+pub async fn confirm_purchase(
+    svc: &Services,
+    grant: &TenantGrant,
+    buyer: &SessionUser,
+    purchase: Uuid,
+    meta: &RequestMeta,
+) -> Result<TokenStatus, AppError> {
+    use crate::money::{Currency, Money};
+    use crate::server::payments::provider::ProviderStatus;
+    use crate::server::projects::funding::provider_error;
+    if allowed(grant.role, Resource::Billing, Access::Write).is_none() {
+        return Err(AppError::Forbidden);
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    let kept = sqlx::query!(
+        "SELECT pack, payment_ref, status FROM token_purchases WHERE id = $1 AND tenant_id = $2",
+        purchase,
+        grant.tenant.0
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    match kept.status.as_str() {
+        "added" => return status(svc, grant).await,
+        "declined" => {
+            return Err(AppError::Conflict(
+                "Your bank did not confirm this payment. Nothing was charged; buy again with another card.".into(),
+            ))
+        }
+        _ => {}
+    }
+    let pack = crate::leads::billing::pack(&kept.pack).ok_or(AppError::Internal)?;
+    let amount = Money::new(pack.cents, Currency::USD);
+    let now = svc
+        .payments
+        .retrieve(&kept.payment_ref)
+        .await
+        .map_err(provider_error)?;
+    match now.status {
+        ProviderStatus::RequiresAction => {
+            return Err(AppError::field(
+                "confirm",
+                "Your bank has not confirmed the payment yet. Confirm it with your bank, then press the button again.",
+            ))
+        }
+        ProviderStatus::Declined | ProviderStatus::Cancelled => {
+            let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+            sqlx::query!(
+                "UPDATE token_purchases SET status = 'declined' WHERE id = $1 AND status = 'requires_action'",
+                purchase
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            return Err(AppError::field(
+                "confirm",
+                "Your bank did not confirm the payment. Nothing was charged; buy again with another card.",
+            ));
+        }
+        ProviderStatus::Authorized => {
+            svc.payments
+                .capture(&kept.payment_ref, amount, &format!("{}:capture", kept.payment_ref))
+                .await
+                .map_err(provider_error)?;
+        }
+        ProviderStatus::Captured => {}
+    }
+    let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
+    add_bought(&mut tx, grant.tenant, buyer, pack, &kept.payment_ref, meta).await?;
+    sqlx::query!(
+        "UPDATE token_purchases SET status = 'added' WHERE id = $1",
+        purchase
+    )
+    .execute(&mut *tx)
+    .await?;
+    let s = status_in(&mut tx, grant.tenant).await?;
+    tx.commit().await?;
+    Ok(shown(s, true))
+}
+
+/// Adds a paid pack to this month as a top-up, once per payment, with its audit entry.
+async fn add_bought(
+    tx: &mut PgConnection,
+    tenant: TenantId,
+    buyer: &SessionUser,
+    pack: crate::leads::billing::Pack,
+    payment: &str,
+    meta: &RequestMeta,
+) -> Result<(), AppError> {
     let added = sqlx::query!(
         r#"INSERT INTO token_topups (id, tenant_id, month, tenths, note, added_by, payment_ref, amount_minor)
            VALUES ($1, $2, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $3, $4, $5, $6, $7)
            ON CONFLICT (payment_ref) DO NOTHING"#,
         Uuid::now_v7(),
-        grant.tenant.0,
+        tenant.0,
         pack.tokens * 10,
         format!("Bought by card: {}", pack.label()),
         buyer.id.0,
-        p.id,
+        payment,
         pack.cents
     )
     .execute(&mut *tx)
     .await?;
     if added.rows_affected() > 0 {
         audit::append(
-            &mut tx,
+            tx,
             AuditEvent::by("tokens.bought", buyer)
-                .tenant(grant.tenant)
-                .target(format!("tenant:{}", grant.tenant.0))
-                .details(json!({ "pack": pack.id, "tenths": pack.tokens * 10, "amount_minor": pack.cents, "payment": p.id })),
+                .tenant(tenant)
+                .target(format!("tenant:{}", tenant.0))
+                .details(json!({ "pack": pack.id, "tenths": pack.tokens * 10, "amount_minor": pack.cents, "payment": payment })),
             meta,
         )
         .await?;
     }
-    let s = status_in(&mut tx, grant.tenant).await?;
-    tx.commit().await?;
-    Ok(shown(s, true))
+    Ok(())
 }
 
 async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatus, AppError> {
@@ -472,6 +590,21 @@ async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatu
         at: rfc3339(t.created_at),
     })
     .collect();
+    let awaiting_bank = sqlx::query!(
+        r#"SELECT id, pack FROM token_purchases
+           WHERE tenant_id = $1 AND status = 'requires_action'
+             AND created_at > now() - interval '1 day'
+           ORDER BY created_at DESC LIMIT 1"#,
+        tenant.0
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .and_then(|r| {
+        crate::leads::billing::pack(&r.pack).map(|p| AwaitingPurchase {
+            id: r.id,
+            pack: p.label(),
+        })
+    });
     Ok(TokenStatus {
         team,
         plan,
@@ -482,6 +615,7 @@ async fn status_in(tx: &mut PgConnection, tenant: TenantId) -> Result<TokenStatu
         topups,
         can_buy: false,
         purchase_key: String::new(),
+        awaiting_bank,
     })
 }
 
