@@ -418,7 +418,10 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
 async fn a_purchase_the_bank_asks_to_confirm_adds_its_tokens_once_confirmed(owner: PgPool) {
     let svc = services(&owner).await;
     let common::SalesTeam {
-        tenant: t, boss, sam, ..
+        tenant: t,
+        boss,
+        sam,
+        ..
     } = common::sales_team(&svc, &owner).await;
     let g = leads_grant(&svc, &boss).await;
     let monthly = billing::status(&svc, &g).await.unwrap().allowance.monthly;
@@ -426,14 +429,30 @@ async fn a_purchase_the_bank_asks_to_confirm_adds_its_tokens_once_confirmed(owne
 
     // The card asks for the bank's confirmation: nothing is added yet, and the page says what
     // waits. The same form sent twice is one purchase.
-    let press = || billing::buy(&svc, &g, &boss, "5k", "4000 0025 0000 3155", "attempt-3ds", &m);
+    let press = || {
+        billing::buy(
+            &svc,
+            &g,
+            &boss,
+            "5k",
+            "4000 0025 0000 3155",
+            "attempt-3ds",
+            &m,
+        )
+    };
     let first = press().await.unwrap();
     let again = press().await.unwrap();
     assert_eq!(first.allowance.monthly, monthly);
-    let waiting = first.awaiting_bank.clone().expect("a purchase waits for the bank");
+    let waiting = first
+        .awaiting_bank
+        .clone()
+        .expect("a purchase waits for the bank");
     assert_eq!(waiting.pack, "5,000 tokens for $90.00");
     assert_eq!(again.awaiting_bank, Some(waiting.clone()));
-    assert_eq!(billing::status(&svc, &g).await.unwrap().awaiting_bank, Some(waiting.clone()));
+    assert_eq!(
+        billing::status(&svc, &g).await.unwrap().awaiting_bank,
+        Some(waiting.clone())
+    );
     let kept: i64 = sqlx::query_scalar!(
         r#"SELECT count(*) AS "n!" FROM token_purchases WHERE tenant_id = $1"#,
         t.0
@@ -458,7 +477,10 @@ async fn a_purchase_the_bank_asks_to_confirm_adds_its_tokens_once_confirmed(owne
     let confirm = || billing::confirm_purchase(&svc, &g, &boss, waiting.id, &m);
     let (a, b) = tokio::join!(confirm(), confirm());
     let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(a.allowance.monthly.max(b.allowance.monthly), monthly + 50_000);
+    assert_eq!(
+        a.allowance.monthly.max(b.allowance.monthly),
+        monthly + 50_000
+    );
     let s = confirm().await.unwrap();
     assert_eq!(s.allowance.monthly, monthly + 50_000);
     assert_eq!(s.awaiting_bank, None);

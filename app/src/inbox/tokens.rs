@@ -9,7 +9,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{
-    action_error, successes, ErrorView, Field, FieldMessage, FormAlert, BUTTON, CARD, H1, H2, INPUT, LINK, TABLE,
+    action_error, successes, ErrorView, Field, FieldMessage, FormAlert, BUTTON, CARD, H1, H2,
+    INPUT, LINK, TABLE,
 };
 
 #[cfg(feature = "ssr")]

@@ -17,7 +17,8 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::leads::billing::{
-    parse_top_up, Allowance, AwaitingPurchase, Operation, OperationUse, Plan, Refusal, TokenStatus, TopUp, Usage,
+    parse_top_up, Allowance, AwaitingPurchase, Operation, OperationUse, Plan, Refusal, TokenStatus,
+    TopUp, Usage,
 };
 use crate::permissions::{allowed, Access, Resource};
 use crate::server::audit::{self, AuditEvent};
