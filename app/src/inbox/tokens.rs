@@ -232,7 +232,7 @@ pub fn TokensPage() -> impl IntoView {
                                 <FieldMessage message=Signal::derive(move || confirm_error.get().map(|e| e.message_for("confirm").map(str::to_owned).unwrap_or_else(|| e.to_string()))) />
                             </section>
                         })}
-                        {let key = s.purchase_key.clone(); s.can_buy.then(move || view! {
+                        {let key = s.purchase_key.clone(); let paid = s.awaiting_bank.is_none(); s.can_buy.then(move || view! {
                             <section class=format!("{CARD} mt-4") aria-labelledby="buy-heading" data-testid="buy-tokens">
                                 <h2 id="buy-heading" class=H2>"Buy tokens"</h2>
                                 <p class="mt-1 text-sm text-slate-600 dark:text-slate-400">"Added to this month at once; paused operations resume. The card is charged now."</p>
@@ -250,7 +250,7 @@ pub fn TokensPage() -> impl IntoView {
                                     </fieldset>
                                     <Field name="card" label="Card number" autocomplete="cc-number" hint="On this demo, a test card: 4242 4242 4242 4242 is paid, 4000 0025 0000 3155 asks you to confirm with your bank, 4000 0000 0000 0002 is declined." error=buy_error />
                                     <FormAlert error=buy_error />
-                                    {(s.awaiting_bank.is_none() && bought.get_untracked() + confirmed.get_untracked() > 0).then(|| view! {
+                                    {(paid && bought.get_untracked() + confirmed.get_untracked() > 0).then(|| view! {
                                         <p role="status" class="text-sm text-emerald-700 dark:text-emerald-400">"Paid. The tokens are added to this month."</p>
                                     })}
                                     <button type="submit" class=format!("{BUTTON} justify-self-start") disabled=move || buy.pending().get()>"Buy tokens"</button>
