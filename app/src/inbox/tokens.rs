@@ -221,7 +221,7 @@ pub fn TokensPage() -> impl IntoView {
                         <p class="mt-2 max-w-2xl text-sm text-slate-600 dark:text-slate-400">
                             "Paid operations (scoring, routing, escalation, AI drafts) use tokens; messages received are counted too. When the month's tokens or today's limit run out, paid operations pause until a top-up, the next day or the next month. Messages still arrive and nothing is lost."
                         </p>
-                        {s.can_buy.then(|| s.awaiting_bank.clone()).flatten().map(|w| view! {
+                        {s.awaiting_bank.clone().filter(|_| s.can_buy).map(|w| view! {
                             <section role="alert" data-testid="awaiting-bank" class="mt-4 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
                                 <p>{format!("Your bank asks you to confirm the payment for {} before the tokens are added.", w.pack)}</p>
                                 <ActionForm action=confirm attr:class="mt-2">

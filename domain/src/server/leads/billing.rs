@@ -372,56 +372,54 @@ pub async fn buy(
         })
         .await
         .map_err(provider_error)?;
-    match p.status {
-        ProviderStatus::Declined => {
-            return Err(AppError::field(
-                "card",
-                p.decline_reason
-                    .unwrap_or_else(|| "Your card was declined. Try another card.".into()),
-            ))
-        }
-        ProviderStatus::Cancelled => {
-            return Err(AppError::field(
+    // A card that asks for the bank's confirmation is kept until the buyer confirms it
+    // ([`confirm_purchase`]); the same form sent again answers the same payment, kept once.
+    let confirm_later =
+        match p.status {
+            ProviderStatus::Declined => {
+                return Err(AppError::field(
+                    "card",
+                    p.decline_reason
+                        .unwrap_or_else(|| "Your card was declined. Try another card.".into()),
+                ))
+            }
+            ProviderStatus::Cancelled => return Err(AppError::field(
                 "card",
                 "The payment was cancelled. Nothing was charged; try again or use another card.",
-            ))
-        }
-        ProviderStatus::RequiresAction => {
-            // Kept until the buyer confirms it with their bank ([`confirm_purchase`]); the
-            // same form sent again answers the same payment, so it is kept once.
-            let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
-            sqlx::query!(
-                r#"INSERT INTO token_purchases (id, tenant_id, pack, payment_ref, bought_by)
-                   VALUES ($1, $2, $3, $4, $5)
-                   ON CONFLICT (payment_ref) DO NOTHING"#,
-                Uuid::now_v7(),
-                grant.tenant.0,
-                pack.id,
-                p.id,
-                buyer.id.0
-            )
-            .execute(&mut *tx)
-            .await?;
-            let s = status_in(&mut tx, grant.tenant).await?;
-            tx.commit().await?;
-            return Ok(shown(s, true));
-        }
-        ProviderStatus::Authorized => {
-            p = svc
-                .payments
-                .capture(&p.id, amount, &format!("{key}:capture"))
-                .await
-                .map_err(provider_error)?;
-        }
-        ProviderStatus::Captured => {}
-    }
-    if p.status != ProviderStatus::Captured {
+            )),
+            ProviderStatus::RequiresAction => true,
+            ProviderStatus::Authorized => {
+                p = svc
+                    .payments
+                    .capture(&p.id, amount, &format!("{key}:capture"))
+                    .await
+                    .map_err(provider_error)?;
+                false
+            }
+            ProviderStatus::Captured => false,
+        };
+    if !confirm_later && p.status != ProviderStatus::Captured {
         return Err(AppError::Conflict(
             "The payment was not taken. Nothing was added; please try again.".into(),
         ));
     }
     let mut tx = db::tenant_tx(&svc.db, grant.tenant).await?;
-    add_bought(&mut tx, grant.tenant, buyer, pack, &p.id, meta).await?;
+    if confirm_later {
+        sqlx::query!(
+            r#"INSERT INTO token_purchases (id, tenant_id, pack, payment_ref, bought_by)
+               VALUES ($1, $2, $3, $4, $5)
+               ON CONFLICT (payment_ref) DO NOTHING"#,
+            Uuid::now_v7(),
+            grant.tenant.0,
+            pack.id,
+            p.id,
+            buyer.id.0
+        )
+        .execute(&mut *tx)
+        .await?;
+    } else {
+        add_bought(&mut tx, grant.tenant, buyer, pack, &p.id, meta).await?;
+    }
     let s = status_in(&mut tx, grant.tenant).await?;
     tx.commit().await?;
     Ok(shown(s, true))
