@@ -405,13 +405,7 @@ async fn owners_buy_tokens_by_card_once_per_payment(owner: PgPool) {
     assert_eq!(rows.len(), 2);
     assert_ne!(rows[0].payment_ref, rows[1].payment_ref);
     assert_eq!((rows[0].amount_minor, rows[1].amount_minor), (9_000, 2_000));
-    let audited: i64 = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM audit_log WHERE action = 'tokens.bought'"#
-    )
-    .fetch_one(&all_rows(&owner).await)
-    .await
-    .unwrap();
-    assert_eq!(audited, 2);
+    assert_eq!(purchases_audited(&owner).await, 2);
 }
 
 #[sqlx::test(migrations = "../migrations")]
@@ -486,13 +480,15 @@ async fn a_purchase_the_bank_asks_to_confirm_adds_its_tokens_once_confirmed(owne
     assert_eq!(s.awaiting_bank, None);
     assert_eq!(s.topups.len(), 1);
     assert_eq!(s.topups[0].note, "Bought by card: 5,000 tokens for $90.00");
-    let audited: i64 = sqlx::query_scalar!(
-        r#"SELECT count(*) AS "n!" FROM audit_log WHERE action = 'tokens.bought'"#
-    )
-    .fetch_one(&all_rows(&owner).await)
-    .await
-    .unwrap();
-    assert_eq!(audited, 1);
+    assert_eq!(purchases_audited(&owner).await, 1);
+}
+
+/// How many token purchases the audit log holds.
+async fn purchases_audited(owner: &PgPool) -> i64 {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM audit_log WHERE action = 'tokens.bought'"#)
+        .fetch_one(&all_rows(owner).await)
+        .await
+        .unwrap()
 }
 
 /// A WhatsApp text with Meta's message `id` from `from` to the business number `number`.
