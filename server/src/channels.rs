@@ -233,9 +233,9 @@ where
 /// scoring, and a sweep every `every` processes the events it left behind; the scoring scores
 /// the leads who wrote and routes them, giving way to the intake while it is busy
 /// ([`scoring::Pace`]), and sweeps the routing every 15 times `every` (nurture over, waiting
-/// leads, missed SLAs); the sender delivers queued replies every `every`; the AI re-engagement queues a batch every `every`; contacts' media is
-/// fetched every `every`; the site's leads are forwarded to the chosen team every `every`; the
-/// leakage scan runs every minute.
+/// leads, missed SLAs); the sender delivers queued replies every `every`; the AI re-engagement
+/// queues a batch every `every`; contacts' media is fetched every `every`; the site's leads are
+/// forwarded to the chosen team every `every`; the leakage scan runs every minute.
 pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
     let score = Arc::new(Notify::new());
     // The intake comes first: while it has events to process, scoring gives way.
