@@ -32,4 +32,21 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 cd end2end
-BASE_URL="http://127.0.0.1:$port" DATABASE_URL="$base/$db_name" ../node_modules/.bin/playwright test "$@" || { echo "--- server log"; tail -50 "$log"; exit 1; }
+# On a failure the server's log comes first and Playwright's summary of what failed last, so
+# that the end of the output (all a CI page may show) names the failed tests.
+summary=$(mktemp)
+status=0
+BASE_URL="http://127.0.0.1:$port" DATABASE_URL="$base/$db_name" ../node_modules/.bin/playwright test "$@" \
+  2>&1 | tee "$summary" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo "--- the server's log (last 50 lines)"
+  tail -50 "$log"
+  echo "--- what failed"
+  # The start of each failure's error (the step and what was expected), then the list
+  # reporter's closing summary, from its count of failed tests on.
+  grep -A 14 -E '^\s+[0-9]+\) \[' "$summary" | head -120 || true
+  sed -n '/^  [0-9]* failed$/,$p' "$summary"
+  rm -f "$summary"
+  exit 1
+fi
+rm -f "$summary"

@@ -34,7 +34,7 @@ export async function signUp(page: Page, name: string, email: string, password: 
 export async function signInWithCode(page: Page, email: string, next?: string, secret = DEMO_TOTP_SECRET) {
   await signIn(page, email, DEMO_PASSWORD, next);
   await expect(page.getByRole('heading', { name: 'Two-factor authentication' })).toBeVisible();
-  await page.getByLabel('Authentication code').fill(await freshCode(secret));
+  await page.getByLabel('Authentication code').fill(await freshCode(secret, email));
   await page.getByRole('button', { name: 'Verify' }).click();
 }
 
@@ -45,7 +45,7 @@ export async function signInAs(page: Page, email: string, next: string) {
   const code = page.getByLabel('Authentication code');
   await page.waitForURL((u) => !u.pathname.startsWith('/signin') || u.pathname === '/signin/two-factor');
   if (new URL(page.url()).pathname === '/signin/two-factor') {
-    await code.fill(await freshCode(DEMO_TOTP_SECRET));
+    await code.fill(await freshCode(DEMO_TOTP_SECRET, email));
     await page.getByRole('button', { name: 'Verify' }).click();
   }
   await page.waitForURL((u) => u.pathname === next);

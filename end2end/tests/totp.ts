@@ -1,3 +1,4 @@
+import { test } from '@playwright/test';
 import { createHash, createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -29,7 +30,7 @@ export function totpAt(secret: string, step: number): string {
   return n.toString().padStart(6, '0');
 }
 
-// The last step used per secret, kept in a file for this run's database: Playwright starts a
+// The last step used per account, kept in a file for this run's database: Playwright starts a
 // new worker process after a failed test, and the server still remembers the codes the old one
 // used.
 const usedFile = path.join(
@@ -46,22 +47,28 @@ function lastUsed(): Record<string, number> {
 }
 
 /**
- * A code the server has not seen yet. Each code works once (per account), so a second sign-in
+ * A code the server has not seen yet for `account`. Each code works once per account (the demo
+ * accounts share one secret, but not their used codes), so a second sign-in of the same account
  * within the same 30 s uses the next step's code, which the server accepts as one step of clock
- * drift; past that, it waits for time to move on, as a person would.
+ * drift; past that, it waits for time to move on, as a person would. `account` defaults to the
+ * secret, for an account with a secret of its own.
  */
-export async function freshCode(secret: string): Promise<string> {
+export async function freshCode(secret: string, account = secret): Promise<string> {
   for (;;) {
     const now = Math.floor(Date.now() / 30_000);
     const used = lastUsed();
-    const last = used[secret] ?? -1;
+    const last = used[account] ?? -1;
     for (const step of [now, now + 1]) {
       if (step > last) {
-        used[secret] = step;
+        used[account] = step;
         fs.writeFileSync(usedFile, JSON.stringify(used));
         return totpAt(secret, step);
       }
     }
-    await new Promise((r) => setTimeout(r, 1000));
+    // The wait is the person's, for their app's next code, not the platform's: the test's time
+    // limit grows by it.
+    const wait = (now + 1) * 30_000 - Date.now() + 100;
+    test.info().setTimeout(test.info().timeout + wait);
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
