@@ -140,16 +140,13 @@ pub fn ImportPage() -> impl IntoView {
 fn Import(v: ImportView, slug: String, current: RwSignal<Option<ImportView>>) -> impl IntoView {
     let id = v.id.to_string();
     // While it runs, the page asks where it stands twice a second.
+    let trouble = RwSignal::new(None::<AppError>);
     if matches!(v.state, ImportState::Queued | ImportState::Running) {
-        let (s, i) = (slug.clone(), id.clone());
-        set_timeout(
-            move || {
-                leptos::task::spawn_local(async move {
-                    if let Ok(next) = import_status(s, i).await {
-                        current.set(Some(next));
-                    }
-                });
-            },
+        follow(
+            slug.clone(),
+            id.clone(),
+            current,
+            trouble,
             std::time::Duration::from_millis(500),
         );
     }
@@ -236,10 +233,68 @@ fn Import(v: ImportView, slug: String, current: RwSignal<Option<ImportView>>) ->
                         v.processed, v.total, v.created, v.matched, v.merged, v.failed)}
                 </p>
                 {v.error.clone().map(|e| view! { <p class="mt-1 text-sm text-red-700 dark:text-red-300">{e}</p> })}
+                <p class="mt-1 text-sm text-amber-800 dark:text-amber-200" role="status" data-testid="import-trouble">
+                    {move || trouble.get().map(|e| if lasting(&e) {
+                        e.to_string()
+                    } else {
+                        "The progress could not be read just now; asking again…".to_owned()
+                    })}
+                </p>
                 {(v.failed > 0).then(|| view! {
                     <p class="mt-2 text-sm"><a class=LINK href=report.clone() download="">{format!("Download the report of the {} refused rows", v.failed)}</a></p>
                 })}
             })}
         </section>
     }
+}
+
+/// Asks where import `id` stands after `wait`, while the page still shows it; an answer redraws
+/// the import (which asks again while it runs). A failure is shown in `trouble`; unless waiting
+/// cannot mend it ([`lasting`]), the page asks again, a little later each time, so that one lost
+/// answer never leaves the progress bar standing still.
+fn follow(
+    slug: String,
+    id: String,
+    current: RwSignal<Option<ImportView>>,
+    trouble: RwSignal<Option<AppError>>,
+    wait: std::time::Duration,
+) {
+    set_timeout(
+        move || {
+            let shown = current
+                .try_with_untracked(|c| c.as_ref().is_some_and(|v| v.id.to_string() == id))
+                .unwrap_or(false);
+            if !shown {
+                return;
+            }
+            leptos::task::spawn_local(async move {
+                match import_status(slug.clone(), id.clone()).await {
+                    Ok(next) => current.set(Some(next)),
+                    Err(e) => {
+                        let stop = lasting(&e);
+                        let again = e
+                            .retry_after()
+                            .map_or(wait * 2, std::time::Duration::from_secs)
+                            .min(std::time::Duration::from_secs(10));
+                        trouble.set(Some(e));
+                        if !stop {
+                            follow(slug, id, current, trouble, again);
+                        }
+                    }
+                }
+            });
+        },
+        wait,
+    );
+}
+
+/// Whether asking again cannot mend `e`: signed out, no access (any more), or the import is gone.
+fn lasting(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::Unauthorized
+            | AppError::Forbidden
+            | AppError::NotFound
+            | AppError::TwoFactorSetupRequired
+    )
 }

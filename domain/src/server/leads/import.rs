@@ -329,9 +329,40 @@ pub async fn run_pending(svc: &Services) -> Result<Ran, AppError> {
     loop {
         let (rows, next_offset, last_line, done) = read_chunk(&job);
         ran.rows += rows.len();
-        let mut tx = db::tenant_tx(&svc.db, job.tenant).await?;
-        let counts = write_chunk(&mut tx, &job, rows).await?;
-        sqlx::query!(
+        // A chunk is written within its claim, or not at all: one that stalls (a connection
+        // that never answers) is rolled back and the import left for the next claim, where
+        // it resumes at this chunk, instead of holding the worker forever.
+        tokio::time::timeout(CLAIM_LIMIT, write_claimed(svc, &job, rows, next_offset, last_line, done))
+            .await
+            .map_err(|_| {
+                tracing::error!(import = %job.id, line = job.line, "a chunk of a lead import did not finish within its claim");
+                AppError::Internal
+            })??;
+        job.offset = next_offset;
+        job.line = last_line;
+        if done {
+            ran.imports += 1;
+            return Ok(ran);
+        }
+    }
+}
+
+/// How long a claim on an import lasts without news (as `interval '1 minute'` in the queries),
+/// less a margin: a chunk that has not been written by then is given up.
+const CLAIM_LIMIT: std::time::Duration = std::time::Duration::from_secs(50);
+
+/// Writes one chunk of `job`'s rows and moves the import past it, in one transaction.
+async fn write_claimed(
+    svc: &Services,
+    job: &Claimed,
+    rows: Vec<Row>,
+    next_offset: i64,
+    last_line: i64,
+    done: bool,
+) -> Result<(), AppError> {
+    let mut tx = db::tenant_tx(&svc.db, job.tenant).await?;
+    let counts = write_chunk(&mut tx, job, rows).await?;
+    sqlx::query!(
             r#"UPDATE lead_imports
                SET byte_offset = $2, next_line = $3, processed = processed + $4, created = created + $5,
                    matched = matched + $6, merged = merged + $7, failed = failed + $8,
@@ -351,14 +382,8 @@ pub async fn run_pending(svc: &Services) -> Result<Ran, AppError> {
         )
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        job.offset = next_offset;
-        job.line = last_line;
-        if done {
-            ran.imports += 1;
-            return Ok(ran);
-        }
-    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Up to [`CHUNK`] rows from `job`'s offset, where the next chunk starts, the last row number
