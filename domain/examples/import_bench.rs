@@ -37,9 +37,7 @@ async fn main() {
         .unwrap();
     db::migrate(&owner).await.unwrap();
     let pool = db::app_pool(base.clone().database(&name), 4).await.unwrap();
-    let redis = redis::aio::ConnectionManager::new(redis::Client::open(redis_url).unwrap())
-        .await
-        .unwrap();
+    let redis = db::redis(&redis_url).await.unwrap();
     let mut settings = Settings::new(
         "http://localhost:3000",
         "bench-secret-that-is-long-enough-0123456789",

@@ -15,9 +15,7 @@ pub async fn services(owner: &PgPool) -> Services {
     let opts = owner.connect_options().as_ref().clone();
     let pool = db::app_pool(opts, 5).await.expect("app pool");
     let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let redis = redis::aio::ConnectionManager::new(redis::Client::open(url).unwrap())
-        .await
-        .expect("redis");
+    let redis = db::redis(&url).await.expect("redis");
     let mut settings = Settings::new(
         "http://localhost:3000",
         "test-secret-that-is-long-enough-0123456789",

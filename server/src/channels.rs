@@ -198,6 +198,9 @@ pub fn start_import_worker(svc: Services, every: Duration) {
     });
 }
 
+/// The longest a worker's step may take; a batch takes milliseconds, seconds under a backlog.
+const STEP_LIMIT: Duration = Duration::from_secs(60);
+
 /// Runs `step` when woken and every `every`, again and again while it finds work (it returns
 /// how much it did); a failure is logged and tried again at the next tick. `what` names the
 /// work in the log.
@@ -215,11 +218,18 @@ where
                 _ = wake.notified() => {}
             }
             loop {
-                match step().await {
-                    Ok(0) => break,
-                    Ok(n) => tracing::debug!(n, what, "worker step"),
-                    Err(e) => {
+                // A step that stalls (an answer that never comes) is dropped, which rolls its
+                // transaction back, and tried again at the next tick, rather than stopping
+                // this work for good.
+                match tokio::time::timeout(STEP_LIMIT, step()).await {
+                    Ok(Ok(0)) => break,
+                    Ok(Ok(n)) => tracing::debug!(n, what, "worker step"),
+                    Ok(Err(e)) => {
                         tracing::warn!(error = %e, what, "a worker step failed; retrying");
+                        break;
+                    }
+                    Err(_) => {
+                        tracing::error!(what, limit = ?STEP_LIMIT, "a worker step did not finish in time; retrying");
                         break;
                     }
                 }
@@ -429,4 +439,43 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
             }
         },
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_worker_step_that_never_finishes_is_dropped_and_the_work_goes_on() {
+        let calls = Arc::new(AtomicUsize::new(0));
+        let ran_again = Arc::new(Notify::new());
+        let (c, again) = (calls.clone(), ran_again.clone());
+        keep_running(
+            "test",
+            Arc::new(Notify::new()),
+            Duration::from_secs(2),
+            move || {
+                let first = c.fetch_add(1, Ordering::SeqCst) == 0;
+                let again = again.clone();
+                async move {
+                    if first {
+                        // An answer that never comes.
+                        std::future::pending::<()>().await;
+                    }
+                    again.notify_one();
+                    Ok(0)
+                }
+            },
+        );
+        let started = tokio::time::Instant::now();
+        tokio::time::timeout(STEP_LIMIT * 2, ran_again.notified())
+            .await
+            .expect("the work went on after the stalled step");
+        assert!(
+            started.elapsed() >= STEP_LIMIT,
+            "the stalled step had its full time"
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
 }

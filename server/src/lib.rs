@@ -95,10 +95,7 @@ pub async fn connect(cfg: &Config) -> Result<Services, StartError> {
     let pool = db::app_pool(owner_opts, cfg.db_max_connections)
         .await
         .map_err(StartError::Postgres)?;
-    let client = redis::Client::open(cfg.redis_url.as_str()).map_err(StartError::Redis)?;
-    let redis = redis::aio::ConnectionManager::new(client)
-        .await
-        .map_err(StartError::Redis)?;
+    let redis = db::redis(&cfg.redis_url).await.map_err(StartError::Redis)?;
     let mailer: Arc<dyn Mailer> = match &cfg.smtp_url {
         Some(url) => Arc::new(
             SmtpMailer::new(pool.clone(), url, &cfg.mail_from).map_err(StartError::Config)?,

@@ -42,10 +42,13 @@ fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
 }
 
 impl TestApp {
+    /// A browser-like client. Its requests time out, so a server that never answers fails the
+    /// test with the request's URL instead of hanging the run.
     fn client(&self) -> Client {
         Client::builder()
             .cookie_store(true)
             .redirect(redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
             .build()
             .unwrap()
     }
@@ -116,10 +119,7 @@ async fn spawn_app(owner: PgPool) -> TestApp {
     let opts = owner.connect_options().as_ref().clone();
     let pool = db::app_pool(opts, 8).await.unwrap();
     let redis_url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
-    let redis =
-        redis::aio::ConnectionManager::new(redis::Client::open(redis_url.as_str()).unwrap())
-            .await
-            .unwrap();
+    let redis = db::redis(&redis_url).await.unwrap();
     let prefix = format!("test:{}", uuid::Uuid::new_v4());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -52,6 +52,20 @@ pub async fn app_pool(
         .await
 }
 
+/// How long a Redis command, or a connection attempt, may wait for its answer. Redis answers in
+/// well under a millisecond; a command still unanswered after this fails (a session read, a rate
+/// limit, a publish) instead of holding its request or worker forever.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The shared Redis connection: multiplexed, reconnecting when the connection drops, and with
+/// every command and connection attempt bounded by [`REDIS_TIMEOUT`].
+pub async fn redis(url: &str) -> Result<redis::aio::ConnectionManager, redis::RedisError> {
+    let config = redis::aio::ConnectionManagerConfig::new()
+        .set_response_timeout(REDIS_TIMEOUT)
+        .set_connection_timeout(REDIS_TIMEOUT);
+    redis::aio::ConnectionManager::new_with_config(redis::Client::open(url)?, config).await
+}
+
 /// Who a transaction acts for: the `app.*` setting the row-level security policies read.
 #[derive(Clone, Copy)]
 enum Scope {
