@@ -56,7 +56,7 @@ async fn main() {
                 ] {
                     let mv = mv.unwrap();
                     let t = Instant::now();
-                    let mut tx = pool.begin().await.unwrap();
+                    let mut tx = db::begin(&pool).await.unwrap();
                     ledger::apply(&mut tx, &mv, &json!({})).await.unwrap();
                     tx.commit().await.unwrap();
                     h.record(t.elapsed().as_micros() as u64).unwrap();

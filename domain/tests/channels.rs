@@ -560,7 +560,7 @@ async fn a_claim_after_a_mark_leaves_older_events_to_a_sweep_below_it(owner: PgP
     // Another instance holds the first event (its batch will fail); this worker takes the
     // others and reports the last id it read.
     let all = common::all_rows(&owner).await;
-    let mut other = all.begin().await.unwrap();
+    let mut other = db::begin(&all).await.unwrap();
     sqlx::query("SELECT id FROM webhook_events WHERE id = $1 FOR UPDATE")
         .bind(ids[0])
         .execute(&mut *other)

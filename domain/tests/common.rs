@@ -137,7 +137,7 @@ pub async fn all_rows(owner: &PgPool) -> PgPool {
 /// Runs `statements` as the owner with the audit table's protections lifted, the way someone
 /// with full database access could, to prove that verification still finds the change.
 pub async fn tamper(owner: &PgPool, statements: &[&str]) {
-    let mut tx = owner.begin().await.unwrap();
+    let mut tx = db::begin(owner).await.unwrap();
     for s in [
         "ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY",
         "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",

@@ -9,7 +9,7 @@ mod common;
 use common::services;
 use domain::ledger::{Account, Applied, Book, LedgerError, Movement, MovementKind};
 use domain::money::{Currency, Money};
-use domain::server::ledger;
+use domain::server::{db, ledger};
 use domain::AppError;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -259,7 +259,7 @@ async fn postgres_books_what_the_rules_book(owner: PgPool) {
                     continue;
                 }
                 let model = book.apply(&mv);
-                let mut tx = svc.db.begin().await.unwrap();
+                let mut tx = db::begin(&svc.db).await.unwrap();
                 let db = ledger::apply(&mut tx, &mv, &json!({"test": run})).await;
                 match (&model, &db) {
                     (Ok(a), Ok(b)) => {
@@ -315,7 +315,7 @@ async fn postgres_books_what_the_rules_book(owner: PgPool) {
 async fn concurrent_claims_on_one_milestone_cannot_both_win(owner: PgPool) {
     let svc = services(&owner).await;
     let (c, m, f) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
-    let mut tx = svc.db.begin().await.unwrap();
+    let mut tx = db::begin(&svc.db).await.unwrap();
     for mv in [
         Movement::capture("cap", c, usd(50_000)).unwrap(),
         Movement::hold("hold", c, m, usd(50_000)).unwrap(),
@@ -336,7 +336,7 @@ async fn concurrent_claims_on_one_milestone_cannot_both_win(owner: PgPool) {
                 Movement::refund(format!("dispute-{i}"), m, c, usd(50_000))
             }
             .unwrap();
-            let mut tx = db.begin().await.unwrap();
+            let mut tx = db::begin(&db).await.unwrap();
             let r = ledger::apply(&mut tx, &mv, &json!({})).await;
             if r.is_ok() {
                 tx.commit().await.unwrap();
@@ -362,7 +362,7 @@ async fn concurrent_claims_on_one_milestone_cannot_both_win(owner: PgPool) {
         let db = svc.db.clone();
         tasks.push(tokio::spawn(async move {
             let mv = Movement::capture("cap-again", c, usd(700)).unwrap();
-            let mut tx = db.begin().await.unwrap();
+            let mut tx = db::begin(&db).await.unwrap();
             let r = ledger::apply(&mut tx, &mv, &json!({})).await.unwrap();
             tx.commit().await.unwrap();
             r
@@ -387,7 +387,7 @@ async fn concurrent_claims_on_one_milestone_cannot_both_win(owner: PgPool) {
 async fn only_the_booking_function_writes_the_ledger(owner: PgPool) {
     let svc = services(&owner).await;
     let (c, m) = (Uuid::now_v7(), Uuid::now_v7());
-    let mut tx = svc.db.begin().await.unwrap();
+    let mut tx = db::begin(&svc.db).await.unwrap();
     for mv in [
         Movement::capture("cap", c, usd(10_000)).unwrap(),
         Movement::hold("hold", c, m, usd(10_000)).unwrap(),
@@ -400,7 +400,7 @@ async fn only_the_booking_function_writes_the_ledger(owner: PgPool) {
     tx.commit().await.unwrap();
 
     // The hold again, after its funds have moved on: still a replay, not a refusal.
-    let mut tx = svc.db.begin().await.unwrap();
+    let mut tx = db::begin(&svc.db).await.unwrap();
     let again = Movement::hold("hold", c, m, usd(10_000)).unwrap();
     assert_eq!(
         ledger::apply(&mut tx, &again, &json!({})).await.unwrap(),

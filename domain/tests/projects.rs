@@ -16,7 +16,7 @@ use domain::server::payments::provider::{ProviderPayment, ProviderStatus};
 use domain::server::payments::webhook::{self, Received};
 use domain::server::projects::flow::{self, Actor};
 use domain::server::projects::{self as projects, earnings, funding, wizard};
-use domain::server::{ledger, seed, Services};
+use domain::server::{db, ledger, seed, Services};
 use domain::user::SessionUser;
 use domain::AppError;
 use sqlx::PgPool;
@@ -681,7 +681,7 @@ async fn stripe_events_apply_once_in_any_order(owner: PgPool) {
     .fetch_one(&svc.db)
     .await
     .unwrap();
-    let mut tx = svc.db.begin().await.unwrap();
+    let mut tx = db::begin(&svc.db).await.unwrap();
     let authorized = ProviderPayment {
         id: intent.into(),
         status: ProviderStatus::Authorized,

@@ -74,6 +74,48 @@ async fn the_app_role_owns_nothing_and_cannot_bypass_rls(owner: PgPool) {
 }
 
 #[sqlx::test(migrations = "../migrations")]
+async fn a_transaction_dropped_while_it_begins_leaves_no_transaction_behind(owner: PgPool) {
+    // One connection, so every transaction and query below shares it.
+    let opts = owner.connect_options().as_ref().clone();
+    let pool = db::app_pool(opts, 1).await.unwrap();
+    let mut left_open = Vec::new();
+    // Dropped after 0, 1, 2, … polls: one of them falls between BEGIN going out and its answer
+    // coming back, the moment a caller that went away (a closed page, a time limit) drops it.
+    for polls in 0..60 {
+        let mut begin = Box::pin(db::tenant_tx(
+            &pool,
+            domain::types::TenantId(uuid::Uuid::nil()),
+        ));
+        for _ in 0..polls {
+            if futures::poll!(begin.as_mut()).is_ready() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        drop(begin);
+        // Two queries of their own run in two transactions of their own, with two ids; inside
+        // a transaction left open by the dropped BEGIN, they share its id.
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let id: i64 = sqlx::query_scalar("SELECT txid_current()")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            ids.push(id);
+        }
+        if ids[0] == ids[1] {
+            left_open.push(polls);
+            // End it, so that the next round starts clean.
+            sqlx::raw_sql("ROLLBACK").execute(&pool).await.unwrap();
+        }
+    }
+    assert!(
+        left_open.is_empty(),
+        "dropped after these numbers of polls, a transaction stayed open: {left_open:?}"
+    );
+}
+
+#[sqlx::test(migrations = "../migrations")]
 async fn a_tenant_never_reads_another_tenants_rows(owner: PgPool) {
     let svc = services(&owner).await;
     let alice = user(&svc, "alice@example.com").await;
@@ -444,7 +486,7 @@ async fn the_audit_trail_is_append_only_and_tampering_is_found(owner: PgPool) {
             .await;
         assert!(deleted.map(|r| r.rows_affected() == 0).unwrap_or(true));
     }
-    let mut tx = owner.begin().await.unwrap();
+    let mut tx = db::begin(&owner).await.unwrap();
     sqlx::query("ALTER TABLE audit_log NO FORCE ROW LEVEL SECURITY")
         .execute(&mut *tx)
         .await

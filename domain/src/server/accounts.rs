@@ -174,7 +174,7 @@ pub async fn sign_up_as(
     }
     let hash = passwords::hash(&password).await?;
     let id = UserId::new();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let inserted = sqlx::query!(
         "INSERT INTO users (id, email, display_name, password_hash, role) VALUES ($1, $2, $3, $4, $5)",
         id.0,
@@ -366,7 +366,7 @@ pub async fn change_password(
     };
     confirm_password(svc, user, "current_password", current, meta).await?;
     let hash = passwords::hash(&new_password).await?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     set_password(&mut tx, user.id, &hash).await?;
     audit::append(&mut tx, AuditEvent::by("auth.password_changed", user), meta).await?;
     tx.commit().await?;
@@ -401,7 +401,7 @@ pub async fn request_password_reset(
     };
     let token = random_token(32);
     let expires = OffsetDateTime::now_utc() + svc.settings.reset_ttl;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "INSERT INTO password_resets (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
         sha256_hex(&token),
@@ -447,7 +447,7 @@ pub async fn reset_password(
             "This reset link has expired or was already used. Ask for a new one.".into(),
         )
     };
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let row = sqlx::query!(
         "SELECT r.user_id, u.email FROM password_resets r JOIN users u ON u.id = r.user_id
          WHERE r.token_hash = $1 AND r.used_at IS NULL AND r.expires_at > now() FOR UPDATE OF r",

@@ -222,7 +222,7 @@ pub async fn append(
 
 /// Appends an event in a transaction of its own.
 pub async fn record(pool: &PgPool, ev: AuditEvent, meta: &RequestMeta) -> Result<i64, AppError> {
-    let mut tx = pool.begin().await?;
+    let mut tx = db::begin(pool).await?;
     let seq = append(&mut tx, ev, meta).await?;
     tx.commit().await?;
     Ok(seq)

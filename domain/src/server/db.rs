@@ -94,8 +94,33 @@ async fn begin_as(
         Scope::User(u) => format!("app.user_id = '{}'", u.0),
         Scope::Platform => "app.scope = 'platform'".to_owned(),
     };
-    pool.begin_with(format!("BEGIN; SET LOCAL {setting}{more}"))
+    begin_with(pool, format!("BEGIN; SET LOCAL {setting}{more}")).await
+}
+
+/// Begins a plain transaction (`BEGIN`), as [`PgPool::begin`] does, but safe to cancel: see
+/// [`begin_with`].
+pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_with(pool, "BEGIN".to_owned()).await
+}
+
+/// Begins a transaction with `statement` in a task of its own, so that it always finishes.
+///
+/// sqlx 0.8 counts a transaction as open only once the server has answered its `BEGIN`. A
+/// future dropped while waiting for that answer (a client that went away, a time limit) left
+/// the server inside a transaction that nothing rolled back, and the pool lent that connection
+/// on: the next borrower's statements ran inside it, with its old `now()`, their writes held
+/// uncommitted (transact-rs/sqlx#4393, fixed in sqlx 0.9.1). Here a dropped caller drops only
+/// its wait: the task finishes the `BEGIN`, and the transaction it returns, unclaimed, is rolled
+/// back before its connection goes back to the pool.
+#[allow(clippy::disallowed_methods)]
+async fn begin_with(
+    pool: &PgPool,
+    statement: String,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let pool = pool.clone();
+    tokio::spawn(async move { pool.begin_with(statement).await })
         .await
+        .map_err(|_| sqlx::Error::WorkerCrashed)?
 }
 
 /// A transaction that sees only `tenant`'s rows.

@@ -17,6 +17,7 @@ use crate::invoice::{
 use crate::money::{Currency, Money};
 use crate::project::Party;
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::user::SessionUser;
 use crate::workspace::{format_date, today};
@@ -308,7 +309,7 @@ async fn issue(
     }
     let day = today();
     let year = day.year();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "INSERT INTO document_counters (kind, year) VALUES ($1, $2) ON CONFLICT DO NOTHING",
         kind,

@@ -19,6 +19,7 @@ use super::projects::{flow, is_staff};
 use crate::money::{Currency, Money};
 use crate::roles::PlatformRole;
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::site::media::clean_filename;
 use crate::talent::{
@@ -209,7 +210,7 @@ pub async fn save_profile(
 ) -> Result<(), AppError> {
     talent_only(user)?;
     let p = input.check()?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let id = editable(&mut tx, user).await?;
     sqlx::query!(
         "UPDATE talent_profiles SET headline = $2, bio = $3, hourly_rate_usd = $4,
@@ -249,7 +250,7 @@ pub async fn save_availability(
     let per_week = a.hours_per_week(today);
     let weekly: Vec<i16> = a.weekly.iter().map(|h| i16::from(*h)).collect();
     let time_off = serde_json::to_value(a.to_input().time_off).map_err(|_| AppError::Internal)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let id = editable(&mut tx, user).await?;
     sqlx::query!(
         "UPDATE talent_profiles SET weekly_hours = $2, time_off = $3, available_hours = $4 WHERE id = $1",
@@ -323,7 +324,7 @@ pub async fn add_piece(
         }
         None => (None, None, None, None),
     };
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "INSERT INTO talent_portfolio (id, talent_id, title, description, url, file_name, content_type, bytes, store_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -359,7 +360,7 @@ pub async fn remove_piece(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     talent_only(user)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let talent = editable(&mut tx, user).await?;
     let gone = sqlx::query!(
         "UPDATE talent_portfolio SET deleted_at = now() WHERE id = $1 AND talent_id = $2 AND deleted_at IS NULL",
@@ -480,7 +481,7 @@ pub async fn upload_document(
     let store_key = format!("kyc/{}/{id}", user.id.0);
     svc.media.put(&store_key, sealed).await?;
     let name = clean_filename(&file.name);
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "INSERT INTO kyc_documents (id, user_id, kind, name, content_type, bytes, store_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -514,7 +515,7 @@ pub async fn remove_document(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     talent_only(user)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     editable(&mut tx, user).await?;
     let key = sqlx::query_scalar!(
         "UPDATE kyc_documents SET deleted_at = now() WHERE id = $1 AND user_id = $2 AND deleted_at IS NULL
@@ -602,7 +603,7 @@ pub async fn submit(
         }
         ProfileStatus::Draft | ProfileStatus::ChangesRequested => {}
     }
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let done = sqlx::query!(
         "UPDATE talent_profiles SET status = 'submitted', submitted_at = now()
          WHERE user_id = $1 AND status IN ('draft','changes_requested')",
@@ -667,7 +668,7 @@ pub async fn review(
         ReviewDecision::Approve => (ProfileStatus::Approved, true),
         ReviewDecision::RequestChanges => (ProfileStatus::ChangesRequested, false),
     };
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let done = sqlx::query!(
         "UPDATE talent_profiles SET status = $2, active = $3, review_note = $4,
            reviewed_by = $5, reviewed_at = now()
@@ -803,7 +804,7 @@ pub async fn apply(
             "This project has its freelancer already; it no longer takes applications.".into(),
         ));
     }
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let id = sqlx::query_scalar!(
         "INSERT INTO project_applications (id, project_id, freelancer_id, proposal, price_usd, weeks)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -844,7 +845,7 @@ pub async fn withdraw(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     talent_only(user)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let done = sqlx::query!(
         "UPDATE project_applications SET status = 'withdrawn'
          WHERE id = $1 AND freelancer_id = $2 AND status = 'pending'",
@@ -931,7 +932,7 @@ pub async fn decide(
     } else {
         ApplicationStatus::Declined
     };
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let row = sqlx::query!(
         "UPDATE project_applications SET status = $2, decided_by = $3, decided_at = now()
          WHERE id = $1 AND status = 'pending'

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::audit::{self, AuditEvent};
 use super::{random_token, sha256_hex, RequestMeta, Services};
 use crate::roles::PlatformRole;
+use crate::server::db;
 use crate::types::UserId;
 use crate::user::SessionUser;
 use crate::AppError;
@@ -97,7 +98,7 @@ async fn insert_refresh(
 
 /// Issues the first pair of a new family after a successful sign-in.
 pub async fn issue(svc: &Services, user: &SessionUser) -> Result<TokenPair, AppError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let refresh_token = insert_refresh(&mut tx, svc, user.id, Uuid::now_v7()).await?;
     tx.commit().await?;
     Ok(TokenPair {
@@ -114,7 +115,7 @@ pub async fn refresh(
     presented: &str,
     meta: &RequestMeta,
 ) -> Result<TokenPair, AppError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let row = sqlx::query!(
         "SELECT t.family_id, t.user_id, t.used_at, t.revoked_at, t.expires_at, u.email, u.display_name, u.role
          FROM refresh_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 FOR UPDATE OF t",

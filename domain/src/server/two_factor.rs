@@ -12,6 +12,7 @@ use super::audit::{self, AuditEvent};
 use super::crypto::{self, Purpose};
 use super::events::{self, UserEventKind};
 use super::{rfc3339, sha256_hex, throttle, RequestMeta, Services};
+use crate::server::db;
 use crate::two_factor::{
     self as rules, SecondFactor, TotpSetup, TwoFactorStatus, DIGITS, RECOVERY_ALPHABET,
     RECOVERY_CODES, RECOVERY_CODE_LEN, STEP_SECS,
@@ -271,7 +272,7 @@ pub async fn confirm_setup(
 ) -> Result<Vec<String>, AppError> {
     let code = rules::parse_app_code(code).map_err(|m| AppError::field("code", m))?;
     throttle::rate_limit(svc, &["2fa-setup", &user.id.to_string()], 10, 900).await?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     if !accept_totp(&mut tx, svc, user.id, &user.email, &code, true).await? {
         return Err(AppError::field(
             "code",
@@ -301,7 +302,7 @@ pub async fn disable(
         ));
     }
     accounts::confirm_password(svc, user, "password", password, meta).await?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let removed = sqlx::query!(
         "DELETE FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL",
         user.id.0
@@ -336,7 +337,7 @@ pub async fn regenerate_recovery_codes(
     meta: &RequestMeta,
 ) -> Result<Vec<String>, AppError> {
     accounts::confirm_password(svc, user, "current_password", password, meta).await?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let on = sqlx::query_scalar!(
         r#"SELECT EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND enabled_at IS NOT NULL) AS "on!""#,
         user.id.0
@@ -370,7 +371,7 @@ pub async fn complete_sign_in(
     .filter(|u| accounts::fingerprint(&u.password_hash) == pending.fingerprint)
     .ok_or(AppError::Unauthorized)?;
     throttle::check_sign_in(svc, &user.email, meta.ip.as_deref()).await?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let (ok, kind) = match &factor {
         SecondFactor::Totp(c) => (
             accept_totp(&mut tx, svc, pending.user_id, &user.email, c, false).await?,

@@ -27,6 +27,7 @@ use crate::automation::{
 use crate::money::{Currency, Money};
 use crate::project::DraftAnalysis;
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::user::SessionUser;
 use crate::AppError;
@@ -433,7 +434,7 @@ pub async fn handle(
     if how == Handling::Accept {
         retry_refund(svc, alert).await?;
     }
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let a = sqlx::query!(
         "SELECT rule, project_id, status, suggested_user FROM ops_alerts WHERE id = $1 FOR UPDATE",
         alert

@@ -10,6 +10,7 @@ use crate::project::{
     check_message, check_post, Attachment, ChatMessage, ChatView, ReadMark, Revision,
 };
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::user::SessionUser;
 use crate::AppError;
@@ -149,7 +150,7 @@ pub async fn post(
     super::access(&svc.db, user, project).await?;
     let body = check_post(body, attachments.len())?;
     let id = Uuid::now_v7();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let at = sqlx::query_scalar!(
         "INSERT INTO messages (id, project_id, author_id, body) VALUES ($1, $2, $3, $4) RETURNING created_at",
         id,
@@ -285,7 +286,7 @@ pub async fn revise(
         Some(b) => check_message(b)?,
         None => String::new(),
     };
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "INSERT INTO message_revisions (message_id, body, replaced_by) VALUES ($1, $2, $3)",
         message,

@@ -10,6 +10,7 @@ use crate::ledger::{Account, Movement};
 use crate::money::{Currency, Money};
 use crate::project::{fee, EarningLine, EarningsView, PayoutView, PricingRule};
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{ledger, rfc3339, RequestMeta, Services};
 use crate::user::SessionUser;
 use crate::AppError;
@@ -33,7 +34,7 @@ pub async fn set_pricing(
     rule: PricingRule,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let before = pricing(&mut tx).await?;
     sqlx::query!(
         "UPDATE pricing_rules SET fee_bps = $1, auto_approve_days = $2, updated_by = $3",
@@ -223,7 +224,7 @@ pub async fn set_up_payouts(
                 )
                 .await
                 .map_err(unavailable)?;
-            let mut tx = svc.db.begin().await?;
+            let mut tx = db::begin(&svc.db).await?;
             sqlx::query!(
                 "INSERT INTO payout_accounts (user_id, provider, account_ref) VALUES ($1, $2, $3)
                  ON CONFLICT (user_id) DO UPDATE SET provider = $2, account_ref = $3, status = 'onboarding'",
@@ -304,7 +305,7 @@ pub async fn request_payout(
     }
     // One payout at a time per freelancer: the balance is checked, the transfer sent and the
     // payout booked under this lock, so two requests cannot both spend one balance.
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
         format!("payout:{}", freelancer.id.0)

@@ -20,6 +20,7 @@ use crate::project::{
 use crate::roles::PlatformRole;
 use crate::server::ai::RunContext;
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{ledger, RequestMeta, Services};
 use crate::types::UserId;
 use crate::user::SessionUser;
@@ -80,7 +81,7 @@ pub async fn act(
         Actor::System => Party::System,
     };
 
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let m = sqlx::query!(
         "SELECT m.status, m.amount_minor, m.currency, m.fee_bps, m.freelancer_id, m.acceptance_criteria,
                 m.title, m.released_minor, m.reversed_minor, p.customer_id
@@ -374,7 +375,7 @@ pub async fn assign(
     freelancer: Uuid,
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     assign_in(&mut tx, svc, staff, project, freelancer, meta).await?;
     tx.commit().await?;
     super::publish(svc, project, "members", json!({})).await;

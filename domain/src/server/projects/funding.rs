@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::ledger::Movement;
 use crate::money::Money;
 use crate::project::{milestone_activity, FundOutcome, MilestoneAction, MilestoneStatus};
+use crate::server::db;
 use crate::server::ledger;
 use crate::server::payments::provider::{
     PaymentError, PaymentMethod, ProviderPayment, ProviderStatus,
@@ -203,7 +204,7 @@ pub async fn settle(svc: &Services, payment: Uuid) -> Result<FundOutcome, AppErr
 /// Books a captured payment and holds it for its milestones, once. Called after capturing and
 /// by the webhook that says the provider captured it.
 pub async fn book_capture(svc: &Services, payment: Uuid) -> Result<(), AppError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let p = sqlx::query!(
         "SELECT provider, provider_ref, customer_id, project_id, milestone_ids, amount_minor, currency, status
          FROM payments WHERE id = $1 FOR UPDATE",
@@ -346,7 +347,7 @@ pub async fn fund(
         .fetch_one(&svc.db)
         .await?;
     let p = authorize(svc, customer, amount, &method, &key, &title).await?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let payment = record(
         &mut tx,
         customer,

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use crate::ledger::{Applied, Movement};
 use crate::money::{Currency, Money};
+use crate::server::db;
 use crate::server::ledger;
 use crate::server::payments::provider::PaymentError;
 use crate::server::Services;
@@ -113,7 +114,7 @@ pub enum Outcome {
 /// from any number of processes: the row is locked while the provider is asked (a second caller
 /// skips it), and the provider call and the booking are keyed by the refund.
 pub async fn pay(svc: &Services, id: Uuid) -> Result<Outcome, AppError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let Some(r) = sqlx::query!(
         "SELECT r.status, r.amount_minor, r.currency, r.customer_id, r.payment_id, r.attempts,
                 coalesce(p.provider_ref, '') AS \"reference!\"

@@ -15,6 +15,7 @@ use crate::ai::{
 use crate::project::{MilestoneStatus, Party, RiskPanel};
 use crate::server::ai::{store, RunContext};
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::user::SessionUser;
 use crate::workspace::{CheckedTask, Priority};
@@ -198,7 +199,7 @@ pub async fn decide(
     // The decision first: its row lock and check make a second decision fail, so the tasks
     // are added once.
     store::decide(&svc.db, None, run, decision, None, user.id).await?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let mut added = 0;
     if accept {
         let priority = match current.level {

@@ -14,6 +14,7 @@ use crate::money::Money;
 use crate::project::{DraftAnalysis, DraftView, FundChoice, FundOutcome, QuoteMessage, ScopeDraft};
 use crate::server::ai::{evidence, RunContext};
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::payments::provider::PaymentMethod;
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::user::SessionUser;
@@ -305,7 +306,7 @@ pub async fn quote_message(
             "This draft is already a project.".into(),
         ));
     }
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "INSERT INTO quote_messages (id, draft_id, author_id, body) VALUES ($1, $2, $3, $4)",
         Uuid::now_v7(),
@@ -389,7 +390,7 @@ pub async fn confirm(
     );
     let authorized = funding::authorize(svc, customer, amount, &method, &key, &scope.title).await?;
 
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let locked = sqlx::query!(
         "SELECT status, version FROM project_drafts WHERE id = $1 FOR UPDATE",
         draft

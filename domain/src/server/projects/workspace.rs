@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::project::Party;
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::site::media::clean_filename;
 use crate::user::SessionUser;
@@ -183,7 +184,7 @@ pub async fn add_task(
 ) -> Result<Uuid, AppError> {
     super::access(&svc.db, user, project).await?;
     let t = input.check()?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     if let Some(a) = t.assignee {
         if !on_project(&mut tx, project, a).await? {
             return Err(AppError::field(
@@ -235,7 +236,7 @@ pub async fn change_task(
     .ok_or(AppError::NotFound)?;
     let project = row.project_id;
     let party = super::access(&svc.db, user, project).await?.party;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let cur = sqlx::query!(
         "SELECT title, status, version, created_by FROM project_tasks
          WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
@@ -401,7 +402,7 @@ pub async fn upload(
         name
     };
     svc.media.put(&key, bytes).await?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "INSERT INTO project_files (id, project_id, milestone_id, uploader_id, name, content_type, bytes, sha256, store_key)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -494,7 +495,7 @@ pub async fn remove_file(
     if party != Party::Staff && f.uploader_id != user.id.0 {
         return Err(AppError::Forbidden);
     }
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let gone = sqlx::query!(
         "UPDATE project_files SET deleted_at = now() WHERE id = $1 AND deleted_at IS NULL",
         file

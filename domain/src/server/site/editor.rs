@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::{changed, sanitize};
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{random_token, rfc3339, sha256_hex, RequestMeta, Services};
 use crate::site::diff::diff;
 use crate::site::migrate::{migrate_blocks, migrate_content};
@@ -155,7 +156,7 @@ pub async fn create_page(
     };
     let content = tpl.content(title);
     let id = Uuid::now_v7();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let inserted = sqlx::query!(
         "INSERT INTO site_pages (id, kind, slug, draft, draft_saved_by, created_by)
          VALUES ($1, $2, $3, $4, $5, $5)
@@ -368,7 +369,7 @@ pub async fn publish(
     meta: &RequestMeta,
 ) -> Result<i32, AppError> {
     let id = page_id(id)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let (kind, slug, content) = lock_current(&mut tx, id, version).await?;
     let number = next_number(&mut tx, id).await?;
     let rev = Uuid::now_v7();
@@ -428,7 +429,7 @@ pub async fn schedule(
         ));
     }
     let id = page_id(id)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let (kind, slug, content) = lock_current(&mut tx, id, version).await?;
     let number = next_number(&mut tx, id).await?;
     let rev = Uuid::now_v7();
@@ -471,7 +472,7 @@ pub async fn cancel_schedule(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let id = page_id(id)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let r = sqlx::query!(
         "UPDATE site_pages SET scheduled_revision = NULL, scheduled_at = NULL
          WHERE id = $1 AND scheduled_at IS NOT NULL RETURNING kind, slug",
@@ -495,7 +496,7 @@ pub async fn cancel_schedule(
 /// Puts live every scheduled publish that is due at `now`; answers the paths. Safe to run from
 /// several instances at once (rows are claimed with SKIP LOCKED).
 pub async fn publish_due(svc: &Services, now: OffsetDateTime) -> Result<Vec<String>, AppError> {
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let due = sqlx::query!(
         r#"SELECT p.id, p.kind, p.slug, p.scheduled_revision AS "rev!", r.number, r.created_by
            FROM site_pages p JOIN site_revisions r ON r.id = p.scheduled_revision
@@ -612,7 +613,7 @@ pub async fn rollback(
     meta: &RequestMeta,
 ) -> Result<i32, AppError> {
     let id = page_id(id)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let page = sqlx::query!(
         "SELECT kind, slug FROM site_pages WHERE id = $1 FOR UPDATE",
         id
@@ -745,7 +746,7 @@ pub async fn create_global(
 ) -> Result<String, AppError> {
     let (name, blocks) = checked_global(name, blocks)?;
     let id = Uuid::now_v7();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let inserted = sqlx::query!(
         "INSERT INTO site_globals (id, name, blocks, updated_by) VALUES ($1, $2, $3, $4)
          ON CONFLICT ON CONSTRAINT site_globals_name_key DO NOTHING",
@@ -787,7 +788,7 @@ pub async fn save_global(
 ) -> Result<i32, AppError> {
     let id = page_id(id)?;
     let (name, blocks) = checked_global(name, blocks)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let saved = sqlx::query_scalar!(
         "UPDATE site_globals SET name = $1, blocks = $2, version = version + 1, updated_by = $3
          WHERE id = $4 AND version = $5 RETURNING version",
@@ -845,7 +846,7 @@ pub struct Migrated {
 /// old versions can eventually be retired. Drafts keep their version (the content means the same).
 pub async fn migrate_stored(db: &PgPool) -> Result<Migrated, AppError> {
     let mut out = Migrated::default();
-    let mut tx = db.begin().await?;
+    let mut tx = db::begin(db).await?;
     for r in sqlx::query!("SELECT id, draft FROM site_pages FOR UPDATE")
         .fetch_all(&mut *tx)
         .await?

@@ -16,6 +16,7 @@ use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::server::db;
 use crate::server::{random_token, rfc3339, throttle, RequestMeta, Services};
 use crate::site::lead::{parse_lead, FormEcho, LeadForm, CONSENT_TEXT};
 use crate::site::views::{ConversionReport, ConversionRow, LeadRow};
@@ -184,7 +185,7 @@ pub async fn submit(
     let cta = optional(&values, "cta", 48)
         .filter(|c| c.chars().all(|ch| ch.is_alphanumeric() || ch == '-'));
     let details = serde_json::to_value(&lead.details).map_err(|_| AppError::Internal)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     sqlx::query!(
         "INSERT INTO site_leads (id, form, name, email, phone, company, message, details, consent_at, consent_text,
                                  ip, user_agent, utm_source, utm_medium, utm_campaign, utm_term, utm_content,

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::server::audit::{self, AuditEvent};
+use crate::server::db;
 use crate::server::{rfc3339, RequestMeta, Services};
 use crate::site::media::{
     alt_error, clean_filename, dimensions_error, key_for, parse_key, size_error, url_of,
@@ -180,7 +181,7 @@ pub async fn upload(
     let id = Uuid::now_v7();
     let filename = clean_filename(filename);
     let alt = alt.trim();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let inserted = sqlx::query!(
         "INSERT INTO site_media (id, key, sha256, filename, content_type, bytes, width, height, alt, uploaded_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (sha256) DO NOTHING",
@@ -234,7 +235,7 @@ pub async fn describe(
         return Err(AppError::field("alt", m));
     }
     let alt = alt.trim();
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let old = sqlx::query_scalar!("SELECT alt FROM site_media WHERE id = $1 FOR UPDATE", id)
         .fetch_optional(&mut *tx)
         .await?
@@ -264,7 +265,7 @@ pub async fn delete(
     meta: &RequestMeta,
 ) -> Result<(), AppError> {
     let id = media_id(id)?;
-    let mut tx = svc.db.begin().await?;
+    let mut tx = db::begin(&svc.db).await?;
     let row = sqlx::query!(
         "SELECT key, filename FROM site_media WHERE id = $1 FOR UPDATE",
         id

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::editor::read_content;
 use super::sanitize;
+use crate::server::db;
 use crate::server::Services;
 use crate::site::validate::{block_errors, page_errors, Place};
 use crate::site::{Block, PageContent, PageKind};
@@ -67,7 +68,7 @@ pub async fn seed_site(svc: &Services) -> Result<usize, AppError> {
         sanitize::clean_content(&mut content);
         let json = serde_json::to_value(&content).map_err(|e| bad_seed(file, e))?;
         let (id, rev) = (Uuid::now_v7(), Uuid::now_v7());
-        let mut tx = svc.db.begin().await?;
+        let mut tx = db::begin(&svc.db).await?;
         let inserted = sqlx::query!(
             "INSERT INTO site_pages (id, kind, slug, draft) VALUES ($1, $2, $3, $4)
              ON CONFLICT ON CONSTRAINT site_pages_kind_slug_key DO NOTHING",
