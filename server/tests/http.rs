@@ -53,6 +53,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A client with no cookies, as a webhook sender or a visitor without a session; its
+    /// requests time out like [`TestApp::client`]'s.
+    fn anonymous(&self) -> Client {
+        Client::builder()
+            .redirect(redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap()
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -971,7 +981,7 @@ async fn shutdown_finishes_the_requests_in_flight_then_refuses_new_ones(owner: P
         .unwrap();
     // The event stream was ended, not cut: it reads to its end.
     while let Some(_chunk) = events.chunk().await.unwrap() {}
-    let fresh = reqwest::Client::new().get(app.url("/healthz")).send().await;
+    let fresh = app.anonymous().get(app.url("/healthz")).send().await;
     assert!(fresh.is_err(), "a stopped server accepts no new connection");
 }
 
@@ -1138,7 +1148,8 @@ async fn stripe_webhooks_are_verified_on_the_raw_body_and_stored_once(owner: PgP
         r#"{"id":"evt_http_1","type":"charge.dispute.created","data":{"object":{"id":"pi_x"}}}"#;
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     let post = |sig: Option<String>, body: &'static str| {
-        let mut req = reqwest::Client::new()
+        let mut req = app
+            .anonymous()
             .post(app.url("/webhooks/stripe"))
             .header(header::CONTENT_TYPE, "application/json")
             .body(body);
@@ -1215,7 +1226,7 @@ async fn meta_webhooks_are_verified_stored_and_reach_the_tenants_inbox(owner: Pg
     )
     .await
     .unwrap();
-    let c = Client::new();
+    let c = app.anonymous();
 
     // The handshake echoes the challenge only for the configured token.
     let hs = |token: &str| {
@@ -1402,7 +1413,7 @@ async fn inbound_email_is_verified_stored_once_and_reaches_the_team_of_its_addre
     )
     .await
     .unwrap();
-    let c = Client::new();
+    let c = app.anonymous();
     let mail = "From: Zoe <zoe@example.com>\r\nTo: hello@acme-http.test\r\nSubject: A shop\r\nMessage-ID: <zoe-1@example.com>\r\n\r\nDo you build shops?\r\n";
     let post = |headers: Vec<(&'static str, String)>, body: Vec<u8>| {
         let mut req = c
@@ -1538,10 +1549,7 @@ where
 
 /// The `fx_session=…` pair of a fresh sign-in, for clients that are not reqwest.
 async fn session_pair(app: &TestApp, email: &str) -> String {
-    let c = Client::builder()
-        .redirect(redirect::Policy::none())
-        .build()
-        .unwrap();
+    let c = app.anonymous();
     let res = app.sign_in_form(&c, email, "/").await;
     let cookie = session_cookie(&res).expect("a session cookie");
     cookie.split(';').next().unwrap_or_default().to_owned()
@@ -2089,7 +2097,12 @@ async fn a_contacts_media_is_served_to_the_team_safely(owner: PgPool) {
     let sdr = app.signed_in("sdr@acme.fluxorae.test").await;
     let res = sdr.get(url(id_of("image"))).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = Client::new().get(url(id_of("image"))).send().await.unwrap();
+    let res = app
+        .anonymous()
+        .get(url(id_of("image")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let res = manager.get(url(uuid::Uuid::now_v7())).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
