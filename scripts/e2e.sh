@@ -9,11 +9,12 @@ db_name="fluxorae_e2e_$$"
 base=${DATABASE_URL%/*}
 psql -q "$base/postgres" -c "CREATE DATABASE $db_name" >/dev/null
 log=$(mktemp)
+summary=$(mktemp)
 media=$(mktemp -d)
 cleanup() {
   [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   psql -q "$base/postgres" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -f "$log"; rm -rf "$media"
+  rm -f "$log" "$summary"; rm -rf "$media"
 }
 trap cleanup EXIT
 # The tests sign Meta's webhooks with this secret, as Meta signs them with the app's.
@@ -34,7 +35,6 @@ done
 cd end2end
 # On a failure the server's log comes first and Playwright's summary of what failed last, so
 # that the end of the output (all a CI page may show) names the failed tests.
-summary=$(mktemp)
 status=0
 BASE_URL="http://127.0.0.1:$port" DATABASE_URL="$base/$db_name" ../node_modules/.bin/playwright test "$@" \
   2>&1 | tee "$summary" || status=$?
@@ -46,7 +46,5 @@ if [ "$status" -ne 0 ]; then
   # reporter's closing summary, from its count of failed tests on.
   grep -A 14 -E '^\s+[0-9]+\) \[' "$summary" | head -120 || true
   sed -n '/^  [0-9]* failed$/,$p' "$summary"
-  rm -f "$summary"
   exit 1
 fi
-rm -f "$summary"
