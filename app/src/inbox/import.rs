@@ -139,8 +139,9 @@ pub fn ImportPage() -> impl IntoView {
 #[component]
 fn Import(v: ImportView, slug: String, current: RwSignal<Option<ImportView>>) -> impl IntoView {
     let id = v.id.to_string();
-    // While it runs, the page asks where it stands twice a second.
+    // What went wrong asking where the import stands, while it is asked again.
     let trouble = RwSignal::new(None::<AppError>);
+    // While it runs, the page asks where it stands twice a second.
     if matches!(v.state, ImportState::Queued | ImportState::Running) {
         follow(
             slug.clone(),
