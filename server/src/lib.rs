@@ -35,7 +35,7 @@ use domain::server::site::media::MediaStore;
 use domain::server::{db, Services, Settings};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use metrics_exporter_prometheus::PrometheusHandle;
 use sqlx::postgres::PgConnectOptions;
 use sqlx::PgPool;
@@ -170,10 +170,22 @@ pub fn leptos_options(cfg: &Config) -> LeptosOptions {
         .build()
 }
 
+/// The app's page routes, listed once per process.
+///
+/// Listing them renders the app while a process-wide switch holds back every resource that
+/// starts loading meanwhile, on any thread, and a resource held back never loads
+/// (leptos-rs/leptos#4773). A page rendering while a second router is built in the same
+/// process (the HTTP tests build one per test, side by side) would then never be answered.
+/// Listed once, before the first router serves, the listing never overlaps a render.
+pub fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 /// The whole application router with every layer.
 pub fn router(cfg: &Config, services: Services, metrics: Option<PrometheusHandle>) -> Router {
     let leptos = leptos_options(cfg);
-    let routes = generate_route_list(App);
+    let routes = routes();
     let context = {
         let services = services.clone();
         move || {

@@ -384,6 +384,53 @@ async fn an_admin_without_two_factor_must_set_it_up_before_anything_else(owner: 
     assert_eq!(overview.status(), StatusCode::OK);
 }
 
+/// Pages are answered while the app's routes are listed again in the same process, as they
+/// are each time another router is built (the tests build one per test, side by side).
+#[sqlx::test(migrations = "../migrations")]
+async fn pages_are_answered_while_another_router_is_built(owner: PgPool) {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    /// Ends the listing when dropped, also when the test fails.
+    struct Done(Arc<AtomicBool>);
+    impl Drop for Done {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
+    let app = spawn_app(owner).await;
+    let c = app.anonymous();
+    let done = Done(Arc::default());
+    let listing = tokio::task::spawn_blocking({
+        let done = done.0.clone();
+        move || {
+            let mut listed = 0;
+            while !done.load(Ordering::Relaxed) {
+                assert!(server::routes().iter().any(|r| r.path() == "/admin"));
+                listed += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            listed
+        }
+    });
+    for i in 0..20 {
+        // The admin page loads its data before it answers: a visitor who is not signed in is
+        // sent to sign in once that load has failed.
+        let page = c
+            .get(app.url("/admin"))
+            .header(header::ACCEPT, "text/html")
+            .timeout(Duration::from_secs(10))
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("request {i} was not answered: {e}"));
+        assert_eq!(page.status(), StatusCode::FOUND);
+        assert_eq!(page.headers()[header::LOCATION], "/signin?next=/admin");
+    }
+    drop(done);
+    assert!(
+        listing.await.unwrap() > 0,
+        "the routes were listed meanwhile"
+    );
+}
+
 #[sqlx::test(migrations = "../migrations")]
 async fn visitors_pages_are_served_again_with_a_fresh_nonce_each_time(owner: PgPool) {
     let app = spawn_app(owner).await;
