@@ -25,6 +25,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::api_v1::ApiError;
+use crate::work::bounded;
 
 /// What the webhook endpoints need.
 #[derive(Clone)]
@@ -198,12 +199,9 @@ pub fn start_import_worker(svc: Services, every: Duration) {
     });
 }
 
-/// The longest a worker's step may take; a batch takes milliseconds, seconds under a backlog.
-const STEP_LIMIT: Duration = Duration::from_secs(60);
-
 /// Runs `step` when woken and every `every`, again and again while it finds work (it returns
-/// how much it did); a failure is logged and tried again at the next tick. `what` names the
-/// work in the log.
+/// how much it did); a failure, or a step that stalls ([`bounded`]), is logged and tried again
+/// at the next tick. `what` names the work in the log.
 fn keep_running<F, Fut>(what: &'static str, wake: Arc<Notify>, every: Duration, mut step: F)
 where
     F: FnMut() -> Fut + Send + 'static,
@@ -218,18 +216,11 @@ where
                 _ = wake.notified() => {}
             }
             loop {
-                // A step that stalls (an answer that never comes) is dropped, which rolls its
-                // transaction back, and tried again at the next tick, rather than stopping
-                // this work for good.
-                match tokio::time::timeout(STEP_LIMIT, step()).await {
-                    Ok(Ok(0)) => break,
-                    Ok(Ok(n)) => tracing::debug!(n, what, "worker step"),
-                    Ok(Err(e)) => {
+                match bounded(what, step()).await {
+                    Some(Ok(0)) | None => break,
+                    Some(Ok(n)) => tracing::debug!(n, what, "worker step"),
+                    Some(Err(e)) => {
                         tracing::warn!(error = %e, what, "a worker step failed; retrying");
-                        break;
-                    }
-                    Err(_) => {
-                        tracing::error!(what, limit = ?STEP_LIMIT, "a worker step did not finish in time; retrying");
                         break;
                     }
                 }
@@ -444,6 +435,7 @@ pub fn start_worker(svc: Services, wake: Arc<Notify>, every: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::work::STEP_LIMIT;
     use std::sync::atomic::AtomicUsize;
 
     #[tokio::test(start_paused = true)]

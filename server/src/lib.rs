@@ -15,6 +15,7 @@ pub mod payments;
 pub mod session_store;
 pub mod site;
 pub mod telemetry;
+pub mod work;
 pub mod ws;
 
 use app::ssr::CurrentUserCell;

@@ -18,6 +18,7 @@ use domain::server::Services;
 use serde_json::json;
 
 use crate::api_v1::ApiError;
+use crate::work::bounded;
 
 /// The webhook endpoint's state: the services and the signing secret.
 pub type WebhookState = (Services, Option<String>);
@@ -58,35 +59,38 @@ pub async fn stripe_webhook(
 
 /// Runs the milestone flow's timed work every `every`: approvals whose window passed, reminders
 /// before that, webhook events that arrived before their payment, refunds the provider has not
-/// taken yet, and the automation rules.
+/// taken yet, and the automation rules. Each stands alone: one that fails or stalls
+/// ([`bounded`]) is logged and made again at the next tick, and the others still run.
 pub fn start_scheduler(svc: Services, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match flow::auto_approve_due(&svc).await {
-                Ok(n) if n > 0 => tracing::info!(n, "milestones approved automatically"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "auto-approve failed; retrying"),
+            match bounded("auto-approve", flow::auto_approve_due(&svc)).await {
+                Some(Ok(n)) if n > 0 => tracing::info!(n, "milestones approved automatically"),
+                Some(Ok(_)) | None => {}
+                Some(Err(e)) => tracing::warn!(error = %e, "auto-approve failed; retrying"),
             }
-            if let Err(e) = flow::remind_due(&svc).await {
+            if let Some(Err(e)) = bounded("approval reminders", flow::remind_due(&svc)).await {
                 tracing::warn!(error = %e, "approval reminders failed; retrying");
             }
-            if let Err(e) = webhook::retry_deferred(&svc).await {
+            if let Some(Err(e)) =
+                bounded("deferred webhook events", webhook::retry_deferred(&svc)).await
+            {
                 tracing::warn!(error = %e, "deferred webhook events failed; retrying");
             }
-            match refunds::retry_due(&svc).await {
-                Ok(n) if n > 0 => tracing::info!(n, "refunds paid on a later attempt"),
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "refund retries failed; retrying"),
+            match bounded("refund retries", refunds::retry_due(&svc)).await {
+                Some(Ok(n)) if n > 0 => tracing::info!(n, "refunds paid on a later attempt"),
+                Some(Ok(_)) | None => {}
+                Some(Err(e)) => tracing::warn!(error = %e, "refund retries failed; retrying"),
             }
-            match automation::run(&svc).await {
-                Ok(found) if found.total() > 0 => {
+            match bounded("automation rules", automation::run(&svc)).await {
+                Some(Ok(found)) if found.total() > 0 => {
                     tracing::info!(?found, "automation rules raised alerts")
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "automation rules failed; retrying"),
+                Some(Ok(_)) | None => {}
+                Some(Err(e)) => tracing::warn!(error = %e, "automation rules failed; retrying"),
             }
         }
     });

@@ -16,6 +16,7 @@ use domain::server::{RequestMeta, Services};
 use futures::StreamExt;
 
 use crate::api_v1::ApiError;
+use crate::work::bounded;
 
 /// `POST /forms/lead`: stores the lead and goes back to the page with its thank-you, or keeps
 /// what was typed and goes back to the form with a message at each field.
@@ -98,19 +99,21 @@ pub async fn robots(State(svc): State<Services>) -> Response {
         .into_response()
 }
 
-/// Publishes scheduled pages when they are due, checking every `every`.
+/// Publishes scheduled pages when they are due, checking every `every`; a check that stalls
+/// is dropped and made again at the next tick.
 pub fn start_scheduler(svc: Services, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match editor::publish_due(&svc, time::OffsetDateTime::now_utc()).await {
-                Ok(paths) if !paths.is_empty() => {
+            let now = time::OffsetDateTime::now_utc();
+            match bounded("scheduled publishing", editor::publish_due(&svc, now)).await {
+                Some(Ok(paths)) if !paths.is_empty() => {
                     tracing::info!(?paths, "scheduled pages published")
                 }
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "scheduled publishing failed; retrying"),
+                Some(Ok(_)) | None => {}
+                Some(Err(e)) => tracing::warn!(error = %e, "scheduled publishing failed; retrying"),
             }
         }
     });

@@ -1,0 +1,45 @@
+//! The rule every piece of background work keeps: a step that stalls (an answer that never
+//! comes) is dropped and tried again later, never waited on for good.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// The longest one step of background work may take; a batch takes milliseconds, seconds
+/// under a backlog.
+pub const STEP_LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `step` for at most [`STEP_LIMIT`]. A step still waiting then is dropped, which rolls
+/// its transaction back, and logged under `what`; `None` says so, and the caller tries again
+/// at its next tick.
+pub async fn bounded<T>(what: &'static str, step: impl Future<Output = T>) -> Option<T> {
+    match tokio::time::timeout(STEP_LIMIT, step).await {
+        Ok(done) => Some(done),
+        Err(_) => {
+            tracing::error!(what, limit = ?STEP_LIMIT, "a worker step did not finish in time; retrying");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_step_is_awaited_up_to_the_limit_and_no_longer() {
+        let started = tokio::time::Instant::now();
+        assert_eq!(bounded("test", async { 7 }).await, Some(7));
+        let slow = bounded("test", async {
+            tokio::time::sleep(STEP_LIMIT - Duration::from_secs(1)).await;
+            8
+        });
+        assert_eq!(slow.await, Some(8), "a slow step within the limit finishes");
+        let stalled = bounded("test", std::future::pending::<()>());
+        assert_eq!(stalled.await, None);
+        assert_eq!(
+            started.elapsed(),
+            STEP_LIMIT * 2 - Duration::from_secs(1),
+            "the stalled step had its full time, and no more"
+        );
+    }
+}
