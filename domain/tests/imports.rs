@@ -1,7 +1,8 @@
 //! Importing leads from CSV against real Postgres: the header is read and the columns guessed at
 //! upload; every row ends in one place (new, matched, merged or refused with its reason in the
 //! report); people already known from WhatsApp are matched, not added twice; a row that names
-//! two known leads merges them; a file of several chunks is read to its end.
+//! two known leads merges them; a file of several chunks is read to its end, and one a stopped
+//! worker left is taken up at the row where it stopped.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -215,4 +216,76 @@ async fn a_large_file_is_read_in_chunks_to_its_end(owner: PgPool) {
         .await
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound));
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn an_import_a_stopped_worker_left_resumes_at_the_row_where_it_stopped(owner: PgPool) {
+    let svc = services(&owner).await;
+    team(&svc, "team-a").await;
+    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+    let g = guard::tenant(
+        &svc.db,
+        Some(&boss),
+        "team-a",
+        Resource::Leads,
+        Access::Write,
+    )
+    .await
+    .unwrap();
+    let header = "name,email\n";
+    let rows: Vec<String> = (0..6_000)
+        .map(|i| match i {
+            5_500 => "No Contact,\n".to_owned(),
+            _ => format!("Person {i},p{i}@example.com\n"),
+        })
+        .collect();
+    let csv = format!("{header}{}", rows.concat());
+    let v = import::upload(&svc, &g, boss.id, "big.csv", csv.as_bytes(), "US")
+        .await
+        .unwrap();
+    import::start(&svc, &g, v.id, &v.mapping).await.unwrap();
+    // A worker wrote the first chunk (rows 2 to 5,001) and stopped; its claim has run out.
+    let first_chunk: usize = header.len() + rows[..import::CHUNK].concat().len();
+    sqlx::query(
+        "UPDATE lead_imports SET state = 'running', byte_offset = $2, next_line = $3,
+                processed = $3 - 1, created = $3 - 1, claimed_until = now() - interval '1 second'
+         WHERE id = $1",
+    )
+    .bind(v.id)
+    .bind(i64::try_from(first_chunk).unwrap())
+    .bind(i64::try_from(import::CHUNK + 1).unwrap())
+    .execute(&all_rows(&owner).await)
+    .await
+    .unwrap();
+
+    let ran = import::run_pending(&svc).await.unwrap();
+    assert_eq!(
+        (ran.imports, ran.rows),
+        (1, 1_000),
+        "only the rows after the first chunk"
+    );
+    let v = import::view(&svc, &g, v.id).await.unwrap();
+    assert_eq!(
+        (v.state, v.processed, v.created, v.failed),
+        (ImportState::Done, 6_000, 5_999, 1)
+    );
+    // The refused row is reported by its row number in the whole file.
+    let (_, report) = import::error_report(&svc, &g, v.id).await.unwrap();
+    assert_eq!(
+        report.lines().collect::<Vec<_>>(),
+        [
+            "line,error,row",
+            "5502,No phone number or email in this row.,\"No Contact,\"",
+        ]
+    );
+    // The leads made are those of the rows after the first chunk.
+    let made: (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE name = 'Person 4999'),
+                count(*) FILTER (WHERE name IN ('Person 5000', 'Person 5999'))
+         FROM leads",
+    )
+    .fetch_one(&all_rows(&owner).await)
+    .await
+    .unwrap();
+    assert_eq!(made, (999, 0, 2));
 }

@@ -12,6 +12,7 @@
 //! looked up, so an import and a WhatsApp message of the same person never make two leads.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde_json::json;
 use sqlx::PgConnection;
@@ -280,14 +281,28 @@ struct Row {
     unreadable: Option<String>,
 }
 
+/// A claimed import: what stays the same while it runs.
 struct Claimed {
     id: Uuid,
     tenant: TenantId,
     body: Vec<u8>,
-    offset: i64,
-    line: i64,
     country: String,
     mapping: Mapping,
+}
+
+/// Where reading an import stands: the byte offset of the next row and the row number of the
+/// last one read.
+#[derive(Debug, Clone, Copy)]
+struct At {
+    offset: i64,
+    line: i64,
+}
+
+/// One chunk read: its rows, where the next chunk starts, and whether the file ends here.
+struct Chunk {
+    rows: Vec<Row>,
+    next: At,
+    done: bool,
 }
 
 /// What one run of [`run_pending`] did.
@@ -317,33 +332,59 @@ pub async fn run_pending(svc: &Services) -> Result<Ran, AppError> {
     let Some(c) = claimed else {
         return Ok(ran);
     };
-    let mut job = Claimed {
+    let job = Arc::new(Claimed {
         id: c.id,
         tenant: TenantId(c.tenant_id),
         body: c.body,
-        offset: c.byte_offset,
-        line: c.next_line,
         country: c.country,
         mapping: serde_json::from_value(c.mapping).unwrap_or_default(),
-    };
+    });
+    let mut chunk = read_apart(
+        &job,
+        At {
+            offset: c.byte_offset,
+            line: c.next_line,
+        },
+    )
+    .await?;
     loop {
-        let (rows, next_offset, last_line, done) = read_chunk(&job);
-        ran.rows += rows.len();
+        ran.rows += chunk.rows.len();
+        // The next chunk is read (parsing and normalising numbers: this process's work) while
+        // this one is written (Postgres's work).
+        let ahead = (!chunk.done).then(|| read_apart(&job, chunk.next));
         // A chunk is written within its claim, or not at all: one that stalls (a connection
         // that never answers) is rolled back and the import left for the next claim, where
         // it resumes at this chunk, instead of holding the worker forever.
-        tokio::time::timeout(CLAIM_LIMIT, write_claimed(svc, &job, rows, next_offset, last_line, done))
+        let line = chunk.next.line;
+        tokio::time::timeout(CLAIM_LIMIT, write_claimed(svc, &job, chunk))
             .await
             .map_err(|_| {
-                tracing::error!(import = %job.id, line = job.line, "a chunk of a lead import did not finish within its claim");
+                tracing::error!(import = %job.id, line, "a chunk of a lead import did not finish within its claim");
                 AppError::Internal
             })??;
-        job.offset = next_offset;
-        job.line = last_line;
-        if done {
-            ran.imports += 1;
-            return Ok(ran);
+        match ahead {
+            Some(next) => chunk = next.await?,
+            None => {
+                ran.imports += 1;
+                return Ok(ran);
+            }
         }
+    }
+}
+
+/// Reads the chunk at `at` on a blocking thread, so that the worker's own thread stays free
+/// for other tasks (a chunk takes tens of milliseconds to read).
+fn read_apart(
+    job: &Arc<Claimed>,
+    at: At,
+) -> impl std::future::Future<Output = Result<Chunk, AppError>> {
+    let job = Arc::clone(job);
+    let read = tokio::task::spawn_blocking(move || read_chunk(&job, at));
+    async move {
+        read.await.map_err(|e| {
+            tracing::error!(error = %e, "reading a chunk of a lead import failed");
+            AppError::Internal
+        })
     }
 }
 
@@ -352,14 +393,8 @@ pub async fn run_pending(svc: &Services) -> Result<Ran, AppError> {
 const CLAIM_LIMIT: std::time::Duration = std::time::Duration::from_secs(50);
 
 /// Writes one chunk of `job`'s rows and moves the import past it, in one transaction.
-async fn write_claimed(
-    svc: &Services,
-    job: &Claimed,
-    rows: Vec<Row>,
-    next_offset: i64,
-    last_line: i64,
-    done: bool,
-) -> Result<(), AppError> {
+async fn write_claimed(svc: &Services, job: &Claimed, chunk: Chunk) -> Result<(), AppError> {
+    let Chunk { rows, next, done } = chunk;
     let mut tx = db::tenant_tx(&svc.db, job.tenant).await?;
     let counts = write_chunk(&mut tx, job, rows).await?;
     sqlx::query!(
@@ -371,8 +406,8 @@ async fn write_claimed(
                    claimed_until = CASE WHEN $9 THEN NULL ELSE now() + interval '1 minute' END
                WHERE id = $1"#,
             job.id,
-            next_offset,
-            last_line,
+            next.offset,
+            next.line,
             i32::try_from(counts.rows).unwrap_or(i32::MAX),
             counts.created,
             counts.matched,
@@ -386,17 +421,16 @@ async fn write_claimed(
     Ok(())
 }
 
-/// Up to [`CHUNK`] rows from `job`'s offset, where the next chunk starts, the last row number
-/// read, and whether the file ends here.
-fn read_chunk(job: &Claimed) -> (Vec<Row>, i64, i64, bool) {
-    let start = usize::try_from(job.offset).unwrap_or(0).min(job.body.len());
+/// Up to [`CHUNK`] rows of `job` from `at`.
+fn read_chunk(job: &Claimed, at: At) -> Chunk {
+    let start = usize::try_from(at.offset).unwrap_or(0).min(job.body.len());
     let body = &job.body[start..];
     let mut r = reader(body);
     let mut rows = Vec::new();
     let default_country = country(&job.country).unwrap_or(phonenumber::country::Id::US);
     // The header is line 1; the first data row is line 2.
-    let mut line = job.line;
-    let mut skip_header = job.offset == 0;
+    let mut line = at.line;
+    let mut skip_header = at.offset == 0;
     let mut record = csv::StringRecord::new();
     let mut next = body.len();
     let mut done = true;
@@ -430,8 +464,14 @@ fn read_chunk(job: &Claimed) -> (Vec<Row>, i64, i64, bool) {
             }
         }
     }
-    let next_offset = job.offset + i64::try_from(next).unwrap_or(0);
-    (rows, next_offset, line, done)
+    Chunk {
+        rows,
+        next: At {
+            offset: at.offset + i64::try_from(next).unwrap_or(0),
+            line,
+        },
+        done,
+    }
 }
 
 fn row(
