@@ -13,17 +13,19 @@ use domain::leads::import::{ImportState, Mapping};
 use domain::leads::ChannelKind;
 use domain::permissions::{Access, Resource};
 use domain::server::channels::intake;
-use domain::server::guard;
+use domain::server::guard::{self, TenantGrant};
 use domain::server::leads::import;
+use domain::server::Services;
+use domain::types::TenantId;
+use domain::user::SessionUser;
 use domain::AppError;
 use serde_json::json;
 use sqlx::PgPool;
 
-#[sqlx::test(migrations = "../migrations")]
-async fn every_row_of_a_file_is_created_matched_merged_or_reported(owner: PgPool) {
-    let svc = services(&owner).await;
-    let t = team(&svc, "team-a").await;
-    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
+/// Team A, and its owner (two-factor set up) with what they may do with its leads: import.
+async fn team_a_importer(svc: &Services) -> (TenantId, SessionUser, TenantGrant) {
+    let t = team(svc, "team-a").await;
+    let boss = common::with_two_factor(svc, "team-a@example.com").await;
     let g = guard::tenant(
         &svc.db,
         Some(&boss),
@@ -33,6 +35,13 @@ async fn every_row_of_a_file_is_created_matched_merged_or_reported(owner: PgPool
     )
     .await
     .unwrap();
+    (t, boss, g)
+}
+
+#[sqlx::test(migrations = "../migrations")]
+async fn every_row_of_a_file_is_created_matched_merged_or_reported(owner: PgPool) {
+    let svc = services(&owner).await;
+    let (t, boss, g) = team_a_importer(&svc).await;
     // Ana wrote on WhatsApp; Bo filled in a form (an email only).
     intake::connect(&svc, t, ChannelKind::Whatsapp, "PN1", "Sales line")
         .await
@@ -175,17 +184,7 @@ async fn every_row_of_a_file_is_created_matched_merged_or_reported(owner: PgPool
 #[sqlx::test(migrations = "../migrations")]
 async fn a_large_file_is_read_in_chunks_to_its_end(owner: PgPool) {
     let svc = services(&owner).await;
-    team(&svc, "team-a").await;
-    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
-    let g = guard::tenant(
-        &svc.db,
-        Some(&boss),
-        "team-a",
-        Resource::Leads,
-        Access::Write,
-    )
-    .await
-    .unwrap();
+    let (_, boss, g) = team_a_importer(&svc).await;
     let mut csv = String::from("name,email\n");
     for i in 0..12_345 {
         csv.push_str(&format!("Person {i},p{i}@example.com\n"));
@@ -221,17 +220,7 @@ async fn a_large_file_is_read_in_chunks_to_its_end(owner: PgPool) {
 #[sqlx::test(migrations = "../migrations")]
 async fn an_import_a_stopped_worker_left_resumes_at_the_row_where_it_stopped(owner: PgPool) {
     let svc = services(&owner).await;
-    team(&svc, "team-a").await;
-    let boss = common::with_two_factor(&svc, "team-a@example.com").await;
-    let g = guard::tenant(
-        &svc.db,
-        Some(&boss),
-        "team-a",
-        Resource::Leads,
-        Access::Write,
-    )
-    .await
-    .unwrap();
+    let (_, boss, g) = team_a_importer(&svc).await;
     let header = "name,email\n";
     let rows: Vec<String> = (0..6_000)
         .map(|i| match i {
