@@ -339,31 +339,29 @@ pub async fn run_pending(svc: &Services) -> Result<Ran, AppError> {
         country: c.country,
         mapping: serde_json::from_value(c.mapping).unwrap_or_default(),
     });
-    let mut chunk = read_apart(
-        &job,
-        At {
-            offset: c.byte_offset,
-            line: c.next_line,
-        },
-    )
-    .await?;
+    let mut at = At {
+        offset: c.byte_offset,
+        line: c.next_line,
+    };
+    let mut chunk = read_apart(&job, at).await?;
     loop {
         ran.rows += chunk.rows.len();
         // The next chunk is read (parsing and normalising numbers: this process's work) while
         // this one is written (Postgres's work).
-        let ahead = (!chunk.done).then(|| read_apart(&job, chunk.next));
+        let next = chunk.next;
+        let ahead = (!chunk.done).then(|| read_apart(&job, next));
         // A chunk is written within its claim, or not at all: one that stalls (a connection
         // that never answers) is rolled back and the import left for the next claim, where
         // it resumes at this chunk, instead of holding the worker forever.
-        let line = chunk.next.line;
         tokio::time::timeout(CLAIM_LIMIT, write_claimed(svc, &job, chunk))
             .await
             .map_err(|_| {
-                tracing::error!(import = %job.id, line, "a chunk of a lead import did not finish within its claim");
+                tracing::error!(import = %job.id, line = at.line, "a chunk of a lead import did not finish within its claim");
                 AppError::Internal
             })??;
+        at = next;
         match ahead {
-            Some(next) => chunk = next.await?,
+            Some(read) => chunk = read.await?,
             None => {
                 ran.imports += 1;
                 return Ok(ran);
