@@ -25,7 +25,7 @@ use serde_json::json;
 use tokio::sync::Notify;
 
 use crate::api_v1::ApiError;
-use crate::work::bounded;
+use crate::work::attempt;
 
 /// What the webhook endpoints need.
 #[derive(Clone)]
@@ -200,7 +200,7 @@ pub fn start_import_worker(svc: Services, every: Duration) {
 }
 
 /// Runs `step` when woken and every `every`, again and again while it finds work (it returns
-/// how much it did); a failure, or a step that stalls ([`bounded`]), is logged and tried again
+/// how much it did); a failure, or a step that stalls ([`attempt`]), is logged and tried again
 /// at the next tick. `what` names the work in the log.
 fn keep_running<F, Fut>(what: &'static str, wake: Arc<Notify>, every: Duration, mut step: F)
 where
@@ -216,13 +216,9 @@ where
                 _ = wake.notified() => {}
             }
             loop {
-                match bounded(what, step()).await {
-                    Some(Ok(0)) | None => break,
-                    Some(Ok(n)) => tracing::debug!(n, what, "worker step"),
-                    Some(Err(e)) => {
-                        tracing::warn!(error = %e, what, "a worker step failed; retrying");
-                        break;
-                    }
+                match attempt(what, step()).await {
+                    Some(0) | None => break,
+                    Some(n) => tracing::debug!(n, what, "worker step"),
                 }
             }
         }

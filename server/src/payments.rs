@@ -18,7 +18,7 @@ use domain::server::Services;
 use serde_json::json;
 
 use crate::api_v1::ApiError;
-use crate::work::bounded;
+use crate::work::attempt;
 
 /// The webhook endpoint's state: the services and the signing secret.
 pub type WebhookState = (Services, Option<String>);
@@ -60,37 +60,26 @@ pub async fn stripe_webhook(
 /// Runs the milestone flow's timed work every `every`: approvals whose window passed, reminders
 /// before that, webhook events that arrived before their payment, refunds the provider has not
 /// taken yet, and the automation rules. Each stands alone: one that fails or stalls
-/// ([`bounded`]) is logged and made again at the next tick, and the others still run.
+/// ([`attempt`]) is logged and made again at the next tick, and the others still run.
 pub fn start_scheduler(svc: Services, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match bounded("auto-approve", flow::auto_approve_due(&svc)).await {
-                Some(Ok(n)) if n > 0 => tracing::info!(n, "milestones approved automatically"),
-                Some(Ok(_)) | None => {}
-                Some(Err(e)) => tracing::warn!(error = %e, "auto-approve failed; retrying"),
+            let approved = attempt("auto-approve", flow::auto_approve_due(&svc)).await;
+            if let Some(n) = approved.filter(|&n| n > 0) {
+                tracing::info!(n, "milestones approved automatically");
             }
-            if let Some(Err(e)) = bounded("approval reminders", flow::remind_due(&svc)).await {
-                tracing::warn!(error = %e, "approval reminders failed; retrying");
+            attempt("approval reminders", flow::remind_due(&svc)).await;
+            attempt("deferred webhook events", webhook::retry_deferred(&svc)).await;
+            let refunded = attempt("refund retries", refunds::retry_due(&svc)).await;
+            if let Some(n) = refunded.filter(|&n| n > 0) {
+                tracing::info!(n, "refunds paid on a later attempt");
             }
-            if let Some(Err(e)) =
-                bounded("deferred webhook events", webhook::retry_deferred(&svc)).await
-            {
-                tracing::warn!(error = %e, "deferred webhook events failed; retrying");
-            }
-            match bounded("refund retries", refunds::retry_due(&svc)).await {
-                Some(Ok(n)) if n > 0 => tracing::info!(n, "refunds paid on a later attempt"),
-                Some(Ok(_)) | None => {}
-                Some(Err(e)) => tracing::warn!(error = %e, "refund retries failed; retrying"),
-            }
-            match bounded("automation rules", automation::run(&svc)).await {
-                Some(Ok(found)) if found.total() > 0 => {
-                    tracing::info!(?found, "automation rules raised alerts")
-                }
-                Some(Ok(_)) | None => {}
-                Some(Err(e)) => tracing::warn!(error = %e, "automation rules failed; retrying"),
+            let alerts = attempt("automation rules", automation::run(&svc)).await;
+            if let Some(found) = alerts.filter(|f| f.total() > 0) {
+                tracing::info!(?found, "automation rules raised alerts");
             }
         }
     });

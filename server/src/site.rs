@@ -16,7 +16,7 @@ use domain::server::{RequestMeta, Services};
 use futures::StreamExt;
 
 use crate::api_v1::ApiError;
-use crate::work::bounded;
+use crate::work::attempt;
 
 /// `POST /forms/lead`: stores the lead and goes back to the page with its thank-you, or keeps
 /// what was typed and goes back to the form with a message at each field.
@@ -99,8 +99,8 @@ pub async fn robots(State(svc): State<Services>) -> Response {
         .into_response()
 }
 
-/// Publishes scheduled pages when they are due, checking every `every`; a check that stalls
-/// is dropped and made again at the next tick.
+/// Publishes scheduled pages when they are due, checking every `every`; a check that fails or
+/// stalls ([`attempt`]) is made again at the next tick.
 pub fn start_scheduler(svc: Services, every: Duration) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
@@ -108,12 +108,9 @@ pub fn start_scheduler(svc: Services, every: Duration) {
         loop {
             tick.tick().await;
             let now = time::OffsetDateTime::now_utc();
-            match bounded("scheduled publishing", editor::publish_due(&svc, now)).await {
-                Some(Ok(paths)) if !paths.is_empty() => {
-                    tracing::info!(?paths, "scheduled pages published")
-                }
-                Some(Ok(_)) | None => {}
-                Some(Err(e)) => tracing::warn!(error = %e, "scheduled publishing failed; retrying"),
+            let published = attempt("scheduled publishing", editor::publish_due(&svc, now)).await;
+            if let Some(paths) = published.filter(|p| !p.is_empty()) {
+                tracing::info!(?paths, "scheduled pages published");
             }
         }
     });

@@ -21,6 +21,21 @@ pub async fn bounded<T>(what: &'static str, step: impl Future<Output = T>) -> Op
     }
 }
 
+/// Runs `step` as [`bounded`] does and logs its failure under `what`; `Some` holds what a step
+/// that went through did, `None` says it failed or stalled and is made again at the next tick.
+pub async fn attempt<T, E: std::fmt::Display>(
+    what: &'static str,
+    step: impl Future<Output = Result<T, E>>,
+) -> Option<T> {
+    match bounded(what, step).await? {
+        Ok(done) => Some(done),
+        Err(e) => {
+            tracing::warn!(error = %e, what, "a worker step failed; retrying");
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +56,14 @@ mod tests {
             STEP_LIMIT * 2 - Duration::from_secs(1),
             "the stalled step had its full time, and no more"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_gives_what_a_step_did_and_nothing_for_one_that_failed_or_stalled() {
+        assert_eq!(attempt("test", async { Ok::<_, String>(3) }).await, Some(3));
+        let failed = attempt("test", async { Err::<u8, _>("no answer".to_owned()) });
+        assert_eq!(failed.await, None);
+        let stalled = attempt("test", std::future::pending::<Result<u8, String>>());
+        assert_eq!(stalled.await, None);
     }
 }
