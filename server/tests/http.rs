@@ -42,25 +42,23 @@ fn metrics_handle() -> metrics_exporter_prometheus::PrometheusHandle {
 }
 
 impl TestApp {
-    /// A browser-like client. Its requests time out, so a server that never answers fails the
-    /// test with the request's URL instead of hanging the run.
-    fn client(&self) -> Client {
+    /// What every test client is: it follows no redirect, and its requests time out, so a
+    /// server that never answers fails the test with the request's URL instead of hanging the
+    /// run.
+    fn builder() -> reqwest::ClientBuilder {
         Client::builder()
-            .cookie_store(true)
             .redirect(redirect::Policy::none())
             .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap()
     }
 
-    /// A client with no cookies, as a webhook sender or a visitor without a session; its
-    /// requests time out like [`TestApp::client`]'s.
+    /// A browser-like client: it keeps its cookies.
+    fn client(&self) -> Client {
+        Self::builder().cookie_store(true).build().unwrap()
+    }
+
+    /// A client with no cookies, as a webhook sender or a visitor without a session.
     fn anonymous(&self) -> Client {
-        Client::builder()
-            .redirect(redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap()
+        Self::builder().build().unwrap()
     }
 
     fn url(&self, path: &str) -> String {
